@@ -1,0 +1,88 @@
+"""ccop-cases: follow-up of individual situations for a CCOP, under its ethics charter."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import structlog
+from flask import Flask, g, request
+from flask_login import LoginManager
+from flask_wtf import CSRFProtect
+from werkzeug.wrappers import Response
+
+from ccop_cases import errors, logs
+from ccop_cases.db import Database
+from ccop_cases.encryption import load_keys
+from ccop_cases.runtime import Runtime, close_db
+from ccop_cases.security import headers, inputs, passwords, permissions, sessions
+from ccop_cases.settings import Settings
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the application in visible steps; never creates tables (use ``ccop db upgrade``)."""
+    settings = settings or Settings.from_env()
+    logs.configure(settings.log_format)
+    app = Flask(__name__, instance_path=str(settings.instance_dir))
+    keys = load_keys(settings.key_dir)
+    app.extensions["ccop"] = Runtime(
+        settings=settings, database=Database(settings.database_url), keys=keys,
+        hasher=passwords.make_hasher(cheap=settings.is_test),
+    )
+    _register_hooks(app)  # before CSRFProtect: the input guard must read the body first
+    _configure_flask(app, settings, keys.session_secret)
+    _register_blueprints(app)
+    errors.register(app)
+    return app
+
+
+def _configure_flask(app: Flask, settings: Settings, secret: bytes) -> None:
+    app.config.update(
+        SECRET_KEY=secret,
+        TESTING=settings.is_test,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        SESSION_COOKIE_NAME="__Host-ccop" if settings.secure_cookies else "ccop",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the server-side session
+        WTF_CSRF_SSL_STRICT=settings.secure_cookies,
+    )
+    CSRFProtect(app)
+    login_manager = LoginManager(app)
+    login_manager.request_loader(sessions.request_loader)
+
+
+def _register_hooks(app: Flask) -> None:
+    app.before_request(_bind_request_id)
+    app.before_request(inputs.guard)
+    app.before_request(sessions.load_current)
+    app.before_request(permissions.enforce)
+    app.after_request(headers.apply)
+    app.after_request(_log_request)
+    app.teardown_appcontext(close_db)
+    app.view_functions["static"].ccop_permission = "public"  # type: ignore[attr-defined]
+
+
+def _register_blueprints(app: Flask) -> None:
+    from ccop_cases.accounts.views import bp as accounts
+
+    app.register_blueprint(accounts)
+
+
+def _bind_request_id() -> None:
+    g.request_id = uuid.uuid4().hex
+    g.started = time.perf_counter()
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=g.request_id)
+
+
+def _log_request(response: Response) -> Response:
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+    # Method, endpoint and status only: never the query string, form values or cookies.
+    logs.get_logger().info("request", method=request.method, endpoint=request.endpoint,
+                           status=response.status_code, ms=round(elapsed, 1))
+    return response

@@ -1,0 +1,74 @@
+"""Accounts: people who log in, their recovery codes, server-side sessions, login throttling."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ccop_cases.db import Base, new_id
+
+
+class Person(Base):
+    """A login account. Holds no name: the username is the only identifier shown."""
+
+    __tablename__ = "person"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    must_change_password: Mapped[bool] = mapped_column(default=True)
+    # Encrypted TOTP secret (bound to this person's id); None until enrolment starts.
+    totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_enrolled_at: Mapped[datetime | None]
+    # Last accepted TOTP time step: a code whose step is not newer is refused (replay).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+    @property
+    def is_enrolled(self) -> bool:
+        return self.totp_enrolled_at is not None
+
+
+class RecoveryCode(Base):
+    """A single-use recovery code, stored only as a hash."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    used_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A server-side session. The cookie carries a random token; only its hash is stored."""
+
+    __tablename__ = "web_session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    # password: code step pending; setup: password change or 2FA enrolment pending; full.
+    stage: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class LoginThrottle(Base):
+    """Failed-login counter per username hash, shared by every worker through the database.
+
+    Keyed by a hash of the typed username, so unknown usernames are throttled and locked
+    exactly like real ones and the answers never reveal whether an account exists.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime | None]
+    locked_at: Mapped[datetime | None]

@@ -1,0 +1,322 @@
+"""Account services: login steps, throttling, TOTP enrolment, recovery codes, sessions.
+
+Flask-free: views, the CLI and tests call these with an explicit SQLAlchemy session and
+``now``. They may flush, never commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from ccop_cases.accounts.models import LoginThrottle, Person, RecoveryCode, WebSession
+from ccop_cases.encryption import AppKeys, open_totp_secret, seal_totp_secret
+from ccop_cases.security import otp, passwords
+
+SLOW_AFTER = 5
+LOCK_AFTER = 20
+MAX_DELAY_SECONDS = 900
+RECOVERY_CODE_COUNT = 10
+_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
+
+
+class LoginRefused(Exception):
+    """A login step failed. ``kind`` is invalid, slowed or locked; the message never says which factor."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+class AccountError(Exception):
+    """An administration request that cannot be carried out (message in French)."""
+
+
+@dataclass(frozen=True)
+class SessionLimits:
+    idle: timedelta
+    absolute: timedelta
+
+
+def throttle_key(username: str) -> str:
+    return hashlib.sha256(username.strip().casefold().encode()).hexdigest()
+
+
+# --- password step -------------------------------------------------------------------------
+
+_DUMMY_HASH: dict[int, str] = {}
+
+
+def check_password(
+    db: Session, hasher: PasswordHasher, username: str, password: str, now: datetime
+) -> Person:
+    """First login step. Raise LoginRefused (same kind for unknown user and wrong password)."""
+    key = throttle_key(username)
+    _refuse_if_throttled(db, key, now)
+    person = db.scalar(select(Person).where(Person.username == username.strip().lower()))
+    if person is None or not person.is_active:
+        # Spend the same time as a real verification so timing does not reveal existence.
+        dummy = _DUMMY_HASH.setdefault(id(hasher), hasher.hash(secrets.token_hex(16)))
+        passwords.verify(hasher, dummy, password)
+        record_failure(db, key, now)
+        raise LoginRefused("invalid")
+    if not passwords.verify(hasher, person.password_hash, password):
+        record_failure(db, key, now)
+        raise LoginRefused("invalid")
+    if hasher.check_needs_rehash(person.password_hash):
+        person.password_hash = hasher.hash(password)
+    return person
+
+
+def _refuse_if_throttled(db: Session, key: str, now: datetime) -> None:
+    row = db.get(LoginThrottle, key)
+    if row is None:
+        return
+    if row.locked_at is not None:
+        raise LoginRefused("locked")
+    if row.failures >= SLOW_AFTER and row.last_failure_at is not None:
+        delay = min(2 ** (row.failures - SLOW_AFTER), MAX_DELAY_SECONDS)
+        if now - row.last_failure_at < timedelta(seconds=delay):
+            raise LoginRefused("slowed")
+
+
+def record_failure(db: Session, key: str, now: datetime) -> None:
+    """Count one failure atomically (safe across workers); lock at LOCK_AFTER."""
+    if db.get(LoginThrottle, key) is None:
+        db.add(LoginThrottle(key=key, failures=0))
+        db.flush()
+    db.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.key == key)
+        .values(failures=LoginThrottle.failures + 1, last_failure_at=now)
+    )
+    db.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.key == key, LoginThrottle.failures >= LOCK_AFTER,
+               LoginThrottle.locked_at.is_(None))
+        .values(locked_at=now)
+    )
+    db.expire_all()
+
+
+def clear_failures(db: Session, username: str) -> None:
+    db.execute(delete(LoginThrottle).where(LoginThrottle.key == throttle_key(username)))
+
+
+def is_locked(db: Session, username: str) -> bool:
+    row = db.get(LoginThrottle, throttle_key(username))
+    return row is not None and row.locked_at is not None
+
+
+# --- second factor -------------------------------------------------------------------------
+
+
+def check_second_factor(
+    db: Session, keys: AppKeys, person: Person, code: str, now: datetime
+) -> str:
+    """Second login step: a TOTP code or a recovery code. Return which one was used."""
+    key = throttle_key(person.username)
+    _refuse_if_throttled(db, key, now)
+    if accept_totp(db, keys, person, code, now):
+        return "totp"
+    if use_recovery_code(db, person, code, now):
+        return "recovery"
+    record_failure(db, key, now)
+    raise LoginRefused("invalid")
+
+
+def accept_totp(db: Session, keys: AppKeys, person: Person, code: str, now: datetime) -> bool:
+    """Accept a TOTP code once: its step must be newer than the last accepted one.
+
+    The conditional UPDATE is atomic in the database, so two workers racing with the same
+    code cannot both succeed.
+    """
+    if person.totp_secret_enc is None:
+        return False
+    secret = open_totp_secret(keys, person.id, person.totp_secret_enc)
+    step = otp.matching_step(secret, code, now)
+    if step is None:
+        return False
+    result = db.execute(
+        update(Person)
+        .where(Person.id == person.id)
+        .where((Person.totp_last_step.is_(None)) | (Person.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    accepted: bool = result.rowcount == 1  # type: ignore[attr-defined]
+    if accepted:
+        person.totp_last_step = step
+    return accepted
+
+
+def _hash_recovery(person_id: uuid.UUID, code: str) -> bytes:
+    normalised = code.strip().lower().replace("-", "").replace(" ", "")
+    return hashlib.sha256(person_id.bytes + normalised.encode()).digest()
+
+
+def new_recovery_codes(db: Session, person: Person) -> list[str]:
+    """Replace the person's recovery codes with 10 fresh ones; return them (shown once)."""
+    db.execute(delete(RecoveryCode).where(RecoveryCode.person_id == person.id))
+    codes = []
+    for _ in range(RECOVERY_CODE_COUNT):
+        raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(12))
+        codes.append(f"{raw[:4]}-{raw[4:8]}-{raw[8:]}")
+        db.add(RecoveryCode(person_id=person.id, code_hash=_hash_recovery(person.id, raw)))
+    db.flush()
+    return codes
+
+
+def use_recovery_code(db: Session, person: Person, code: str, now: datetime) -> bool:
+    wanted = _hash_recovery(person.id, code)
+    for row in db.scalars(select(RecoveryCode).where(RecoveryCode.person_id == person.id,
+                                                     RecoveryCode.used_at.is_(None))):
+        if hmac.compare_digest(row.code_hash, wanted):
+            result = db.execute(
+                update(RecoveryCode)
+                .where(RecoveryCode.id == row.id, RecoveryCode.used_at.is_(None))
+                .values(used_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return False
+
+
+def remaining_recovery_codes(db: Session, person: Person) -> int:
+    rows = db.scalars(select(RecoveryCode.id).where(RecoveryCode.person_id == person.id,
+                                                    RecoveryCode.used_at.is_(None)))
+    return len(rows.all())
+
+
+# --- enrolment -----------------------------------------------------------------------------
+
+
+def pending_totp_secret(db: Session, keys: AppKeys, person: Person) -> str:
+    """The secret being enrolled; created (encrypted) on first call, stable across reloads."""
+    if person.is_enrolled:
+        raise AccountError("La double authentification est déjà activée.")
+    if person.totp_secret_enc is None:
+        person.totp_secret_enc = seal_totp_secret(keys, person.id, otp.new_secret())
+        db.flush()
+    return open_totp_secret(keys, person.id, person.totp_secret_enc)
+
+
+def confirm_enrolment(
+    db: Session, keys: AppKeys, person: Person, code: str, now: datetime
+) -> list[str]:
+    """Finish enrolment with a first valid code; return the recovery codes to show once."""
+    pending_totp_secret(db, keys, person)
+    if not accept_totp(db, keys, person, code, now):
+        raise LoginRefused("invalid")
+    person.totp_enrolled_at = now
+    return new_recovery_codes(db, person)
+
+
+# --- passwords and administration ----------------------------------------------------------
+
+
+def change_password(
+    db: Session, hasher: PasswordHasher, person: Person, new_password: str
+) -> list[str]:
+    """Set a new password; return the policy problems instead when it is refused."""
+    problems = passwords.problems(new_password, person.username)
+    if problems:
+        return problems
+    person.password_hash = hasher.hash(new_password)
+    person.must_change_password = False
+    return []
+
+
+def create_person(db: Session, hasher: PasswordHasher, username: str, now: datetime) -> tuple[Person, str]:
+    """Create an account with a one-time password that must be changed at first login."""
+    username = username.strip().lower()
+    if not username or len(username) > 64 or not all(c.isalnum() or c in "._-" for c in username):
+        raise AccountError("Identifiant invalide : lettres, chiffres, « . », « _ » ou « - », 64 au plus.")
+    if db.scalar(select(Person.id).where(Person.username == username)) is not None:
+        raise AccountError("Cet identifiant existe déjà.")
+    one_time = secrets.token_urlsafe(12)
+    person = Person(username=username, password_hash=hasher.hash(one_time),
+                    must_change_password=True, created_at=now)
+    db.add(person)
+    db.flush()
+    return person, one_time
+
+
+def find_person(db: Session, username: str) -> Person:
+    person = db.scalar(select(Person).where(Person.username == username.strip().lower()))
+    if person is None:
+        raise AccountError("Aucun compte ne porte cet identifiant.")
+    return person
+
+
+def reset_second_factor(db: Session, person: Person, now: datetime) -> int:
+    """Drop the TOTP secret and recovery codes; the person enrols again at next login."""
+    person.totp_secret_enc = None
+    person.totp_enrolled_at = None
+    person.totp_last_step = None
+    db.execute(delete(RecoveryCode).where(RecoveryCode.person_id == person.id))
+    return end_all_sessions(db, person.id, "2fa_reset", now)
+
+
+# --- sessions ------------------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(db: Session, person: Person, stage: str, now: datetime,
+                  started_at: datetime | None = None) -> str:
+    """Create a session record and return the new random token for the cookie."""
+    token = secrets.token_urlsafe(32)
+    db.add(WebSession(token_hash=_token_hash(token), person_id=person.id, stage=stage,
+                      started_at=started_at or now, last_seen_at=now))
+    db.flush()
+    return token
+
+
+def rotate_session(db: Session, record: WebSession, person: Person, stage: str, now: datetime) -> str:
+    """End ``record`` and open a new one at ``stage`` (new id at each login step)."""
+    end_session(db, record, "rotated", now)
+    return start_session(db, person, stage, now, started_at=record.started_at)
+
+
+def load_session(db: Session, token: str, limits: SessionLimits, now: datetime) -> WebSession | None:
+    """Return the live session for ``token``, ending it first when a timeout has passed."""
+    record = db.get(WebSession, _token_hash(token))
+    if record is None or record.ended_at is not None:
+        return None
+    if now - record.last_seen_at > limits.idle:
+        end_session(db, record, "idle_timeout", now)
+        return None
+    if now - record.started_at > limits.absolute:
+        end_session(db, record, "absolute_timeout", now)
+        return None
+    if now - record.last_seen_at > timedelta(seconds=30):  # spare a write on every request
+        record.last_seen_at = now
+    return record
+
+
+def end_session(db: Session, record: WebSession, reason: str, now: datetime) -> None:
+    record.ended_at = now
+    record.end_reason = reason
+
+
+def end_all_sessions(db: Session, person_id: uuid.UUID, reason: str, now: datetime) -> int:
+    """End every live session of a person (logout everywhere, exclusion, 2FA reset)."""
+    result = db.execute(
+        update(WebSession)
+        .where(WebSession.person_id == person_id, WebSession.ended_at.is_(None))
+        .values(ended_at=now, end_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    db.expire_all()
+    return int(result.rowcount)  # type: ignore[attr-defined]

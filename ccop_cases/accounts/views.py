@@ -1,0 +1,147 @@
+"""Login in two steps, first-login setup (password change, TOTP enrolment), logout, home."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from ccop_cases import runtime as rt
+from ccop_cases.accounts import services
+from ccop_cases.accounts.forms import CodeForm, LoginForm, PasswordChangeForm
+from ccop_cases.logs import get_logger
+from ccop_cases.security import otp, sessions
+from ccop_cases.security.permissions import next_step_endpoint, permission
+
+bp = Blueprint("accounts", __name__)
+
+REFUSALS = {
+    "invalid": "Identifiant, mot de passe ou code incorrect.",
+    "slowed": "Trop de tentatives : patientez quelques minutes avant de réessayer.",
+    "locked": "Accès bloqué après trop de tentatives. Demandez à l'administrateur de le débloquer.",
+}
+
+Page = str | tuple[str, int] | Response
+
+
+def _refused(exc: services.LoginRefused, template: str, form: object) -> tuple[str, int]:
+    rt.db().commit()  # the failure counter is kept even though the step failed
+    get_logger().info("login_refused", kind=exc.kind)
+    flash(REFUSALS[exc.kind], "error")
+    return render_template(template, form=form), 400 if exc.kind == "invalid" else 429
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+@permission("public")
+def login() -> Page:
+    """Log in, step 1: username and password."""
+    if g.web_session is not None:
+        return redirect(url_for(next_step_endpoint(g.web_session.stage)))
+    form = LoginForm()
+    if not form.validate_on_submit():
+        return render_template("accounts/login.html", form=form), 400 if form.errors else 200
+    db = rt.db()
+    try:
+        person = services.check_password(db, rt.runtime().hasher, form.username.data or "",
+                                         form.password.data or "", rt.now())
+    except services.LoginRefused as exc:
+        return _refused(exc, "accounts/login.html", form)
+    stage = "setup" if person.must_change_password or not person.is_enrolled else "password"
+    sessions.begin(person, stage)
+    db.commit()
+    return redirect(url_for(next_step_endpoint(stage)))
+
+
+@bp.route("/connexion/code", methods=["GET", "POST"])
+@permission("login_code")
+def code() -> Page:
+    """Log in, step 2: TOTP code or a recovery code."""
+    form = CodeForm()
+    if not form.validate_on_submit():
+        return render_template("accounts/code.html", form=form), 400 if form.errors else 200
+    db, person = rt.db(), g.person
+    try:
+        used = services.check_second_factor(db, rt.runtime().keys, person, form.code.data or "",
+                                            rt.now())
+    except services.LoginRefused as exc:
+        if exc.kind == "locked":
+            sessions.finish("locked")
+        return _refused(exc, "accounts/code.html", form)
+    services.clear_failures(db, person.username)
+    sessions.advance("full")
+    db.commit()
+    if used == "recovery":
+        left = services.remaining_recovery_codes(db, person)
+        flash(f"Code de secours utilisé : il vous en reste {left}.", "warning")
+    return redirect(url_for("accounts.home"))
+
+
+@bp.route("/compte/configuration")
+@permission("setup")
+def setup() -> Response:
+    """Send a first-login person to the next setup step."""
+    if g.person.must_change_password:
+        return redirect(url_for("accounts.password"))
+    return redirect(url_for("accounts.enrol"))
+
+
+@bp.route("/compte/mot-de-passe", methods=["GET", "POST"])
+@permission("signed_in")
+def password() -> Page:
+    """Choose a new password (forced at first login)."""
+    form = PasswordChangeForm()
+    if not form.validate_on_submit():
+        return render_template("accounts/password.html", form=form), 400 if form.errors else 200
+    db, person = rt.db(), g.person
+    problems = services.change_password(db, rt.runtime().hasher, person, form.password.data or "")
+    if problems:
+        form.password.errors = problems
+        return render_template("accounts/password.html", form=form), 400
+    if g.web_session.stage == "full":
+        services.end_all_sessions(db, person.id, "password_changed", rt.now())
+        sessions.begin(person, "full")
+    db.commit()
+    flash("Votre mot de passe a été modifié.", "success")
+    return redirect(url_for("accounts.setup" if g.web_session.stage == "setup" else "accounts.home"))
+
+
+@bp.route("/compte/double-authentification", methods=["GET", "POST"])
+@permission("setup")
+def enrol() -> Page:
+    """Enrol an authenticator app (TOTP); the recovery codes are shown once."""
+    person, db = g.person, rt.db()
+    if person.must_change_password:
+        return redirect(url_for("accounts.password"))
+    secret = services.pending_totp_secret(db, rt.runtime().keys, person)
+    db.commit()
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            codes = services.confirm_enrolment(db, rt.runtime().keys, person,
+                                               form.code.data or "", rt.now())
+        except services.LoginRefused:
+            form.code.errors = ["Code incorrect : vérifiez l'heure de votre téléphone et réessayez."]
+        else:
+            sessions.advance("full")
+            db.commit()
+            return render_template("accounts/recovery_codes.html", codes=codes)
+    uri = otp.provisioning_uri(secret, person.username, rt.runtime().settings.totp_issuer)
+    return render_template("accounts/enrol.html", form=form, qr=otp.qr_data_uri(uri),
+                           secret=secret), 400 if form.errors else 200
+
+
+@bp.route("/deconnexion", methods=["POST"])
+@permission("session")
+def logout() -> Response:
+    """End the current session."""
+    sessions.finish("logout")  # the CSRF token was checked globally before this view
+    rt.db().commit()
+    flash("Vous êtes déconnecté.", "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/")
+@permission("authenticated")
+def home() -> str:
+    """Landing page after login."""
+    left = services.remaining_recovery_codes(rt.db(), g.person)
+    return render_template("accounts/home.html", recovery_left=left)

@@ -1,0 +1,51 @@
+"""Error pages in French, without stack traces; unexpected errors are logged by place, not content."""
+
+from __future__ import annotations
+
+import traceback
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from ccop_cases.logs import get_logger
+
+MESSAGES = {
+    400: ("Requête invalide", "La requête n'a pas pu être traitée : vérifiez les données saisies."),
+    403: ("Accès refusé", "Vous n'avez pas accès à cette page."),
+    404: ("Page introuvable", "Cette page n'existe pas ou n'est pas accessible avec votre compte."),
+    405: ("Méthode non autorisée", "Cette action n'est pas possible de cette façon."),
+    410: ("Dossier supprimé", "Ce dossier a été supprimé à l'issue de sa durée de conservation."),
+    413: ("Envoi trop volumineux", "Les données envoyées dépassent la taille autorisée."),
+    429: ("Trop de requêtes", "Patientez quelques instants avant de réessayer."),
+    500: ("Erreur interne", "Une erreur est survenue. Elle a été enregistrée ; réessayez plus tard."),
+}
+
+
+def render_error(code: int, detail: str | None = None) -> tuple[str, int]:
+    title, message = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
+    return render_template("errors/error.html", code=code, title=title,
+                           message=detail or message), code
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(_exc: CSRFError) -> tuple[str, int]:
+        return render_error(400, "Le formulaire a expiré ou n'est pas valide. "
+                                 "Rechargez la page et recommencez.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[str, int]:
+        code = exc.code or 500
+        # Our own French descriptions are kept; Werkzeug's English ones are replaced.
+        detail = exc.description if getattr(exc, "french", False) else None
+        return render_error(code, detail)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> tuple[str, int]:
+        if isinstance(exc, HTTPException):
+            return http_error(exc)
+        # The type and the code location, never the message: it may hold submitted values.
+        frames = [f"{f.filename}:{f.lineno}:{f.name}" for f in traceback.extract_tb(exc.__traceback__)]
+        get_logger().error("unhandled_error", error_type=type(exc).__name__, frames=frames[-8:])
+        return render_error(InternalServerError.code)

@@ -1,0 +1,5 @@
+"""Imports every model module so that ``Base.metadata`` knows every table (Alembic, tests)."""
+
+from ccop_cases.accounts import models as accounts_models
+
+__all__ = ["accounts_models"]

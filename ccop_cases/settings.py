@@ -1,0 +1,94 @@
+"""Settings: one frozen object built from ``CCOP_*`` environment variables, validated at start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class SettingsError(Exception):
+    """The configuration is unusable; the message says which variable and why (in French)."""
+
+
+ENVIRONMENTS = ("production", "development", "test")
+
+# Every variable the service reads, with a one-line meaning (also rendered in the README).
+KNOWN_VARIABLES: dict[str, str] = {
+    "CCOP_ENV": "production (défaut), development ou test",
+    "CCOP_INSTANCE_DIR": "dossier des fichiers locaux (défaut : ./instance)",
+    "CCOP_DATABASE_URL": "URL SQLAlchemy (défaut : SQLite dans le dossier instance)",
+    "CCOP_KEY_DIR": "dossier des clés, hors du dépôt (défaut : <instance>/keys)",
+    "CCOP_LOG_FORMAT": "json ou console (défaut : json en production)",
+    "CCOP_SESSION_IDLE_MINUTES": "inactivité avant fin de session (défaut : 30)",
+    "CCOP_SESSION_MAX_HOURS": "durée maximale d'une session (défaut : 12)",
+    "CCOP_TOTP_ISSUER": "nom affiché dans l'application d'authentification (défaut : CCOP)",
+    "CCOP_SECURE_COOKIES": "1 pour des cookies Secure (défaut : 1 hors development)",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated configuration. Build it with :meth:`from_env`; never mutate it."""
+
+    env: str = "production"
+    instance_dir: Path = field(default_factory=lambda: Path("instance").resolve())
+    database_url: str = ""
+    key_dir: Path = field(default_factory=lambda: Path("instance/keys").resolve())
+    log_format: str = "json"
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    totp_issuer: str = "CCOP"
+    secure_cookies: bool = True
+
+    @property
+    def is_test(self) -> bool:
+        return self.env == "test"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate ``CCOP_*`` variables; raise :class:`SettingsError` on any problem."""
+        environ = os.environ if environ is None else environ
+        unknown = sorted(k for k in environ if k.startswith("CCOP_") and k not in KNOWN_VARIABLES)
+        if unknown:
+            raise SettingsError(f"Variable(s) inconnue(s) : {', '.join(unknown)} (faute de frappe ?)")
+        env = environ.get("CCOP_ENV", "production")
+        if env not in ENVIRONMENTS:
+            raise SettingsError(f"CCOP_ENV doit valoir {', '.join(ENVIRONMENTS)}.")
+        instance_dir = Path(environ.get("CCOP_INSTANCE_DIR", "instance")).resolve()
+        database_url = environ.get(
+            "CCOP_DATABASE_URL", f"sqlite:///{instance_dir / 'ccop.sqlite3'}"
+        )
+        log_format = environ.get("CCOP_LOG_FORMAT", "json" if env == "production" else "console")
+        if log_format not in ("json", "console"):
+            raise SettingsError("CCOP_LOG_FORMAT doit valoir json ou console.")
+        return cls(
+            env=env,
+            instance_dir=instance_dir,
+            database_url=database_url,
+            key_dir=Path(environ.get("CCOP_KEY_DIR", str(instance_dir / "keys"))).resolve(),
+            log_format=log_format,
+            session_idle_minutes=_positive_int(environ, "CCOP_SESSION_IDLE_MINUTES", 30),
+            session_max_hours=_positive_int(environ, "CCOP_SESSION_MAX_HOURS", 12),
+            totp_issuer=environ.get("CCOP_TOTP_ISSUER", "CCOP"),
+            secure_cookies=_flag(environ, "CCOP_SECURE_COOKIES", env != "development"),
+        )
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) <= 0:
+        raise SettingsError(f"{name} doit être un entier positif.")
+    return int(raw)
+
+
+def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    if raw not in ("0", "1"):
+        raise SettingsError(f"{name} doit valoir 0 ou 1.")
+    return raw == "1"

@@ -1,0 +1,116 @@
+"""Helpers for the app's tests: a controllable clock, the test database, form posting with
+the CSRF token, accounts with a known password and TOTP secret, the two login steps."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from werkzeug.test import TestResponse
+
+from ccop_cases.accounts import services
+from ccop_cases.accounts.models import Person
+from ccop_cases.encryption import seal_totp_secret
+from ccop_cases.runtime import Runtime
+from ccop_cases.security import otp
+from ccop_cases.settings import Settings
+
+PASSWORD = "correct horse battery staple"
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def database_url(tmp: Path) -> tuple[str, str | None]:
+    """SQLite in a temp dir, or a fresh schema of the PostgreSQL database in CCOP_DATABASE_URL."""
+    url = os.environ.get("CCOP_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        return f"sqlite:///{tmp / 'test.sqlite3'}", None
+    schema = f"ccop_test_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{schema}", schema
+
+
+def drop_schema(schema: str) -> None:
+    engine = create_engine(os.environ["CCOP_DATABASE_URL"])
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+def csrf_token(client: FlaskClient, page: str) -> str:
+    match = _CSRF.search(client.get(page).text)
+    assert match, f"no CSRF token on {page}"
+    return match.group(1)
+
+
+def post(client: FlaskClient, url: str, data: dict[str, str], token_from: str | None = None,
+         **kwargs: object) -> TestResponse:
+    """POST a form with the CSRF token read from ``token_from`` (default: the same URL)."""
+    return client.post(url, data={**data, "csrf_token": csrf_token(client, token_from or url)},
+                       **kwargs)
+
+
+@dataclass
+class Account:
+    person: Person
+    username: str
+    password: str
+    totp_secret: str
+    recovery_codes: list[str]
+
+
+def make_account(app: Flask, username: str = "agent.test", enrolled: bool = True) -> Account:
+    """An account with a known password; enrolled in TOTP unless ``enrolled`` is False."""
+    rt: Runtime = app.extensions["ccop"]
+    session = rt.database.session()
+    person, _ = services.create_person(session, rt.hasher, username, rt.clock())
+    person.password_hash = rt.hasher.hash(PASSWORD)
+    person.must_change_password = False
+    secret, codes = "", []
+    if enrolled:
+        secret = otp.new_secret()
+        person.totp_secret_enc = seal_totp_secret(rt.keys, person.id, secret)
+        person.totp_enrolled_at = rt.clock()
+        codes = services.new_recovery_codes(session, person)
+    session.commit()
+    session.close()
+    return Account(person, username, PASSWORD, secret, codes)
+
+
+def current_code(account: Account, clock: FakeClock) -> str:
+    return otp.current_code(account.totp_secret, clock())
+
+
+def login(client: FlaskClient, account: Account, clock: FakeClock,
+          code: str | None = None) -> TestResponse:
+    """Both login steps; returns the response of the code step."""
+    post(client, "/connexion", {"username": account.username, "password": account.password})
+    return post(client, "/connexion/code", {"code": code or current_code(account, clock)})
+
+
+def with_settings(settings: Settings, **changes: object) -> Settings:
+    return replace(settings, **changes)
