@@ -6,7 +6,7 @@ import time
 import uuid
 
 import structlog
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 from werkzeug.wrappers import Response
@@ -31,8 +31,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         settings=settings, database=Database(settings.database_url), keys=keys,
         hasher=passwords.make_hasher(cheap=settings.is_test),
     )
-    _register_hooks(app)  # before CSRFProtect: the input guard must read the body first
     _configure_flask(app, settings, keys.session_secret)
+    _register_hooks(app)
     _register_blueprints(app)
     errors.register(app)
     return app
@@ -49,27 +49,41 @@ def _configure_flask(app: Flask, settings: Settings, secret: bytes) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the server-side session
         WTF_CSRF_SSL_STRICT=settings.secure_cookies,
+        WTF_CSRF_CHECK_DEFAULT=False,  # checked by our hook chain, in a fixed order
     )
-    CSRFProtect(app)
+    app.extensions["ccop.csrf"] = CSRFProtect(app)
     login_manager = LoginManager(app)
     login_manager.request_loader(sessions.request_loader)
 
 
 def _register_hooks(app: Flask) -> None:
+    # Order matters: the input guard reads the raw body first; CSRF comes before any
+    # session work or redirect, so no state-changing request gets past it.
     app.before_request(_bind_request_id)
     app.before_request(inputs.guard)
+    app.before_request(_check_csrf)
     app.before_request(sessions.load_current)
     app.before_request(permissions.enforce)
     app.after_request(headers.apply)
     app.after_request(_log_request)
     app.teardown_appcontext(close_db)
-    app.view_functions["static"].ccop_permission = "public"  # type: ignore[attr-defined]
+    permissions.permission("public")(app.view_functions["static"])
 
 
 def _register_blueprints(app: Flask) -> None:
     from ccop_cases.accounts.views import bp as accounts
+    from ccop_cases.cli import users
+    from ccop_cases.demo import cli as demo
 
     app.register_blueprint(accounts)
+    app.cli.add_command(users)
+    app.cli.add_command(demo)
+
+
+def _check_csrf() -> None:
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        csrf: CSRFProtect = current_app.extensions["ccop.csrf"]
+        csrf.protect()
 
 
 def _bind_request_id() -> None:

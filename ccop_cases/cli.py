@@ -1,4 +1,8 @@
-"""The ``ccop`` command: Flask's CLI bound to ``create_app`` plus operator commands."""
+"""The ``ccop`` command: Flask's CLI bound to ``create_app`` plus operator commands.
+
+``keys`` and ``db`` work without an application (a new deployment has no keys yet);
+``users`` and ``demo`` are registered on ``app.cli`` by ``create_app``.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,9 @@ from typing import Any
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup, NoAppException
+from flask.cli import AppGroup, FlaskGroup, NoAppException
 
-from ccop_cases import create_app, demo
+from ccop_cases import create_app
 from ccop_cases import runtime as rt
 from ccop_cases.accounts import services
 from ccop_cases.encryption import init_key_dir
@@ -84,9 +88,7 @@ def _in_transaction(work: Callable[[Any], str]) -> None:
     click.echo(message)
 
 
-@main.group()
-def users() -> None:
-    """Comptes des personnes (administration)."""
+users = AppGroup("users", help="Comptes des personnes (administration).")
 
 
 @users.command("create")
@@ -131,5 +133,3 @@ def users_end_sessions(username: str) -> None:
         return f"{ended} session(s) terminée(s)."
     _in_transaction(work)
 
-
-main.add_command(demo.cli)

@@ -41,7 +41,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime(), uuid.UUID: Uuid()}
+    type_annotation_map = {datetime: UTCDateTime(), uuid.UUID: Uuid()}  # noqa: RUF012 (SQLAlchemy reads it once)
 
 
 def new_id() -> uuid.UUID:
@@ -72,7 +72,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock up front: two deferred transactions that both read and
+    # then write would deadlock (SQLITE_BUSY without waiting) instead of queueing.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:

@@ -17,7 +17,7 @@ from ccop_cases.accounts import services
 from ccop_cases.accounts.models import Person, WebSession
 
 
-class Actor(UserMixin):  # type: ignore[misc]
+class Actor(UserMixin):
     """The authenticated person of a request, as Flask-Login sees it."""
 
     def __init__(self, person: Person) -> None:

@@ -5,9 +5,8 @@ Revises: (none)
 Create Date: 2026-11-26 01:18:29.896030
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None
@@ -41,7 +40,8 @@ def upgrade() -> None:
     sa.Column('person_id', sa.Uuid(), nullable=False),
     sa.Column('code_hash', sa.LargeBinary(length=32), nullable=False),
     sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_recovery_code_person_id_person'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_recovery_code_person_id_person'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_recovery_code'))
     )
     with op.batch_alter_table('recovery_code', schema=None) as batch_op:
@@ -55,7 +55,8 @@ def upgrade() -> None:
     sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('end_reason', sa.String(length=32), nullable=True),
-    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_web_session_person_id_person'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_web_session_person_id_person'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('token_hash', name=op.f('pk_web_session'))
     )
     with op.batch_alter_table('web_session', schema=None) as batch_op:

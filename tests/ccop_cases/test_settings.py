@@ -1,0 +1,68 @@
+"""Start-up validation: unknown variables, bad values and missing keys fail closed, in French."""
+
+from __future__ import annotations
+
+import pytest
+from apptest import with_settings
+from click.testing import CliRunner
+
+from ccop_cases import create_app
+from ccop_cases.cli import main
+from ccop_cases.settings import Settings, SettingsError
+
+
+def test_defaults_are_production_with_sqlite_in_instance(tmp_path):
+    s = Settings.from_env({"CCOP_INSTANCE_DIR": str(tmp_path)})
+    assert s.env == "production" and s.secure_cookies and s.log_format == "json"
+    assert s.database_url == f"sqlite:///{tmp_path / 'ccop.sqlite3'}"
+    assert s.key_dir == tmp_path / "keys"
+
+
+@pytest.mark.parametrize("environ,message", [
+    ({"CCOP_DATABSE_URL": "x"}, "CCOP_DATABSE_URL"),
+    ({"CCOP_ENV": "prod"}, "CCOP_ENV"),
+    ({"CCOP_SESSION_IDLE_MINUTES": "-5"}, "entier positif"),
+    ({"CCOP_SESSION_MAX_HOURS": "douze"}, "entier positif"),
+    ({"CCOP_LOG_FORMAT": "xml"}, "CCOP_LOG_FORMAT"),
+    ({"CCOP_SECURE_COOKIES": "yes"}, "0 ou 1"),
+])
+def test_bad_variables_are_refused_with_a_clear_message(environ, message):
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(environ)
+
+
+def test_settings_are_frozen(settings):
+    with pytest.raises(AttributeError):
+        settings.env = "production"  # type: ignore[misc]
+
+
+def test_app_refuses_to_start_without_keys(settings, tmp_path):
+    with pytest.raises(SettingsError, match="ccop keys init"):
+        create_app(with_settings(settings, key_dir=tmp_path / "absent"))
+
+
+def test_cli_start_up_error_is_clear_and_non_zero(tmp_path):
+    env = {"CCOP_INSTANCE_DIR": str(tmp_path), "CCOP_ENV": "test"}
+    result = CliRunner().invoke(main, ["users", "create", "quelqun"], env=env)
+    assert result.exit_code != 0
+    assert "Configuration invalide" in result.output and "ccop keys init" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_unknown_variable_is_clear_and_non_zero(tmp_path):
+    env = {"CCOP_INSTANCE_DIR": str(tmp_path), "CCOP_TYPO": "1"}
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=env)
+    assert result.exit_code != 0 and "CCOP_TYPO" in result.output
+
+
+def test_keys_init_refuses_to_overwrite(tmp_path):
+    env = {"CCOP_INSTANCE_DIR": str(tmp_path)}
+    first = CliRunner().invoke(main, ["keys", "init"], env=env)
+    assert first.exit_code == 0
+    root = tmp_path / "keys" / "root.key"
+    before = root.read_bytes()
+    assert oct(root.stat().st_mode & 0o777) == "0o600"
+    assert oct((tmp_path / "keys").stat().st_mode & 0o777) == "0o700"
+    second = CliRunner().invoke(main, ["keys", "init"], env=env)
+    assert second.exit_code != 0 and "existe déjà" in second.output
+    assert root.read_bytes() == before

@@ -1,0 +1,134 @@
+"""Default deny, permission table, CSRF, security headers, cookies, French error pages."""
+
+from __future__ import annotations
+
+import pytest
+from apptest import PASSWORD, Account, make_account, post
+from flask import Flask
+
+from ccop_cases import create_app
+from ccop_cases.security.permissions import STAGES
+
+
+def test_every_route_declares_a_permission(app: Flask):
+    undeclared = [
+        rule.rule for rule in app.url_map.iter_rules()
+        if getattr(app.view_functions[rule.endpoint], "ccop_permission", None) not in STAGES
+    ]
+    assert undeclared == []
+
+
+def test_an_undeclared_route_is_denied_with_404(settings):
+    app = create_app(settings)
+
+    @app.route("/oubli")
+    def forgotten() -> str:
+        return "secret"
+
+    assert app.test_client().get("/oubli").status_code == 404
+
+
+def _client_at(app: Flask, stage: str, clock):
+    """A client whose session is at ``stage`` (None: anonymous)."""
+    c = app.test_client()
+    if stage is None:
+        return c
+    acct: Account = make_account(app, f"agent.{stage}", enrolled=stage != "setup")
+    post(c, "/connexion", {"username": acct.username, "password": PASSWORD})
+    if stage == "full":
+        from apptest import current_code
+        post(c, "/connexion/code", {"code": current_code(acct, clock)})
+    return c
+
+
+# (route, stage of the session) -> expected status; 302 sends to the right login step.
+GET_TABLE = [
+    ("/", None, 302), ("/", "password", 302), ("/", "setup", 302), ("/", "full", 200),
+    ("/connexion", None, 200), ("/connexion", "password", 302), ("/connexion", "full", 302),
+    ("/connexion/code", None, 302), ("/connexion/code", "password", 200),
+    ("/connexion/code", "setup", 302), ("/connexion/code", "full", 302),
+    ("/compte/configuration", None, 302), ("/compte/configuration", "setup", 302),
+    ("/compte/configuration", "full", 302),
+    ("/compte/double-authentification", None, 302),
+    ("/compte/double-authentification", "password", 302),
+    ("/compte/double-authentification", "setup", 200),
+    ("/compte/double-authentification", "full", 302),
+    ("/compte/mot-de-passe", None, 302), ("/compte/mot-de-passe", "password", 302),
+    ("/compte/mot-de-passe", "setup", 200), ("/compte/mot-de-passe", "full", 200),
+    ("/deconnexion", "full", 405),
+    ("/n-existe-pas", "full", 404),
+]
+
+
+@pytest.mark.parametrize("route,stage,status", GET_TABLE)
+def test_route_by_login_stage(app, clock, route, stage, status):
+    assert _client_at(app, stage, clock).get(route).status_code == status
+
+
+POST_ROUTES = ["/connexion", "/connexion/code", "/compte/mot-de-passe",
+               "/compte/double-authentification", "/deconnexion"]
+
+
+@pytest.mark.parametrize("route", POST_ROUTES)
+def test_every_post_without_csrf_token_is_refused(app, clock, route):
+    c = _client_at(app, "full", clock)
+    response = c.post(route, data={"username": "x", "password": "y", "code": "123456"})
+    assert response.status_code == 400
+    assert "Le formulaire a expiré" in response.text
+
+
+def test_every_post_route_is_listed_in_the_csrf_table(app):
+    posts = {r.rule for r in app.url_map.iter_rules() if "POST" in (r.methods or set())}
+    assert posts == set(POST_ROUTES)
+
+
+@pytest.mark.parametrize("route,stage", [("/connexion", None), ("/", "full"),
+                                         ("/n-existe-pas", None)])
+def test_security_headers_on_every_response(app, clock, route, stage):
+    headers = _client_at(app, stage, clock).get(route).headers
+    csp = headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Cache-Control"] == "no-store"
+    assert len(headers["X-Request-ID"]) == 32
+    assert "Strict-Transport-Security" not in headers  # plain http here
+
+
+def test_hsts_when_served_over_https(app):
+    response = app.test_client().get("/connexion", base_url="https://ccop.example")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_pages_hold_no_inline_script_or_style(app, clock):
+    html = _client_at(app, "full", clock).get("/").text
+    assert "<script" not in html and "style=" not in html and "<style" not in html
+
+
+def test_secure_cookie_flags_outside_local_development(settings):
+    from apptest import with_settings
+    app = create_app(with_settings(settings, secure_cookies=True))
+    response = app.test_client().get("/connexion", base_url="https://ccop.example")
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-ccop=")
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_error_pages_are_french_without_stack_trace(settings):
+    app = create_app(settings)
+
+    @app.route("/boom")
+    def boom() -> str:
+        raise RuntimeError("détail interne à ne pas montrer")
+
+    boom.ccop_permission = "public"  # type: ignore[attr-defined]
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    assert "Erreur interne" in response.text
+    assert "Traceback" not in response.text and "détail interne" not in response.text
+
+
+def test_404_page_is_french(app):
+    response = app.test_client().get("/n-existe-pas")
+    assert response.status_code == 404 and "Page introuvable" in response.text
