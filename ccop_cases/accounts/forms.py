@@ -21,6 +21,11 @@ class CodeForm(FlaskForm):
         InputRequired(REQUIRED), Length(max=32, message="Code trop long.")])
 
 
+class EnrolForm(FlaskForm):
+    code = StringField("Code à 6 chiffres affiché par l'application", validators=[
+        InputRequired(REQUIRED), Length(max=32, message="Code trop long.")])
+
+
 class PasswordChangeForm(FlaskForm):
     password = PasswordField("Nouveau mot de passe (12 caractères au moins)", validators=[
         InputRequired(REQUIRED), Length(max=256, message="256 caractères au plus.")])

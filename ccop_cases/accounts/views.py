@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from ccop_cases import runtime as rt
 from ccop_cases.accounts import services
-from ccop_cases.accounts.forms import CodeForm, LoginForm, PasswordChangeForm
+from ccop_cases.accounts.forms import CodeForm, EnrolForm, LoginForm, PasswordChangeForm
 from ccop_cases.logs import get_logger
 from ccop_cases.security import otp, sessions
 from ccop_cases.security.permissions import next_step_endpoint, permission
@@ -113,7 +113,7 @@ def enrol() -> Page:
         return redirect(url_for("accounts.password"))
     secret = services.pending_totp_secret(db, rt.runtime().keys, person)
     db.commit()
-    form = CodeForm()
+    form = EnrolForm()
     if form.validate_on_submit():
         try:
             codes = services.confirm_enrolment(db, rt.runtime().keys, person,
