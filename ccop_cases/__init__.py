@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from ccop_cases import errors, logs
 from ccop_cases.db import Database
-from ccop_cases.encryption import load_keys
+from ccop_cases.encryption import open_keys
 from ccop_cases.runtime import Runtime, close_db
 from ccop_cases.security import headers, inputs, passwords, permissions, sessions
 from ccop_cases.settings import Settings
@@ -26,12 +26,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     logs.configure(settings.log_format)
     app = Flask(__name__, instance_path=str(settings.instance_dir))
-    keys = load_keys(settings.key_dir)
+    keys = open_keys(settings.key_dir)
     app.extensions["ccop"] = Runtime(
         settings=settings, database=Database(settings.database_url), keys=keys,
         hasher=passwords.make_hasher(cheap=settings.is_test),
     )
-    _configure_flask(app, settings, keys.session_secret)
+    _configure_flask(app, settings, keys.purpose_key("session").secret_bytes())
     _register_hooks(app)
     _register_blueprints(app)
     errors.register(app)
@@ -72,12 +72,8 @@ def _register_hooks(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from ccop_cases.accounts.views import bp as accounts
-    from ccop_cases.cli import users
-    from ccop_cases.demo import cli as demo
 
     app.register_blueprint(accounts)
-    app.cli.add_command(users)
-    app.cli.add_command(demo)
 
 
 def _check_csrf() -> None:

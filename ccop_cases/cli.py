@@ -1,7 +1,7 @@
 """The ``ccop`` command: Flask's CLI bound to ``create_app`` plus operator commands.
 
-``keys`` and ``db`` work without an application (a new deployment has no keys yet);
-``users`` and ``demo`` are registered on ``app.cli`` by ``create_app``.
+``keys init`` and ``db upgrade`` work without an application (a new deployment has no
+keys yet); the other commands run inside the application context.
 """
 
 from __future__ import annotations
@@ -11,14 +11,16 @@ from typing import Any
 
 import click
 from flask import Flask
-from flask.cli import AppGroup, FlaskGroup, NoAppException
+from flask.cli import FlaskGroup, NoAppException
 
-from ccop_cases import create_app
+from ccop_cases import create_app, demo
 from ccop_cases import runtime as rt
 from ccop_cases.accounts import services
 from ccop_cases.encryption import init_key_dir
+from ccop_cases.identities import services as identity_services
 from ccop_cases.migrate import upgrade
 from ccop_cases.settings import Settings, SettingsError
+from crypto import FileKeyProvider
 
 
 def _load_app() -> Flask:
@@ -54,10 +56,11 @@ def keys_init() -> None:
     """Créer le dossier de clés d'un nouveau déploiement (refuse d'écraser)."""
     settings = _settings()
     try:
-        init_key_dir(settings.key_dir)
+        init_key_dir(settings.key_dir, development=settings.env == "development")
     except FileExistsError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Clés créées dans {settings.key_dir} (droits 0600). Sauvegardez ce dossier.")
+    click.echo(f"Clés créées dans {settings.key_dir} (fichiers 0600). "
+               "Sauvegardez ce dossier à part de la base de données.")
 
 
 @main.group()
@@ -70,6 +73,57 @@ def db_upgrade() -> None:
     """Appliquer les migrations jusqu'à la dernière version."""
     upgrade(_settings().database_url)
     click.echo("Base de données à jour.")
+
+
+@keys.command("status")
+def keys_status() -> None:
+    """Versions de clé de chiffrement et nombre de clés de données sous chacune."""
+    keys = _file_keys()
+    session = rt.runtime().database.session()
+    counts = identity_services.count_by_kek(session)
+    session.close()
+    for version, status in sorted(keys.versions.items()):
+        current = " (courante)" if version == keys.current_key_id else ""
+        click.echo(f"{version} : {status}{current}, {counts.get(version, 0)} clé(s) de données")
+
+
+@keys.command("rotate")
+@click.option("--batch-size", default=500, show_default=True, help="Clés par transaction.")
+def keys_rotate(batch_size: int) -> None:
+    """Nouvelle version de clé, réemballage de chaque clé de données, retrait de l'ancienne.
+
+    Reprend là où elle s'est arrêtée si elle a été interrompue ; les valeurs chiffrées
+    des champs ne sont pas modifiées.
+    """
+    keys = _file_keys()
+    pending = [v for v, s in keys.versions.items() if s == "active" and v != keys.current_key_id]
+    if pending:
+        click.echo(f"Reprise d'une rotation interrompue vers {keys.current_key_id}.")
+    else:
+        click.echo(f"Nouvelle version de clé : {keys.add_version()}.")
+    session = rt.runtime().database.session()
+    try:
+        stale = sum(n for v, n in identity_services.count_by_kek(session).items() if v != keys.current_key_id)
+        with click.progressbar(length=stale, label="Réemballage des clés de données") as bar:
+            for batch in identity_services.stale_batches(session, keys.current_key_id, batch_size):
+                identity_services.rewrap(keys, batch)
+                session.commit()  # each batch is durable: an interruption loses nothing
+                bar.update(len(batch))
+        in_use = set(identity_services.count_by_kek(session))
+    finally:
+        session.close()
+    for version in sorted(v for v, s in keys.versions.items() if s == "active"):
+        if version != keys.current_key_id and version not in in_use:
+            keys.retire(version, in_use=in_use)
+            click.echo(f"Version {version} retirée.")
+    click.echo(f"Rotation terminée : {stale} clé(s) de données réemballée(s).")
+
+
+def _file_keys() -> FileKeyProvider:
+    keys = rt.runtime().keys
+    if not isinstance(keys, FileKeyProvider):
+        raise click.ClickException("Ce fournisseur de clés se gère avec ses propres outils.")
+    return keys
 
 
 # --- accounts --------------------------------------------------------------------------------
@@ -88,7 +142,9 @@ def _in_transaction(work: Callable[[Any], str]) -> None:
     click.echo(message)
 
 
-users = AppGroup("users", help="Comptes des personnes (administration).")
+@main.group()
+def users() -> None:
+    """Comptes des personnes (administration)."""
 
 
 @users.command("create")
@@ -133,3 +189,5 @@ def users_end_sessions(username: str) -> None:
         return f"{ended} session(s) terminée(s)."
     _in_transaction(work)
 
+
+main.add_command(demo.cli)

@@ -1,78 +1,59 @@
-"""Bridge between the app and its key material.
+"""The app's one bridge to ``crypto/``: key material, the TOTP secret, field values of a unit.
 
-Interim implementation for the accounts foundation: one random root key in the key
-directory, purpose keys derived from it with HKDF (RFC 5869) under distinct labels, and
-AES-256-GCM for the TOTP secret. The ``crypto/`` library takes this over.
+Encrypted columns are binary and named ``<field>_enc``; plaintext is never a mapped
+attribute. Everything that encrypts or decrypts a stored value goes through here, so the
+associated data (table, column, row id) is built the same way everywhere.
 """
 
 from __future__ import annotations
 
-import os
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
 from ccop_cases.settings import SettingsError
+from crypto import Context, DataKey, DecryptionError, FileKeyProvider, KeyProvider, KeyStoreError
 
-ROOT_FILE = "root.key"
-
-
-class KeysUnreadable(Exception):
-    """A stored secret could not be decrypted (wrong key, tampered or moved value)."""
+__all__ = ["DataKey", "DecryptionError", "KeyProvider", "init_key_dir", "open_keys",
+           "open_text", "open_totp_secret", "seal_text", "seal_totp_secret"]
 
 
-@dataclass(frozen=True)
-class AppKeys:
-    """Purpose keys of one deployment; ``repr`` never shows key bytes."""
+def init_key_dir(key_dir: Path, *, development: bool = False) -> None:
+    """Create the key directory of a new deployment; refuse to overwrite one.
 
-    session_secret: bytes = field(repr=False)
-    totp_key: bytes = field(repr=False)
-
-
-def init_key_dir(key_dir: Path) -> None:
-    """Create a new key directory (0700) with a root key (0600); refuse to overwrite."""
-    if (key_dir / ROOT_FILE).exists():
-        raise FileExistsError(f"Le dossier de clés {key_dir} existe déjà : rien n'a été modifié.")
-    key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(key_dir / ROOT_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(os.urandom(32))
-
-
-def load_keys(key_dir: Path) -> AppKeys:
-    """Read the root key and derive purpose keys; fail closed when it is missing."""
-    root_path = key_dir / ROOT_FILE
-    if not root_path.is_file():
-        raise SettingsError(
-            f"Clés absentes dans {key_dir} : lancez « ccop keys init » (jamais créées au démarrage)."
-        )
-    root = root_path.read_bytes()
-    if len(root) != 32:
-        raise SettingsError(f"Clé racine illisible dans {key_dir}.")
-    return AppKeys(session_secret=_derive(root, b"ccop session secret v1"),
-                   totp_key=_derive(root, b"ccop totp secret v1"))
-
-
-def _derive(root: bytes, label: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(root)
-
-
-def seal_totp_secret(keys: AppKeys, person_id: uuid.UUID, secret: str) -> bytes:
-    nonce = os.urandom(12)
-    return nonce + AESGCM(keys.totp_key).encrypt(nonce, secret.encode(), _ad(person_id))
-
-
-def open_totp_secret(keys: AppKeys, person_id: uuid.UUID, sealed: bytes) -> str:
+    ``development`` allows ``instance/keys`` inside the checkout (``make run``) — never in
+    production, where keys live outside the repository.
+    """
     try:
-        return AESGCM(keys.totp_key).decrypt(sealed[:12], sealed[12:], _ad(person_id)).decode()
-    except (InvalidTag, ValueError) as exc:
-        raise KeysUnreadable from exc
+        FileKeyProvider.init(key_dir, allow_in_repository=development)
+    except KeyStoreError as exc:
+        raise FileExistsError(f"Dossier de clés refusé ({key_dir}) : {exc}. Rien n'a été modifié.") from exc
 
 
-def _ad(person_id: uuid.UUID) -> bytes:
-    return b"person.totp_secret_enc|" + person_id.bytes
+def open_keys(key_dir: Path) -> KeyProvider:
+    """Open the key directory and check its canary; fail closed, never create keys here."""
+    if not key_dir.exists():
+        raise SettingsError(f"Clés absentes ({key_dir}) : lancez « ccop keys init » "
+                            "(elles ne sont jamais créées au démarrage).")
+    try:
+        return FileKeyProvider.open(key_dir)
+    except KeyStoreError as exc:
+        raise SettingsError(f"Clés illisibles ou incohérentes dans {key_dir} : {exc}") from exc
+
+
+def seal_text(key: DataKey, value: str, *, table: str, column: str, row_id: uuid.UUID) -> bytes:
+    return key.encrypt(value.encode("utf-8"), context=Context(table, column, row_id))
+
+
+def open_text(key: DataKey, value: bytes, *, table: str, column: str, row_id: uuid.UUID) -> str:
+    """Decrypt a stored value; raise DecryptionError (never a fallback, never a re-save)."""
+    return key.decrypt(value, context=Context(table, column, row_id)).decode("utf-8")
+
+
+def seal_totp_secret(keys: KeyProvider, person_id: uuid.UUID, secret: str) -> bytes:
+    return seal_text(keys.purpose_key("totp-secret"), secret, table="person",
+                     column="totp_secret_enc", row_id=person_id)
+
+
+def open_totp_secret(keys: KeyProvider, person_id: uuid.UUID, sealed: bytes) -> str:
+    return open_text(keys.purpose_key("totp-secret"), sealed, table="person",
+                     column="totp_secret_enc", row_id=person_id)

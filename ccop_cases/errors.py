@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import traceback
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from ccop_cases.encryption import DecryptionError
 from ccop_cases.logs import get_logger
 
 MESSAGES = {
@@ -33,6 +34,14 @@ def register(app: Flask) -> None:
     def csrf_error(_exc: CSRFError) -> tuple[str, int]:
         return render_error(400, "Le formulaire a expiré ou n'est pas valide. "
                                  "Rechargez la page et recommencez.")
+
+    @app.errorhandler(DecryptionError)
+    def unreadable(_exc: DecryptionError) -> tuple[str, int]:
+        # Ids only; the request's transaction is rolled back, so nothing is re-saved.
+        get_logger().error("decryption_failed", endpoint=request.endpoint)
+        return render_error(500, "Cet enregistrement ne peut pas être lu : ses données chiffrées "
+                                 "sont altérées ou la clé manque. L’incident est enregistré ; "
+                                 "prévenez l’administrateur. Rien n’a été modifié.")
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[str, int]:

@@ -1,5 +1,6 @@
 """Imports every model module so that ``Base.metadata`` knows every table (Alembic, tests)."""
 
 from ccop_cases.accounts import models as accounts_models
+from ccop_cases.identities import models as identities_models
 
-__all__ = ["accounts_models"]
+__all__ = ["accounts_models", "identities_models"]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ccop_cases.accounts.services import SessionLimits
 from ccop_cases.db import Database
-from ccop_cases.encryption import AppKeys
+from ccop_cases.encryption import KeyProvider
 from ccop_cases.settings import Settings
 
 
@@ -24,7 +24,7 @@ def utc_now() -> datetime:
 class Runtime:
     settings: Settings
     database: Database
-    keys: AppKeys
+    keys: KeyProvider
     hasher: PasswordHasher
     clock: Callable[[], datetime] = utc_now  # tests swap in a controllable clock
 

@@ -25,6 +25,7 @@ KNOWN_VARIABLES: dict[str, str] = {
     "CCOP_SESSION_MAX_HOURS": "durée maximale d'une session (défaut : 12)",
     "CCOP_TOTP_ISSUER": "nom affiché dans l'application d'authentification (défaut : CCOP)",
     "CCOP_SECURE_COOKIES": "1 pour des cookies Secure (défaut : 1 hors development)",
+    "CCOP_BLIND_INDEX_BITS": "bits gardés de l'index de recherche (défaut : 8)",
 }
 
 
@@ -41,6 +42,7 @@ class Settings:
     session_max_hours: int = 12
     totp_issuer: str = "CCOP"
     secure_cookies: bool = True
+    blind_index_bits: int = 8
 
     @property
     def is_test(self) -> bool:
@@ -73,6 +75,7 @@ class Settings:
             session_max_hours=_positive_int(environ, "CCOP_SESSION_MAX_HOURS", 12),
             totp_issuer=environ.get("CCOP_TOTP_ISSUER", "CCOP"),
             secure_cookies=_flag(environ, "CCOP_SECURE_COOKIES", env != "development"),
+            blind_index_bits=_bits(environ),
         )
 
 
@@ -83,6 +86,13 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) <= 0:
         raise SettingsError(f"{name} doit être un entier positif.")
     return int(raw)
+
+
+def _bits(environ: Mapping[str, str]) -> int:
+    bits = _positive_int(environ, "CCOP_BLIND_INDEX_BITS", 8)
+    if bits > 32:
+        raise SettingsError("CCOP_BLIND_INDEX_BITS doit être compris entre 1 et 32.")
+    return bits
 
 
 def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:

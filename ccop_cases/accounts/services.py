@@ -18,7 +18,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ccop_cases.accounts.models import LoginThrottle, Person, RecoveryCode, WebSession
-from ccop_cases.encryption import AppKeys, open_totp_secret, seal_totp_secret
+from ccop_cases.encryption import KeyProvider, open_totp_secret, seal_totp_secret
 from ccop_cases.security import otp, passwords
 
 SLOW_AFTER = 5
@@ -120,7 +120,7 @@ def is_locked(db: Session, username: str) -> bool:
 
 
 def check_second_factor(
-    db: Session, keys: AppKeys, person: Person, code: str, now: datetime
+    db: Session, keys: KeyProvider, person: Person, code: str, now: datetime
 ) -> str:
     """Second login step: a TOTP code or a recovery code. Return which one was used."""
     key = throttle_key(person.username)
@@ -133,7 +133,7 @@ def check_second_factor(
     raise LoginRefused("invalid")
 
 
-def accept_totp(db: Session, keys: AppKeys, person: Person, code: str, now: datetime) -> bool:
+def accept_totp(db: Session, keys: KeyProvider, person: Person, code: str, now: datetime) -> bool:
     """Accept a TOTP code once: its step must be newer than the last accepted one.
 
     The conditional UPDATE is atomic in the database, so two workers racing with the same
@@ -199,7 +199,7 @@ def remaining_recovery_codes(db: Session, person: Person) -> int:
 # --- enrolment -----------------------------------------------------------------------------
 
 
-def pending_totp_secret(db: Session, keys: AppKeys, person: Person) -> str:
+def pending_totp_secret(db: Session, keys: KeyProvider, person: Person) -> str:
     """The secret being enrolled; created (encrypted) on first call, stable across reloads."""
     if person.is_enrolled:
         raise AccountError("La double authentification est déjà activée.")
@@ -210,7 +210,7 @@ def pending_totp_secret(db: Session, keys: AppKeys, person: Person) -> str:
 
 
 def confirm_enrolment(
-    db: Session, keys: AppKeys, person: Person, code: str, now: datetime
+    db: Session, keys: KeyProvider, person: Person, code: str, now: datetime
 ) -> list[str]:
     """Finish enrolment with a first valid code; return the recovery codes to show once."""
     pending_totp_secret(db, keys, person)

@@ -4,7 +4,11 @@ back at the end, clients and a ``login_as`` helper that also does the TOTP step.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from apptest import Account, FakeClock, database_url, drop_schema, login, make_account
@@ -33,8 +37,24 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
 
 
 @pytest.fixture(scope="session")
-def base_app(settings: Settings) -> Flask:
-    return create_app(settings)
+def base_app(settings: Settings) -> Iterator[Flask]:
+    app = create_app(settings)
+    yield app
+    app.extensions["ccop"].database.engine.dispose()
+
+
+@pytest.fixture
+def new_app() -> Iterator[Callable[[Settings], Flask]]:
+    """``new_app(settings)`` → a separate app, its connections closed after the test."""
+    made: list[Flask] = []
+
+    def make(settings: Settings) -> Flask:
+        made.append(create_app(settings))
+        return made[-1]
+
+    yield make
+    for app in made:
+        app.extensions["ccop"].database.engine.dispose()
 
 
 @pytest.fixture
@@ -42,19 +62,36 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture
-def app(base_app: Flask, clock: FakeClock) -> Iterator[Flask]:
-    """The app with every session inside one outer transaction, rolled back after the test."""
-    rt: Runtime = base_app.extensions["ccop"]
+@contextmanager
+def _rolled_back(app: Flask, clock: FakeClock) -> Iterator[Flask]:
+    rt: Runtime = app.extensions["ccop"]
     original = rt.database.sessions
     connection = rt.database.engine.connect()
     outer = connection.begin()
     rt.database.bind_to(connection)
     rt.clock = clock
-    yield base_app
-    outer.rollback()
-    connection.close()
-    rt.database.sessions = original
+    try:
+        yield app
+    finally:
+        outer.rollback()
+        connection.close()
+        rt.database.sessions = original
+
+
+@pytest.fixture
+def app(base_app: Flask, clock: FakeClock) -> Iterator[Flask]:
+    """The app with every session inside one outer transaction, rolled back after the test."""
+    with _rolled_back(base_app, clock) as bound:
+        yield bound
+
+
+@pytest.fixture
+def own_keys_app(settings: Settings, tmp_path: Path, clock: FakeClock,
+                 new_app: Callable[[Settings], Flask]) -> Iterator[Flask]:
+    """Like ``app``, on its own copy of the key directory (for tests that rotate keys)."""
+    shutil.copytree(settings.key_dir, tmp_path / "keys")
+    with _rolled_back(new_app(replace(settings, key_dir=tmp_path / "keys")), clock) as bound:
+        yield bound
 
 
 @pytest.fixture

@@ -9,10 +9,11 @@ from sqlalchemy import select
 
 from ccop_cases.accounts import services
 from ccop_cases.accounts.models import Person, RecoveryCode
+from ccop_cases.cli import main
 
 
 def _run(app, *args):
-    return app.test_cli_runner().invoke(args=list(args))
+    return app.test_cli_runner().invoke(main, args=list(args))
 
 
 def test_users_create_prints_a_one_time_password_that_must_be_changed(app, client):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy import inspect
 
-from ccop_cases import create_app
 from ccop_cases.db import Base
 from ccop_cases.migrate import check
 
@@ -19,8 +18,8 @@ def test_every_model_table_exists_after_upgrade(base_app):
     assert set(Base.metadata.tables) <= tables
 
 
-def test_create_app_never_creates_tables(settings, tmp_path):
+def test_create_app_never_creates_tables(settings, tmp_path, new_app):
     from apptest import with_settings
     url = f"sqlite:///{tmp_path / 'vide.sqlite3'}"
-    app = create_app(with_settings(settings, database_url=url))
+    app = new_app(with_settings(settings, database_url=url))
     assert inspect(app.extensions["ccop"].database.engine).get_table_names() == []

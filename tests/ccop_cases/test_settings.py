@@ -6,7 +6,6 @@ import pytest
 from apptest import with_settings
 from click.testing import CliRunner
 
-from ccop_cases import create_app
 from ccop_cases.cli import main
 from ccop_cases.settings import Settings, SettingsError
 
@@ -36,9 +35,9 @@ def test_settings_are_frozen(settings):
         settings.env = "production"  # type: ignore[misc]
 
 
-def test_app_refuses_to_start_without_keys(settings, tmp_path):
+def test_app_refuses_to_start_without_keys(settings, tmp_path, new_app):
     with pytest.raises(SettingsError, match="ccop keys init"):
-        create_app(with_settings(settings, key_dir=tmp_path / "absent"))
+        new_app(with_settings(settings, key_dir=tmp_path / "absent"))
 
 
 def test_cli_start_up_error_is_clear_and_non_zero(tmp_path):
@@ -55,14 +54,33 @@ def test_cli_unknown_variable_is_clear_and_non_zero(tmp_path):
     assert result.exit_code != 0 and "CCOP_TYPO" in result.output
 
 
-def test_keys_init_refuses_to_overwrite(tmp_path):
+def test_keys_init_creates_private_files_and_refuses_to_overwrite(tmp_path):
     env = {"CCOP_INSTANCE_DIR": str(tmp_path)}
     first = CliRunner().invoke(main, ["keys", "init"], env=env)
-    assert first.exit_code == 0
-    root = tmp_path / "keys" / "root.key"
-    before = root.read_bytes()
-    assert oct(root.stat().st_mode & 0o777) == "0o600"
-    assert oct((tmp_path / "keys").stat().st_mode & 0o777) == "0o700"
+    assert first.exit_code == 0, first.output
+    key_dir = tmp_path / "keys"
+    assert oct(key_dir.stat().st_mode & 0o777) == "0o700"
+    files = sorted(p for p in key_dir.iterdir() if p.is_file())
+    assert files and all(oct(p.stat().st_mode & 0o777) == "0o600" for p in files)
+    before = {p.name: p.read_bytes() for p in files}
     second = CliRunner().invoke(main, ["keys", "init"], env=env)
-    assert second.exit_code != 0 and "existe déjà" in second.output
-    assert root.read_bytes() == before
+    assert second.exit_code != 0 and "Rien n'a été modifié" in second.output
+    assert {p.name: p.read_bytes() for p in key_dir.iterdir() if p.is_file()} == before
+
+
+def test_app_refuses_to_start_when_the_canary_does_not_decrypt(settings, tmp_path, new_app):
+    import shutil
+    broken = tmp_path / "keys"
+    shutil.copytree(settings.key_dir, broken)
+    (broken / "root.key").write_bytes(b"\x00" * 32)  # another root: the canary fails
+    with pytest.raises(SettingsError, match="illisibles"):
+        new_app(with_settings(settings, key_dir=broken))
+
+
+def test_app_refuses_to_start_when_a_key_file_is_missing(settings, tmp_path, new_app):
+    import shutil
+    broken = tmp_path / "keys"
+    shutil.copytree(settings.key_dir, broken)
+    next(broken.glob("kek-*.key")).unlink()
+    with pytest.raises(SettingsError, match="illisibles"):
+        new_app(with_settings(settings, key_dir=broken))

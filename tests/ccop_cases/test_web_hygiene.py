@@ -6,7 +6,6 @@ import pytest
 from apptest import PASSWORD, Account, make_account, post
 from flask import Flask
 
-from ccop_cases import create_app
 from ccop_cases.security.permissions import STAGES
 
 
@@ -18,8 +17,8 @@ def test_every_route_declares_a_permission(app: Flask):
     assert undeclared == []
 
 
-def test_an_undeclared_route_is_denied_with_404(settings):
-    app = create_app(settings)
+def test_an_undeclared_route_is_denied_with_404(settings, new_app):
+    app = new_app(settings)
 
     @app.route("/oubli")
     def forgotten() -> str:
@@ -106,17 +105,17 @@ def test_pages_hold_no_inline_script_or_style(app, clock):
     assert "<script" not in html and "style=" not in html and "<style" not in html
 
 
-def test_secure_cookie_flags_outside_local_development(settings):
+def test_secure_cookie_flags_outside_local_development(settings, new_app):
     from apptest import with_settings
-    app = create_app(with_settings(settings, secure_cookies=True))
+    app = new_app(with_settings(settings, secure_cookies=True))
     response = app.test_client().get("/connexion", base_url="https://ccop.example")
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("__Host-ccop=")
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_error_pages_are_french_without_stack_trace(settings):
-    app = create_app(settings)
+def test_error_pages_are_french_without_stack_trace(settings, new_app):
+    app = new_app(settings)
 
     @app.route("/boom")
     def boom() -> str:

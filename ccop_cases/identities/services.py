@@ -1,0 +1,153 @@
+"""Identity services: open a unit, write and read identities, exact search, shredding and
+key rotation. Flask-free; callers pass the session, the key provider and ``now``."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from ccop_cases.encryption import DataKey, KeyProvider, open_text, seal_text
+from ccop_cases.identities.models import DataKeyRecord, IdentityRecord, IdentityToken
+from crypto import BlindIndex
+
+TABLE = "identity"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Plaintext identity, only ever in memory."""
+
+    last_name: str
+    given_names: str
+    birth_date: date | None = None
+    sex: str | None = None
+    address: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+def open_unit(db: Session, keys: KeyProvider, unit_id: uuid.UUID, now: datetime) -> DataKey:
+    """Create the data key of a new unit (wrapped under the current KEK) and return it."""
+    dek = DataKey.generate()
+    kek_id, wrapped = dek.wrap(keys, unit_id=unit_id)
+    db.add(DataKeyRecord(unit_id=unit_id, kek_id=kek_id, wrapped=wrapped, created_at=now))
+    db.flush()
+    return dek
+
+
+def unit_key(db: Session, keys: KeyProvider, unit_id: uuid.UUID) -> DataKey:
+    """Unwrap a unit's data key; raise DecryptionError when it cannot be opened."""
+    record = db.get(DataKeyRecord, unit_id)
+    if record is None:
+        raise LookupError("no data key for this unit (shredded or never opened)")
+    return DataKey.unwrap(keys, record.kek_id, record.wrapped, unit_id=unit_id)
+
+
+def _as_text(value: object) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def write_identity(db: Session, dek: DataKey, unit_id: uuid.UUID, role: str, position: int,
+                   identity: Identity, *, index: BlindIndex | None = None,
+                   scope: uuid.UUID | None = None) -> IdentityRecord:
+    """Store one identity, every field sealed; add its blind-index token when asked."""
+    row = IdentityRecord(id=uuid.uuid4(), unit_id=unit_id, role=role, position=position)
+    for f in fields(identity):
+        text = _as_text(getattr(identity, f.name))
+        sealed = None if text is None else seal_text(dek, text, table=TABLE, column=f"{f.name}_enc",
+                                                     row_id=row.id)
+        setattr(row, f"{f.name}_enc", sealed)
+    db.add(row)
+    if index is not None and scope is not None and identity.birth_date is not None:
+        db.add(IdentityToken(identity_id=row.id, unit_id=unit_id, scope=scope,
+                             token=index.token(identity.last_name, identity.given_names,
+                                               identity.birth_date)))
+    db.flush()
+    return row
+
+
+def read_identity(dek: DataKey, row: IdentityRecord) -> Identity:
+    """Decrypt one row; raise DecryptionError on any failure (no partial result)."""
+    values: dict[str, object] = {}
+    for f in fields(Identity):
+        sealed = getattr(row, f"{f.name}_enc")
+        text = None if sealed is None else open_text(dek, sealed, table=TABLE, column=f"{f.name}_enc",
+                                                     row_id=row.id)
+        values[f.name] = date.fromisoformat(text) if f.name == "birth_date" and text else text
+    return Identity(**values)  # type: ignore[arg-type]
+
+
+def read_unit(db: Session, keys: KeyProvider, unit_id: uuid.UUID) -> list[tuple[IdentityRecord, Identity]]:
+    dek = unit_key(db, keys, unit_id)
+    rows = db.scalars(select(IdentityRecord).where(IdentityRecord.unit_id == unit_id)
+                      .order_by(IdentityRecord.position)).all()
+    return [(row, read_identity(dek, row)) for row in rows]
+
+
+def search(db: Session, keys: KeyProvider, index: BlindIndex, scope: uuid.UUID,
+           last_name: str, given_names: str, birth_date: date) -> list[uuid.UUID]:
+    """Units of ``scope`` holding exactly this identity (spelling variants included).
+
+    The token narrows to a bucket of candidates; each is decrypted and compared in
+    normalised form, so only true matches are returned.
+    """
+    wanted = BlindIndex.normalise(last_name, given_names, birth_date)
+    token = index.token(last_name, given_names, birth_date)
+    candidates = db.execute(
+        select(IdentityToken.unit_id, IdentityRecord)
+        .join(IdentityRecord, IdentityRecord.id == IdentityToken.identity_id)
+        .where(IdentityToken.scope == scope, IdentityToken.token == token)
+    ).all()
+    found: list[uuid.UUID] = []
+    for unit_id, row in candidates:
+        person = read_identity(unit_key(db, keys, unit_id), row)
+        if person.birth_date and BlindIndex.normalise(person.last_name, person.given_names,
+                                                      person.birth_date) == wanted:
+            found.append(unit_id)
+    return sorted(set(found), key=str)
+
+
+def shred_unit(db: Session, unit_id: uuid.UUID) -> dict[str, int]:
+    """Crypto-shred a unit: delete its tokens, ciphertexts and wrapped key in one transaction.
+
+    Once the wrapped key is gone no remaining key opens a value saved before, including
+    in backups taken earlier once their retention ends.
+    """
+    counts = {}
+    for name, model in (("tokens", IdentityToken), ("identities", IdentityRecord),
+                        ("data_keys", DataKeyRecord)):
+        result = db.execute(delete(model).where(model.unit_id == unit_id))
+        counts[name] = int(result.rowcount)  # type: ignore[attr-defined]
+    return counts
+
+
+# --- rotation --------------------------------------------------------------------------------
+
+
+def count_by_kek(db: Session) -> dict[str, int]:
+    rows = db.execute(select(DataKeyRecord.kek_id, func.count()).group_by(DataKeyRecord.kek_id))
+    return {kek_id: int(n) for kek_id, n in rows}
+
+
+def stale_batches(db: Session, current: str, size: int) -> Iterator[list[DataKeyRecord]]:
+    """Batches of data keys not yet under ``current``; re-query each time (resumable)."""
+    while True:
+        batch = list(db.scalars(select(DataKeyRecord).where(DataKeyRecord.kek_id != current)
+                                .order_by(DataKeyRecord.unit_id).limit(size)))
+        if not batch:
+            return
+        yield batch
+
+
+def rewrap(keys: KeyProvider, records: list[DataKeyRecord]) -> None:
+    """Rewrap each key under the current KEK: same key bytes, field ciphertexts untouched."""
+    for record in records:
+        record.kek_id, record.wrapped = DataKey.rewrap(keys, record.kek_id, record.wrapped,
+                                                       unit_id=record.unit_id)
