@@ -1,0 +1,160 @@
+"""Export bundle writer: pure file I/O over records and checkpoints (FORMAT.md)."""
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from audit.events import Checkpoint, Record, format_ts
+from audit.verify_audit_export import (
+    CHECKPOINTS_FILE,
+    ENTRIES_FILE,
+    FORMAT_VERSION,
+    MANIFEST_FILE,
+    MANIFEST_TYPE,
+    README_FILE,
+    SIGNATURE_FILE,
+    canonical_json,
+    key_id,
+)
+
+
+def entry_line(body: bytes, digest: bytes) -> bytes:
+    """Line of entries.jsonl for a full entry: canonical {"entry":…,"hash":…} and LF.
+
+    Concatenation equals canonical_json({"entry": entry, "hash": hex}) because `body` is
+    canonical already and "entry" sorts before "hash"; it saves a parse per line.
+    """
+    return b'{"entry":' + body + b',"hash":"' + digest.hex().encode() + b'"}\n'
+
+
+def stub_line(record: Record) -> bytes:
+    """Line of entries.jsonl for a pruned record: its seq, ts, prev and hash only."""
+    stub = {"prev": record.prev.hex(), "seq": str(record.seq), "ts": record.ts}
+    return canonical_json({"hash": record.hash.hex(), "stub": stub}) + b"\n"
+
+
+def checkpoint_line(checkpoint: Checkpoint) -> bytes:
+    """Line of checkpoints.jsonl: canonical {"checkpoint":…,"sig":…} and LF."""
+    sig = checkpoint.signature.hex().encode()
+    return b'{"checkpoint":' + checkpoint.signed_bytes() + b',"sig":"' + sig + b'"}\n'
+
+
+@dataclass
+class _Span:
+    """What the entries file holds, gathered while it is written."""
+
+    first: int = 0
+    last: int = 0
+    first_ts: str = ""
+    last_ts: str = ""
+    count: int = 0
+    stubs: int = 0
+    digest: str = ""
+
+
+def write_bundle(directory: str | Path, records: Iterable[Record],
+                 checkpoints: Iterable[Checkpoint], key: Ed25519PrivateKey, *,
+                 heartbeat_interval: timedelta, created: datetime | None = None,
+                 ) -> dict[str, Any]:
+    """Write an export bundle of `records` into `directory` (new or empty); return the manifest.
+
+    Writes entries.jsonl, checkpoints.jsonl (those signed by `key` whose size falls in the
+    exported range or just before it), VERIFY.txt, manifest.json and manifest.sig.
+    Guarantees: records are written as given, in order, stubs included — a broken chain is
+    exported as it is, for the verifier to report, never repaired or hidden; a range that
+    does not start at seq 1 starts from its first record's prev, taken as given.
+    Does not: check the chain, write atomically (a failed export leaves a partial
+    directory: delete it), or decide the heartbeat interval (the app's schedule does).
+    Raises ValueError when there is no record or the interval is under one second.
+    """
+    seconds = int(heartbeat_interval.total_seconds())
+    if seconds < 1:
+        raise ValueError("heartbeat_interval must be at least one second")
+    target = Path(directory)
+    target.mkdir(parents=True, exist_ok=True)
+    if any(target.iterdir()):
+        raise FileExistsError(f"{target} is not empty")
+    public = key.public_key().public_bytes_raw()
+    kid = key_id(public)
+    span = _write_entries(target / ENTRIES_FILE, records)
+    kept = [c for c in checkpoints if c.key_id == kid and span.first - 1 <= c.size <= span.last]
+    files = {ENTRIES_FILE: span.digest,
+             CHECKPOINTS_FILE: _write(target / CHECKPOINTS_FILE, map(checkpoint_line, kept)),
+             README_FILE: _write(target / README_FILE, [_instructions(kid, span, kept)])}
+    manifest = {
+        "type": MANIFEST_TYPE, "v": FORMAT_VERSION, "key_id": kid, "public_key": public.hex(),
+        "created": format_ts(created or datetime.now(UTC)), "period_from": span.first_ts,
+        "period_to": span.last_ts, "first_seq": str(span.first), "last_seq": str(span.last),
+        "entries": str(span.count), "stubs": str(span.stubs), "checkpoints": str(len(kept)),
+        "heartbeat_interval": str(seconds), "files": files,
+    }
+    raw = canonical_json(manifest)
+    (target / MANIFEST_FILE).write_bytes(raw)
+    (target / SIGNATURE_FILE).write_text(key.sign(raw).hex() + "\n", encoding="ascii")
+    return manifest
+
+
+def _write_entries(path: Path, records: Iterable[Record]) -> _Span:
+    span, digest = _Span(), hashlib.sha256()
+    with path.open("wb") as out:
+        for record in records:
+            line = stub_line(record) if record.body is None else entry_line(record.body,
+                                                                             record.hash)
+            out.write(line)
+            digest.update(line)
+            if not span.count:
+                span.first, span.first_ts = record.seq, record.ts
+            span.last, span.last_ts = record.seq, record.ts
+            span.count += 1
+            span.stubs += record.body is None
+    if not span.count:
+        raise ValueError("nothing to export: no record")
+    span.digest = digest.hexdigest()
+    return span
+
+
+def _write(path: Path, chunks: Iterable[bytes]) -> str:
+    data = b"".join(chunks)
+    path.write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def _instructions(kid: str, span: _Span, kept: list[Checkpoint]) -> bytes:
+    last = kept[-1] if kept else None
+    pin = f"{last.size}:{last.head.hex()}" if last else "-"
+    return f"""\
+Export du journal d'audit ccop-cases / ccop-cases audit trail export
+
+Entrées / entries: seq {span.first}-{span.last} ({span.count}, dont {span.stubs} élaguées / \
+{span.stubs} pruned), {span.first_ts} - {span.last_ts}
+Empreinte de la clé de signature / signing key fingerprint: {kid}
+
+FR - Vérification hors ligne. Procurez-vous la clé publique de signature par un autre canal
+que cet export (courrier, remise en main propre) et vérifiez que son empreinte est {kid}.
+Avec Python 3.11 ou plus et le paquet « cryptography », lancez le vérificateur
+verify_audit_export.py (fourni avec ccop-cases, dans audit/) :
+
+    python verify_audit_export.py --key CLE_PUBLIQUE [--pin TAILLE:HASH] DOSSIER_EXPORT
+
+--pin : le dernier point de contrôle d'un export précédent que vous avez vérifié.
+Notez celui de cet export pour la prochaine fois : --pin {pin}
+Code de sortie : 0 intègre, 1 altéré, 2 incomplet, 3 erreur d'usage ou de format.
+Chaque problème est affiché sur une ligne avec le numéro de séquence (seq) concerné.
+
+EN - Offline verification. Obtain the signing public key through a channel other than this
+export (letter, in person) and check that its fingerprint is {kid}.
+With Python 3.11 or later and the "cryptography" package, run the verifier
+verify_audit_export.py (shipped with ccop-cases, in audit/):
+
+    python verify_audit_export.py --key PUBLIC_KEY [--pin SIZE:HASH] EXPORT_DIR
+
+--pin: the last checkpoint of an earlier export that you verified.
+Write down this export's for next time: --pin {pin}
+Exit status: 0 valid, 1 tampered, 2 incomplete, 3 usage or format error.
+Each problem is printed on one line naming its sequence number (seq).
+""".encode()

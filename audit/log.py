@@ -1,0 +1,139 @@
+"""The hash chain: storage protocol, in-memory store, signed checkpoints and the log."""
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from itertools import islice, takewhile
+from pathlib import Path
+from typing import Protocol
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from audit.bundle import write_bundle
+from audit.events import Checkpoint, Event, Record, format_ts, make_record
+from audit.verify_audit_export import GENESIS
+
+HEARTBEAT_ACTION = "audit.heartbeat"
+
+#: Called by a store under its lock with (seq to assign, previous hash, previous ts);
+#: GENESIS and "" for the first entry. Returns the record to insert.
+BuildRecord = Callable[[int, bytes, str], Record]
+
+
+class AuditStore(Protocol):
+    """Where the chain lives. The app implements it on SQLAlchemy; MemoryStore for tests.
+
+    `append_next` is the only write path and owns the locking: it must read the head
+    (seq, hash, ts of the last record) *under the lock* (PostgreSQL `SELECT … FOR UPDATE`
+    on a one-row head table, SQLite `BEGIN IMMEDIATE`), call `build` once with
+    (head seq + 1, head hash, head ts) — or (1, GENESIS, "") when empty —, insert the
+    returned record, move the head to it and return it; the lock lasts until the
+    surrounding transaction ends. Unique constraints on seq and prev make a locking bug an
+    error rather than a fork. There is deliberately no unlocked `head()` to build from.
+    """
+
+    def append_next(self, build: BuildRecord) -> Record: ...
+
+    def records(self, from_seq: int = 1) -> Iterator[Record]:
+        """Records with seq >= from_seq, in seq order (stubs with body None)."""
+        ...
+
+    def prune(self, before_ts: str) -> int:
+        """Set body to None on records with ts < before_ts (and a body); return how many.
+
+        AuditLog keeps ts non-decreasing along seq, so the pruned records are a prefix.
+        """
+        ...
+
+    def add_checkpoint(self, checkpoint: Checkpoint) -> None: ...
+
+    def checkpoints(self) -> Iterator[Checkpoint]:
+        """Stored checkpoints in increasing size."""
+        ...
+
+
+class MemoryStore:
+    """AuditStore in a list, for tests and benchmarks: thread-safe, not durable."""
+
+    def __init__(self) -> None:
+        self._records: list[Record] = []
+        self._checkpoints: list[Checkpoint] = []
+        self._lock = threading.Lock()
+
+    def append_next(self, build: BuildRecord) -> Record:
+        with self._lock:
+            head = self._records[-1] if self._records else None
+            seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
+            record = build(seq, prev, head.ts if head else "")
+            if record.seq != seq or record.prev != prev:  # what unique constraints catch
+                raise ValueError("record does not extend the head")
+            self._records.append(record)
+            return record
+
+    def records(self, from_seq: int = 1) -> Iterator[Record]:
+        return islice(self._records, max(from_seq - 1, 0), None)
+
+    def prune(self, before_ts: str) -> int:
+        with self._lock:
+            old = [i for i, r in enumerate(self._records) if r.ts < before_ts and r.body]
+            for i in old:
+                self._records[i] = replace(self._records[i], body=None)
+            return len(old)
+
+    def add_checkpoint(self, checkpoint: Checkpoint) -> None:
+        self._checkpoints.append(checkpoint)
+
+    def checkpoints(self) -> Iterator[Checkpoint]:
+        return iter(sorted(self._checkpoints, key=lambda c: c.size))
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class AuditLog:
+    """Appends events to the chain held by an AuditStore and signs checkpoints.
+
+    Guarantees: each record extends the head the store locked (seq + 1, prev = head hash);
+    ts never goes backwards along seq (a slow clock is raised to the head's ts);
+    `checkpoint` first appends a heartbeat, so silent periods show as gaps between
+    entries. Does not commit: the caller's transaction (the change being audited) does,
+    and a rollback removes the entry with the change. Does not schedule heartbeats.
+    """
+
+    def __init__(self, store: AuditStore, *, clock: Callable[[], datetime] = _utc_now) -> None:
+        self.store = store
+        self._clock = clock
+
+    def append(self, event: Event) -> Record:
+        now = format_ts(self._clock())
+
+        def build(seq: int, prev: bytes, prev_ts: str) -> Record:
+            return make_record(event, seq=seq, ts=max(now, prev_ts), prev=prev)
+
+        return self.store.append_next(build)
+
+    def heartbeat(self) -> Record:
+        return self.append(Event(action=HEARTBEAT_ACTION, actor_id="audit",
+                                 actor_role="system", target_type="audit_log"))
+
+    def checkpoint(self, key: Ed25519PrivateKey) -> Checkpoint:
+        """Append a heartbeat, sign (its seq, its hash, its ts) and store the checkpoint."""
+        head = self.heartbeat()
+        checkpoint = Checkpoint.sign(key, size=head.seq, head=head.hash, ts=head.ts)
+        self.store.add_checkpoint(checkpoint)
+        return checkpoint
+
+    def prune(self, before: datetime) -> int:
+        """Drop the payload of entries older than `before`; hashes and linkage stay."""
+        return self.store.prune(format_ts(before))
+
+    def export(self, directory: str | Path, key: Ed25519PrivateKey, *,
+               heartbeat_interval: timedelta, from_seq: int = 1) -> Checkpoint:
+        """Checkpoint now, then write a bundle of seq from_seq..checkpoint into `directory`."""
+        checkpoint = self.checkpoint(key)
+        records = takewhile(lambda r: r.seq <= checkpoint.size, self.store.records(from_seq))
+        write_bundle(directory, records, self.store.checkpoints(), key,
+                     heartbeat_interval=heartbeat_interval)
+        return checkpoint

@@ -1,0 +1,491 @@
+#!/usr/bin/env python3
+"""Offline verifier of ccop-cases audit exports: ONE file, stdlib + `cryptography`, Python 3.11+.
+
+    python verify_audit_export.py --key PUBLIC_KEY [--pin SIZE:HEADHASH] BUNDLE_DIR
+
+Exit status 0 valid, 1 tampered, 2 incomplete, 3 usage or format error. The grammar and the
+canonical encoding are defined here once (FORMAT.md); the `audit` library imports them.
+"""
+
+import argparse
+import base64
+import binascii
+import hashlib
+import json
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, NoReturn
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+FORMAT_VERSION, GENESIS = "1", bytes(32)
+ENTRIES_FILE, CHECKPOINTS_FILE = "entries.jsonl", "checkpoints.jsonl"
+MANIFEST_FILE, SIGNATURE_FILE, README_FILE = "manifest.json", "manifest.sig", "VERIFY.txt"
+CHECKPOINT_TYPE, MANIFEST_TYPE = "ccop-audit-checkpoint", "ccop-audit-manifest"
+MAX_REPORTED = 1000  # problems kept in a report; the rest are only counted
+INCOMPLETE_CODES = frozenset({"heartbeat_gap", "checkpoint_not_covered", "pin_not_covered"})
+EXIT_CODES, EXIT_USAGE = {"valid": 0, "tampered": 1, "incomplete": 2}, 3
+
+# Values are ids and codes only: no space, quote, backslash, '@' or non-ASCII, so no value
+# ever needs a JSON escape and free text cannot fit (DESIGN §6: no personal data).
+_CHAR = r"[A-Za-z0-9_.:\-]"
+TOKEN, CODE, DETAIL_KEY = _CHAR + "{0,64}", _CHAR + "{1,64}", "[a-z][a-z0-9_]{0,63}"
+TS = (r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+      r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{6}Z")
+_HEX64, _SEQ = "[0-9a-f]{64}", "[1-9][0-9]{0,17}"
+_PAIR = f'"{DETAIL_KEY}":"{TOKEN}"'
+_PARTS = {
+    "TOKEN": TOKEN, "CODE": CODE, "DETAILS": f"(?P<details>(?:{_PAIR}(?:,{_PAIR})*)?)",
+    "OUTCOME": "(?P<outcome>success|denied|error)", "PREV": f"(?P<prev>{_HEX64})",
+    "REQUEST": f'(?:null|"{CODE}")', "RULE": f'(?P<rule>null|"{CODE}")',
+    "SEQ": f"(?P<seq>{_SEQ})", "TS": f"(?P<ts>{TS})", "HASH": f"(?P<hash>{_HEX64})",
+    "KEYID": "(?P<key>[0-9a-f]{16})", "SIG": "(?P<sig>[0-9a-f]{128})",
+}
+# Each line of the bundle, byte for byte, once canonical (keys sorted, no whitespace).
+ENTRY_TEMPLATE = (
+    '{"action":"<CODE>","actor":{"id":"<TOKEN>","role":"<CODE>"},"details":{<DETAILS>},'
+    '"outcome":"<OUTCOME>","prev":"<PREV>","request":<REQUEST>,"rule":<RULE>,"seq":"<SEQ>",'
+    '"target":{"id":"<TOKEN>","type":"<CODE>"},"ts":"<TS>","v":"1"}')
+ENTRY_LINE_TEMPLATE = '{"entry":<ENTRY>,"hash":"<HASH>"}\n'
+STUB_LINE_TEMPLATE = '{"hash":"<HASH>","stub":{"prev":"<PREV>","seq":"<SEQ>","ts":"<TS>"}}\n'
+CHECKPOINT_TEMPLATE = ('{"head":"<PREV>","key":"<KEYID>","size":"<SEQ>","ts":"<TS>",'
+                       f'"type":"{CHECKPOINT_TYPE}","v":"1"}}')
+CHECKPOINT_LINE_TEMPLATE = '{"checkpoint":<BODY>,"sig":"<SIG>"}\n'
+
+
+def _grammar(template: str) -> str:
+    pieces = re.split(r"<([A-Z]+)>", template)
+    return "".join(re.escape(p) if i % 2 == 0 else _PARTS[p] for i, p in enumerate(pieces))
+
+
+_PARTS["ENTRY"] = f"(?P<entry>{_grammar(ENTRY_TEMPLATE)})"
+_PARTS["BODY"] = f"(?P<body>{_grammar(CHECKPOINT_TEMPLATE)})"
+_ENTRY_LINE = re.compile(_grammar(ENTRY_LINE_TEMPLATE).encode())
+_STUB_LINE = re.compile(_grammar(STUB_LINE_TEMPLATE).encode())
+_CHECKPOINT_LINE = re.compile(_grammar(CHECKPOINT_LINE_TEMPLATE).encode())
+_ZERO_HEX = GENESIS.hex().encode()
+
+
+def canonical_json(value: object) -> bytes:
+    """Return the one canonical encoding of `value`: RFC 8785 for the values allowed.
+
+    Allowed: str, None and objects with ASCII keys (so code-point, UTF-16 and byte order
+    agree), nested at most 8 deep. Numbers, booleans and arrays raise TypeError: numbers
+    travel as decimal strings. Keys sorted, no whitespace, UTF-8 unescaped, the RFC 8785
+    escapes (\\" \\\\ \\b \\f \\n \\r \\t, else \\u00xx lowercase). Lone surrogates: ValueError.
+    """
+    _check_json(value, 0)
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("canonical JSON: lone surrogate in a string") from exc
+
+
+def _check_json(value: object, depth: int) -> None:
+    if value is None or isinstance(value, str):
+        return
+    if not isinstance(value, dict):
+        raise TypeError(f"canonical JSON allows str, None and objects, not {type(value).__name__}")
+    if depth >= 8:
+        raise TypeError("canonical JSON: objects nested too deep")
+    for key, item in value.items():
+        if not isinstance(key, str) or not key.isascii():
+            raise TypeError("canonical JSON: object keys must be ASCII strings")
+        if item is not None and not isinstance(item, str):  # recurse only when needed: speed
+            _check_json(item, depth + 1)
+
+
+def key_id(public_key: bytes) -> str:
+    """First 16 hex digits of SHA-256 of the raw 32-byte Ed25519 public key."""
+    return hashlib.sha256(public_key).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One finding: the seq it concerns (None for a file), a stable code and a sentence."""
+
+    seq: int | None
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"seq {'-' if self.seq is None else self.seq}: {self.code}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Result of `verify_bundle`: `status` is "valid", "tampered" or "incomplete".
+
+    `problems` in the order found, at most MAX_REPORTED (`omitted` counts the rest);
+    `entries` counts lines of entries.jsonl, `stubs` the pruned ones, `checkpoints` those
+    whose signature verified under the pinned key (whose id is `key_id`).
+    """
+
+    status: str
+    problems: tuple[Problem, ...]
+    omitted: int
+    entries: int
+    stubs: int
+    checkpoints: int
+    first_seq: int | None
+    last_seq: int | None
+    key_id: str
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.status]
+
+    def summary(self) -> str:
+        span = "no entries" if self.first_seq is None else f"seq {self.first_seq}-{self.last_seq}"
+        text = (f"{self.status.upper()}: {self.entries} entries ({span}, {self.stubs} pruned), "
+                f"{self.checkpoints} signed checkpoints, pinned key {self.key_id}")
+        if not self.problems:
+            return text
+        first = self.problems[0]
+        return (text + f"; {len(self.problems) + self.omitted} problem(s), first at seq "
+                f"{'-' if first.seq is None else first.seq} ({first.code})")
+
+
+def verify_bundle(directory: str | Path, public_key: bytes, *,
+                  pin: tuple[int, bytes] | None = None) -> Report:
+    """Verify an export bundle against a pinned raw 32-byte Ed25519 public key.
+
+    Guarantees: pure (reads, never writes); checks the manifest signature and file hashes,
+    every line's canonical form, seq, link and hash, every checkpoint's signature and its
+    consistency with the entries, heartbeat gaps, and with `pin` (size, raw head hash of an
+    earlier checkpoint) that the history up to it is still the one pinned. Does not: trust
+    the key written in the bundle, check pruned entries' content, tell whether entries are
+    true; the key holder can sign a rewritten history, which only `pin` catches.
+    Raises ValueError when the key is not 32 bytes or the directory is not a bundle.
+    """
+    if len(public_key) != 32:
+        raise ValueError("the pinned public key must be 32 raw bytes")
+    return _Verifier(Path(directory), public_key, pin).run()
+
+
+def _refuse_number(text: str) -> NoReturn:
+    raise ValueError("numbers are not allowed; they travel as strings")
+
+
+def _canonical_line(line: bytes) -> bytes | None:
+    try:
+        return canonical_json(json.loads(line, parse_int=_refuse_number,
+                                         parse_float=_refuse_number,
+                                         parse_constant=_refuse_number)) + b"\n"
+    except (ValueError, TypeError, RecursionError):
+        return None
+
+
+def _details_sorted(details: bytes) -> bool:
+    keys = details.split(b'"')[1::4]  # '"k":"v","k2":"v2"': values hold no quote
+    return keys == sorted(set(keys))
+
+
+def _moment(ts: bytes) -> datetime | None:
+    try:
+        return datetime.fromisoformat(ts[:26].decode("ascii"))
+    except ValueError:  # the grammar lets a day 31 of a short month through
+        return None
+
+
+class _Verifier:
+    """State of one verification: manifest, checkpoints, one pass on entries, then totals."""
+
+    def __init__(self, directory: Path, public_key: bytes, pin: tuple[int, bytes] | None) -> None:
+        self.dir, self.key_id = directory, key_id(public_key)
+        self.key = Ed25519PublicKey.from_public_bytes(public_key)
+        self.pin = None if pin is None else (pin[0], pin[1].hex().encode())
+        self.problems: list[Problem] = []
+        self.omitted, self.tampered, self.incomplete, self.full_seen = 0, False, False, False
+        self.expected: int | None = None  # seq the next line should have; None before the first
+        self.first_seq: int | None = None
+        self.last_seq: int | None = None
+        self.last_hash: bytes | None = None  # hex hash claimed by the line before
+        self.first_prev, self.last_ts = b"", b""
+        self.count = self.stubs = self.checkpoint_lines = 0
+        self.wanted: dict[int, bytes] = {}  # seq -> its hash, for checkpoint and pin sizes
+        self.signed: list[tuple[int, bytes]] = []
+        self.hashes: dict[str, str] = {}
+        self.interval, self.every_entry = timedelta(0), True
+
+    def add(self, seq: int | None, code: str, message: str) -> None:
+        if code in INCOMPLETE_CODES:
+            self.incomplete = True
+        else:
+            self.tampered = True
+        if len(self.problems) < MAX_REPORTED:
+            self.problems.append(Problem(seq, code, message))
+        else:
+            self.omitted += 1
+
+    def run(self) -> Report:
+        manifest = self._manifest()
+        if manifest is not None:
+            self.interval = timedelta(seconds=int(manifest["heartbeat_interval"]))
+            self.every_entry = self.interval < timedelta(minutes=1)
+            self._checkpoints()
+            if self.pin is not None:
+                self.wanted[self.pin[0]] = b""
+            self._entries()
+            self._files(manifest["files"])
+            self._counts(manifest)
+            self._coverage()
+        status = "tampered" if self.tampered else "incomplete" if self.incomplete else "valid"
+        return Report(status, tuple(self.problems), self.omitted, self.count, self.stubs,
+                      len(self.signed), self.first_seq, self.last_seq, self.key_id)
+
+    def _manifest(self) -> dict[str, Any] | None:
+        try:
+            raw = (self.dir / MANIFEST_FILE).read_bytes()
+        except OSError as exc:
+            raise ValueError(f"not a readable bundle: {exc}") from exc
+        signature_file = self.dir / SIGNATURE_FILE  # absent: reported as a bad signature
+        signature = signature_file.read_text("ascii", "replace") if signature_file.is_file() else ""
+        try:
+            manifest, error = _parse_manifest(raw), None
+        except ValueError as exc:
+            manifest, error = None, exc
+        if manifest is not None and manifest["key_id"] != self.key_id:
+            self.add(None, "unknown_key", f"bundle signed with key {manifest['key_id']}, "
+                                          f"not the pinned key {self.key_id}")
+        elif not self._verifies(signature, raw):
+            self.add(None, "manifest_signature_invalid",
+                     "manifest.sig does not verify manifest.json under the pinned key")
+        elif error is not None:  # validly signed yet unusable: a writer of another version
+            raise ValueError(f"manifest.json: {error}")
+        return manifest
+
+    def _verifies(self, signature_hex: str, data: bytes) -> bool:
+        try:
+            self.key.verify(bytes.fromhex(signature_hex.strip()), data)
+        except (ValueError, InvalidSignature):
+            return False
+        return True
+
+    def _checkpoints(self) -> None:
+        try:
+            data = (self.dir / CHECKPOINTS_FILE).read_bytes()
+        except FileNotFoundError:
+            return
+        self.hashes[CHECKPOINTS_FILE] = hashlib.sha256(data).hexdigest()
+        for number, line in enumerate(data.splitlines(keepends=True), 1):
+            self.checkpoint_lines += 1
+            m = _CHECKPOINT_LINE.fullmatch(line)
+            if m is None:
+                self.add(None, "checkpoint_malformed", f"checkpoint line {number} is malformed")
+            elif m["key"].decode() != self.key_id:
+                self.add(int(m["seq"]), "checkpoint_unknown_key",
+                         f"checkpoint signed with key {m['key'].decode()}, not the pinned key")
+            elif not self._verifies(m["sig"].decode(), m["body"]):
+                self.add(int(m["seq"]), "checkpoint_signature_invalid",
+                         "checkpoint signature does not verify")
+            else:
+                self.wanted[int(m["seq"])] = b""
+                self.signed.append((int(m["seq"]), m["prev"]))
+
+    def _entries(self) -> None:
+        """One streaming pass over entries.jsonl: the file hash and every line (hot loop).
+
+        Speed comes from matching each line against the byte grammar (one regex) instead of
+        parsing and re-encoding it; only a line that does not match is parsed, to tell a
+        non-canonical line from a malformed one. See bench/audit_bench.py.
+        """
+        try:
+            handle = (self.dir / ENTRIES_FILE).open("rb")
+        except FileNotFoundError:
+            return
+        digest, match, take_line = hashlib.sha256(), _ENTRY_LINE.fullmatch, self._line
+        with handle:
+            for number, line in enumerate(handle, 1):
+                digest.update(line)
+                take_line(number, line, match(line))
+        self.hashes[ENTRIES_FILE] = digest.hexdigest()
+
+    def _line(self, number: int, line: bytes, m: re.Match[bytes] | None) -> None:
+        if m is not None and (b"," not in m[2] or _details_sorted(m[2])):  # group 2: details
+            self._take_entry(m)
+        elif (stub := _STUB_LINE.fullmatch(line)) is not None:
+            self._take_stub(stub)
+        elif (canonical := _canonical_line(line)) not in (None, line) and (
+                _ENTRY_LINE.fullmatch(canonical) or _STUB_LINE.fullmatch(canonical)):
+            self.add(self.expected, "non_canonical", f"line {number} is not in canonical form")
+            self._line(number, canonical, _ENTRY_LINE.fullmatch(canonical))
+        else:
+            self.add(self.expected, "malformed_line", f"line {number} is not an entry or a stub")
+            self.count, self.last_hash = self.count + 1, None
+            self.expected = None if self.expected is None else self.expected + 1
+
+    def _take_entry(self, m: re.Match[bytes]) -> None:
+        entry, _, outcome, prev, rule, seq_text, ts, claimed = m.groups()
+        seq = int(seq_text)
+        if binascii.hexlify(hashlib.sha256(binascii.unhexlify(prev) + entry).digest()) != claimed:
+            self.add(seq, "hash_mismatch", "entry content does not match its hash")
+        if (outcome == b"denied") is (rule == b"null"):
+            self.add(seq, "malformed_line", "rule must be set when, and only when, denied")
+        self._link(seq, prev, claimed)
+        self.full_seen = True
+        self._time(seq, ts)
+
+    def _time(self, seq: int, ts: bytes) -> None:
+        last = self.last_ts
+        if ts < last:
+            self.add(seq, "ts_backwards", f"ts {ts.decode()} is before the previous entry's")
+        elif ts[:16] != last[:16] or self.every_entry:  # same minute: a valid time, no gap
+            moment = _moment(ts)
+            if moment is None:
+                self.add(seq, "malformed_line", f"ts {ts.decode()} is not a date")
+                return
+            if last and (gap := moment - (_moment(last) or moment)) > self.interval:
+                self.add(seq, "heartbeat_gap", f"no entry for {gap} before this one "
+                                               f"(declared heartbeat interval {self.interval})")
+        self.last_ts = ts
+
+    def _take_stub(self, m: re.Match[bytes]) -> None:
+        seq = int(m["seq"])
+        if self.full_seen:
+            self.add(seq, "misplaced_stub", "pruned stub after a full entry (only the oldest "
+                                            "entries may be pruned)")
+        self.stubs += 1
+        self._link(seq, m["prev"], m["hash"])
+        self.last_ts = b""  # a stub's ts is not authenticated: no heartbeat check across it
+
+    def _link(self, seq: int, prev: bytes, claimed: bytes) -> None:
+        expected = self.expected
+        if expected is None:
+            self.first_seq, self.first_prev = seq, prev
+            if seq == 1 and prev != _ZERO_HEX:
+                self.add(seq, "chain_break", "seq 1 must have the genesis prev (64 zeros)")
+        elif seq != expected:
+            code = "seq_gap" if seq > expected else "seq_reordered"
+            self.add(seq, code, f"seq {seq} where seq {expected} was expected")
+        elif self.last_hash is not None and prev != self.last_hash:
+            self.add(seq, "chain_break", "prev is not the hash of the line before")
+        self.expected = seq + 1 if expected is None or seq >= expected else expected
+        self.last_hash, self.last_seq, self.count = claimed, seq, self.count + 1
+        if seq in self.wanted:
+            self.wanted[seq] = claimed
+
+    def _files(self, declared: dict[str, str]) -> None:
+        for name, digest in sorted(declared.items()):
+            actual = self.hashes.get(name)
+            if actual is None and (self.dir / name).is_file():
+                with (self.dir / name).open("rb") as handle:
+                    actual = hashlib.file_digest(handle, "sha256").hexdigest()
+            if actual is None:
+                self.add(None, "file_missing", f"{name} is listed in the manifest but absent")
+            elif actual != digest:
+                self.add(None, "file_hash_mismatch", f"{name} does not match its manifest hash")
+
+    def _counts(self, manifest: dict[str, Any]) -> None:
+        if (self.last_seq or 0) < int(manifest["last_seq"]):
+            self.add(self.last_seq, "truncated", f"entries end at seq {self.last_seq}, the "
+                                                 f"manifest declares {manifest['last_seq']}")
+        found = {"first_seq": self.first_seq, "entries": self.count, "stubs": self.stubs,
+                 "checkpoints": self.checkpoint_lines}
+        for name, value in found.items():
+            if value is not None and value != int(manifest[name]):
+                self.add(None, "manifest_mismatch",
+                         f"{name} is {value}, the manifest declares {manifest[name]}")
+
+    def _coverage(self) -> None:
+        checks = [(size, head, "checkpoint") for size, head in self.signed]
+        checks += [] if self.pin is None else [(*self.pin, "pin")]
+        for size, head, kind in checks:
+            if self.first_seq is None or self.last_seq is None or size > self.last_seq:
+                code = "truncated" if kind == "checkpoint" else "pin_not_covered"
+                self.add(size, code, f"{kind} at size {size} is beyond the entries present")
+            elif size < self.first_seq - 1:
+                self.add(size, f"{kind}_not_covered", f"{kind} at size {size} is before the "
+                                                      f"export (from seq {self.first_seq})")
+            elif (self.first_prev if size == self.first_seq - 1 else self.wanted[size]) != head:
+                self.add(size, f"{kind}_mismatch", f"hash at size {size} differs from the {kind}")
+
+
+_MANIFEST_FIELDS = {
+    "type": re.escape(MANIFEST_TYPE), "v": FORMAT_VERSION, "key_id": "[0-9a-f]{16}",
+    "public_key": _HEX64, "created": TS, "period_from": TS, "period_to": TS,
+    "first_seq": _SEQ, "last_seq": _SEQ, "heartbeat_interval": _SEQ,
+    "entries": "0|" + _SEQ, "stubs": "0|" + _SEQ, "checkpoints": "0|" + _SEQ,
+}
+_FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}")  # no path: never leave the dir
+
+
+def _parse_manifest(raw: bytes) -> dict[str, Any]:
+    manifest = json.loads(raw)
+    if not isinstance(manifest, dict) or manifest.get("v") != FORMAT_VERSION:
+        raise ValueError("not a JSON object of format version 1")
+    for name, pattern in _MANIFEST_FIELDS.items():
+        value = manifest.get(name)
+        if not isinstance(value, str) or re.fullmatch(pattern, value) is None:
+            raise ValueError(f"field {name!r} missing or malformed")
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not {ENTRIES_FILE, CHECKPOINTS_FILE} <= files.keys() \
+            or not all(_FILE_NAME.fullmatch(name) and isinstance(digest, str)
+                       and re.fullmatch(_HEX64, digest) for name, digest in files.items()):
+        raise ValueError("'files' must map entries.jsonl, checkpoints.jsonl… to SHA-256 hex")
+    return manifest
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="verify_audit_export.py", description="Verify a ccop-cases audit export offline.",
+        epilog="exit status: 0 valid, 1 tampered, 2 incomplete, 3 usage or format error")
+    parser.add_argument("--key", required=True, help="pinned Ed25519 public key: hex or "
+                        "base64 of the raw 32 bytes, or a file holding it")
+    parser.add_argument("--pin", metavar="SIZE:HEADHASH",
+                        help="a checkpoint verified earlier: its size and head hash (hex)")
+    parser.add_argument("bundle", help="the export directory")
+    return parser
+
+
+def read_public_key(text: str) -> bytes:
+    """Raw 32-byte key from hex or base64 of it, or from a file holding either."""
+    if Path(text).is_file():
+        text = Path(text).read_text(encoding="ascii", errors="replace")
+    text = text.strip()
+    if re.fullmatch("[0-9a-fA-F]{64}", text):
+        return bytes.fromhex(text)
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except binascii.Error:
+        raw = b""
+    if len(raw) != 32:
+        raise ValueError("--key: expected 64 hex digits or base64 of a raw 32-byte key")
+    return raw
+
+
+def _parse_pin(text: str | None) -> tuple[int, bytes] | None:
+    if text is None:
+        return None
+    m = re.fullmatch(r"(0|[1-9][0-9]{0,17}):([0-9a-fA-F]{64})", text.strip())
+    if m is None:
+        raise ValueError("--pin: expected SIZE:HEADHASH, e.g. 42:<64 hex digits>")
+    return int(m[1]), bytes.fromhex(m[2])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the verifier as the command line does and return the exit status."""
+    try:
+        args = _parser().parse_args(argv)
+        report = verify_bundle(args.bundle, read_public_key(args.key), pin=_parse_pin(args.pin))
+    except SystemExit as exc:  # argparse: 0 after --help, else it printed a usage error
+        return 0 if exc.code in (None, 0) else EXIT_USAGE
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for problem in report.problems:
+        print(problem)
+    if report.omitted:
+        print(f"... and {report.omitted} more problems not shown")
+    print(report.summary())
+    return report.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""The chain: seq and prev come from the head the store locked; checkpoints; retention."""
+
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from audit import AuditLog, MemoryStore, Record, verify_bundle
+from audit.events import chain_hash
+from audit.log import HEARTBEAT_ACTION
+from audit.verify_audit_export import GENESIS
+
+
+def test_append_links_each_record_to_the_head(log, store, case_read) -> None:
+    records = [log.append(case_read(n)) for n in range(1, 4)]
+    assert [r.seq for r in records] == [1, 2, 3]
+    assert records[0].prev == GENESIS
+    assert [r.prev for r in records[1:]] == [r.hash for r in records[:-1]]
+    assert all(r.hash == chain_hash(r.prev, r.body or b"") for r in records)
+    assert list(store.records(2)) == records[1:]
+
+
+def test_timestamps_never_go_backwards_along_the_chain(log, clock, case_read) -> None:
+    first = log.append(case_read(1))
+    clock.advance(seconds=-30)  # a slower clock on another worker
+    second = log.append(case_read(2))
+    assert second.ts == first.ts
+    assert first.ts == "2026-11-26T10:15:00.000000Z"
+
+
+def test_naive_clock_is_refused(store, case_read) -> None:
+    log = AuditLog(store, clock=lambda: datetime(2026, 11, 26))  # naive: the point
+    with pytest.raises(ValueError, match="aware"):
+        log.append(case_read(1))
+
+
+def test_memory_store_refuses_a_record_that_does_not_extend_the_head(store) -> None:
+    def fork(seq: int, prev: bytes, prev_ts: str) -> Record:
+        return Record(seq + 1, "2026-11-26T10:15:00.000000Z", prev, bytes(32), b"{}")
+
+    with pytest.raises(ValueError, match="head"):
+        store.append_next(fork)
+
+
+def test_checkpoint_appends_a_heartbeat_and_signs_it(log, store, key, case_read) -> None:
+    log.append(case_read(1))
+    checkpoint = log.checkpoint(key)
+    head = list(store.records())[-1]
+    assert head.body is not None and HEARTBEAT_ACTION.encode() in head.body
+    assert (checkpoint.size, checkpoint.head, checkpoint.ts) == (2, head.hash, head.ts)
+    assert list(store.checkpoints()) == [checkpoint]
+    assert checkpoint.verifies(key.public_key().public_bytes_raw())
+
+
+def test_checkpoint_does_not_verify_under_another_key(log, key) -> None:
+    checkpoint = log.checkpoint(key)
+    other = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
+    assert not checkpoint.verifies(other)
+
+
+def test_prune_keeps_hashes_and_drops_only_older_payloads(log, store, clock, fill) -> None:
+    fill(1, 5)
+    before = list(store.records())
+    assert log.prune(clock.now - timedelta(seconds=90)) == 3
+    after = list(store.records())
+    assert [r.hash for r in after] == [r.hash for r in before]
+    assert [r.is_stub for r in after] == [True, True, True, False, False]
+
+
+def test_concurrent_appends_form_one_unbroken_chain(tmp_path, key, clock, case_read) -> None:
+    store = MemoryStore()
+
+    def work(offset: int) -> None:
+        log = AuditLog(store, clock=clock)
+        for n in range(50):
+            log.append(case_read(offset + n))
+
+    threads = [threading.Thread(target=work, args=(i * 100,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    AuditLog(store, clock=clock).export(tmp_path / "b", key, heartbeat_interval=timedelta(hours=1))
+    report = verify_bundle(tmp_path / "b", key.public_key().public_bytes_raw())
+    assert (report.status, report.entries) == ("valid", 201)
