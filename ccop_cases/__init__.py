@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     _register_hooks(app)
     _register_blueprints(app)
     errors.register(app)
+    app.jinja_env.filters["dict_without_page"] = lambda args: {k: v for k, v in args.items() if k != "page"}
     return app
 
 
@@ -72,8 +73,10 @@ def _register_hooks(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from ccop_cases.accounts.views import bp as accounts
+    from ccop_cases.oversight.views import bp as oversight
 
     app.register_blueprint(accounts)
+    app.register_blueprint(oversight)
 
 
 def _check_csrf() -> None:

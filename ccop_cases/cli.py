@@ -16,11 +16,15 @@ from flask.cli import FlaskGroup, NoAppException
 from ccop_cases import create_app, demo
 from ccop_cases import runtime as rt
 from ccop_cases.accounts import services
+from ccop_cases.auditing import Auditor
 from ccop_cases.encryption import init_key_dir
 from ccop_cases.identities import services as identity_services
 from ccop_cases.migrate import upgrade
+from ccop_cases.oversight import cli as oversight_cli
 from ccop_cases.settings import Settings, SettingsError
 from crypto import FileKeyProvider
+
+OPERATOR = "operator-cli"  # the actor of operator commands in the audit trail
 
 
 def _load_app() -> Flask:
@@ -103,6 +107,9 @@ def keys_rotate(batch_size: int) -> None:
         click.echo(f"Nouvelle version de clé : {keys.add_version()}.")
     session = rt.runtime().database.session()
     try:
+        rt.system_audit(session, OPERATOR).record("keys.rotated", "kek", keys.current_key_id,
+                                                  resumed="yes" if pending else "no")
+        session.commit()
         stale = sum(n for v, n in identity_services.count_by_kek(session).items() if v != keys.current_key_id)
         with click.progressbar(length=stale, label="Réemballage des clés de données") as bar:
             for batch in identity_services.stale_batches(session, keys.current_key_id, batch_size):
@@ -110,12 +117,14 @@ def keys_rotate(batch_size: int) -> None:
                 session.commit()  # each batch is durable: an interruption loses nothing
                 bar.update(len(batch))
         in_use = set(identity_services.count_by_kek(session))
+        for version in sorted(v for v, s in keys.versions.items() if s == "active"):
+            if version != keys.current_key_id and version not in in_use:
+                keys.retire(version, in_use=in_use)
+                rt.system_audit(session, OPERATOR).record("keys.version_retired", "kek", version)
+                session.commit()
+                click.echo(f"Version {version} retirée.")
     finally:
         session.close()
-    for version in sorted(v for v, s in keys.versions.items() if s == "active"):
-        if version != keys.current_key_id and version not in in_use:
-            keys.retire(version, in_use=in_use)
-            click.echo(f"Version {version} retirée.")
     click.echo(f"Rotation terminée : {stale} clé(s) de données réemballée(s).")
 
 
@@ -128,11 +137,11 @@ def _file_keys() -> FileKeyProvider:
 
 # --- accounts --------------------------------------------------------------------------------
 
-def _in_transaction(work: Callable[[Any], str]) -> None:
-    """Run ``work(session)`` in one transaction of the app's database; echo its result."""
+def _in_transaction(work: Callable[[Any, Auditor], str]) -> None:
+    """Run ``work(session, auditor)`` in one transaction (change and audit entries together)."""
     session = rt.runtime().database.session()
     try:
-        message = work(session)
+        message = work(session, rt.system_audit(session, OPERATOR))
         session.commit()
     except services.AccountError as exc:
         session.rollback()
@@ -151,8 +160,8 @@ def users() -> None:
 @click.argument("username")
 def users_create(username: str) -> None:
     """Créer un compte ; affiche un mot de passe à usage unique à changer à la première connexion."""
-    def work(session: Any) -> str:
-        person, one_time = services.create_person(session, rt.runtime().hasher, username, rt.now())
+    def work(session: Any, audit: Auditor) -> str:
+        person, one_time = services.create_person(session, audit, rt.runtime().hasher, username, rt.now())
         return (f"Compte « {person.username} » créé.\nMot de passe à usage unique : {one_time}\n"
                 "Transmettez-le par un canal sûr ; il devra être changé à la première connexion.")
     _in_transaction(work)
@@ -162,8 +171,8 @@ def users_create(username: str) -> None:
 @click.argument("username")
 def users_unlock(username: str) -> None:
     """Débloquer un identifiant après trop de tentatives."""
-    def work(session: Any) -> str:
-        services.clear_failures(session, username)
+    def work(session: Any, audit: Auditor) -> str:
+        services.unlock(session, audit, username)
         return f"Identifiant « {username} » débloqué."
     _in_transaction(work)
 
@@ -172,9 +181,9 @@ def users_unlock(username: str) -> None:
 @click.argument("username")
 def users_reset_2fa(username: str) -> None:
     """Réinitialiser la double authentification (nouvel enrôlement à la prochaine connexion)."""
-    def work(session: Any) -> str:
+    def work(session: Any, audit: Auditor) -> str:
         person = services.find_person(session, username)
-        ended = services.reset_second_factor(session, person, rt.now())
+        ended = services.reset_second_factor(session, audit, person, rt.now())
         return f"Double authentification réinitialisée ; {ended} session(s) terminée(s)."
     _in_transaction(work)
 
@@ -183,11 +192,12 @@ def users_reset_2fa(username: str) -> None:
 @click.argument("username")
 def users_end_sessions(username: str) -> None:
     """Terminer immédiatement toutes les sessions d'une personne."""
-    def work(session: Any) -> str:
+    def work(session: Any, audit: Auditor) -> str:
         person = services.find_person(session, username)
-        ended = services.end_all_sessions(session, person.id, "ended_by_operator", rt.now())
+        ended = services.end_all_sessions(session, audit, person.id, "ended_by_operator", rt.now())
         return f"{ended} session(s) terminée(s)."
     _in_transaction(work)
 
 
 main.add_command(demo.cli)
+main.add_command(oversight_cli.audit)

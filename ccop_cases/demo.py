@@ -35,7 +35,8 @@ def seed_accounts(db: Session) -> list[tuple[str, str, str]]:
     for username in DEMO_USERS:
         if db.scalar(select(Person.id).where(Person.username == username)) is not None:
             continue
-        person, _ = services.create_person(db, rt.runtime().hasher, username, rt.now())
+        person, _ = services.create_person(db, rt.system_audit(db, "demo-seed"), rt.runtime().hasher,
+                                           username, rt.now())
         password = "-".join(secrets.token_hex(3) for _ in range(4))
         person.password_hash = rt.runtime().hasher.hash(password)
         if username == "demo.nouveau":  # shows first-login enrolment: no TOTP yet

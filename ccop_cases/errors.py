@@ -8,6 +8,7 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from ccop_cases import runtime as rt
 from ccop_cases.encryption import DecryptionError
 from ccop_cases.logs import get_logger
 
@@ -37,8 +38,13 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(DecryptionError)
     def unreadable(_exc: DecryptionError) -> tuple[str, int]:
-        # Ids only; the request's transaction is rolled back, so nothing is re-saved.
+        # Ids only. The request's work is rolled back (nothing re-saved); the integrity
+        # failure is audited in a transaction of its own.
         get_logger().error("decryption_failed", endpoint=request.endpoint)
+        session = rt.db()
+        session.rollback()
+        rt.audit().record("record.unreadable", "endpoint", request.endpoint or "", outcome="error")
+        session.commit()
         return render_error(500, "Cet enregistrement ne peut pas être lu : ses données chiffrées "
                                  "sont altérées ou la clé manque. L’incident est enregistré ; "
                                  "prévenez l’administrateur. Rien n’a été modifié.")

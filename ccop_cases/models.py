@@ -2,5 +2,6 @@
 
 from ccop_cases.accounts import models as accounts_models
 from ccop_cases.identities import models as identities_models
+from ccop_cases.oversight import models as oversight_models
 
-__all__ = ["accounts_models", "identities_models"]
+__all__ = ["accounts_models", "identities_models", "oversight_models"]

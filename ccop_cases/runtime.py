@@ -10,6 +10,8 @@ from argon2 import PasswordHasher
 from flask import current_app, g
 from sqlalchemy.orm import Session
 
+from ccop_cases import auditing
+from ccop_cases.accounts.models import Person
 from ccop_cases.accounts.services import SessionLimits
 from ccop_cases.db import Database
 from ccop_cases.encryption import KeyProvider
@@ -55,3 +57,23 @@ def close_db(_exc: BaseException | None = None) -> None:
     session = g.pop("db", None)
     if session is not None:
         session.close()
+
+
+def actor_role(person: Person | None) -> str:
+    if person is None:
+        return "anonymous"
+    return "charter_admin" if person.is_charter_admin else "dpo" if person.is_dpo else "member"
+
+
+def audit() -> auditing.Auditor:
+    """The request's auditor: appends to the request's transaction, as the signed-in person."""
+    if "auditor" not in g:
+        person = g.get("person")
+        g.auditor = auditing.auditor(db(), runtime().clock, str(person.id) if person else "",
+                                     actor_role(person), g.get("request_id"))
+    return g.auditor  # type: ignore[no-any-return]
+
+
+def system_audit(session: Session, job: str) -> auditing.Auditor:
+    """An auditor for a job or an operator command (actor: the job's name, role system)."""
+    return auditing.auditor(session, runtime().clock, job, "system", g.get("request_id"))

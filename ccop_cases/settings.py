@@ -26,6 +26,8 @@ KNOWN_VARIABLES: dict[str, str] = {
     "CCOP_TOTP_ISSUER": "nom affiché dans l'application d'authentification (défaut : CCOP)",
     "CCOP_SECURE_COOKIES": "1 pour des cookies Secure (défaut : 1 hors development)",
     "CCOP_BLIND_INDEX_BITS": "bits gardés de l'index de recherche (défaut : 8)",
+    "CCOP_AUDIT_HEARTBEAT_MINUTES": "intervalle maximal entre deux battements du journal (défaut : 60)",
+    "CCOP_AUDIT_RETENTION_DAYS": "conservation du contenu des entrées d'audit (défaut : 365)",
 }
 
 
@@ -43,6 +45,8 @@ class Settings:
     totp_issuer: str = "CCOP"
     secure_cookies: bool = True
     blind_index_bits: int = 8
+    audit_heartbeat_minutes: int = 60
+    audit_retention_days: int = 365
 
     @property
     def is_test(self) -> bool:
@@ -76,6 +80,8 @@ class Settings:
             totp_issuer=environ.get("CCOP_TOTP_ISSUER", "CCOP"),
             secure_cookies=_flag(environ, "CCOP_SECURE_COOKIES", env != "development"),
             blind_index_bits=_bits(environ),
+            audit_heartbeat_minutes=_positive_int(environ, "CCOP_AUDIT_HEARTBEAT_MINUTES", 60),
+            audit_retention_days=_positive_int(environ, "CCOP_AUDIT_RETENTION_DAYS", 365),
         )
 
 

@@ -26,6 +26,9 @@ class Person(Base):
     # Last accepted TOTP time step: a code whose step is not newer is refused (replay).
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Platform-wide duties, granted by an operator (CLI): never access to case content.
+    is_charter_admin: Mapped[bool] = mapped_column(default=False)
+    is_dpo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
 
     @property
@@ -55,6 +58,8 @@ class WebSession(Base):
     stage: Mapped[str] = mapped_column(String(16))
     started_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
+    # Last time the person re-entered a code for a sensitive act (signing, export, exclusion).
+    reauth_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(String(32))
 

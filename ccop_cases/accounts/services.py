@@ -12,12 +12,14 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from argon2 import PasswordHasher
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ccop_cases.accounts.models import LoginThrottle, Person, RecoveryCode, WebSession
+from ccop_cases.auditing import Auditor
 from ccop_cases.encryption import KeyProvider, open_totp_secret, seal_totp_secret
 from ccop_cases.security import otp, passwords
 
@@ -29,7 +31,10 @@ _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
 
 
 class LoginRefused(Exception):
-    """A login step failed. ``kind`` is invalid, slowed or locked; the message never says which factor."""
+    """A login step failed. ``kind`` is invalid, slowed or locked; the message never says which factor.
+
+    Raised after the failure was counted and audited: the caller commits, then answers.
+    """
 
     def __init__(self, kind: str) -> None:
         super().__init__(kind)
@@ -55,41 +60,55 @@ def throttle_key(username: str) -> str:
 _DUMMY_HASH: dict[int, str] = {}
 
 
-def check_password(
-    db: Session, hasher: PasswordHasher, username: str, password: str, now: datetime
-) -> Person:
+def check_password(db: Session, audit: Auditor, hasher: PasswordHasher, username: str,
+                   password: str, now: datetime) -> Person:
     """First login step. Raise LoginRefused (same kind for unknown user and wrong password)."""
     key = throttle_key(username)
-    _refuse_if_throttled(db, key, now)
     person = db.scalar(select(Person).where(Person.username == username.strip().lower()))
+    target = person.id if person else ""
+    _refuse_if_throttled(db, audit, key, target, "password", now)
     if person is None or not person.is_active:
         # Spend the same time as a real verification so timing does not reveal existence.
         dummy = _DUMMY_HASH.setdefault(id(hasher), hasher.hash(secrets.token_hex(16)))
         passwords.verify(hasher, dummy, password)
-        record_failure(db, key, now)
-        raise LoginRefused("invalid")
+        _fail(db, audit, key, target, "password", now)
     if not passwords.verify(hasher, person.password_hash, password):
-        record_failure(db, key, now)
-        raise LoginRefused("invalid")
+        _fail(db, audit, key, target, "password", now)
     if hasher.check_needs_rehash(person.password_hash):
         person.password_hash = hasher.hash(password)
+    audit.record("login.password_accepted", "person", person.id)
     return person
 
 
-def _refuse_if_throttled(db: Session, key: str, now: datetime) -> None:
+def _refuse_if_throttled(db: Session, audit: Auditor, key: str, target: object, step: str,
+                         now: datetime) -> None:
     row = db.get(LoginThrottle, key)
     if row is None:
         return
+    kind = None
     if row.locked_at is not None:
-        raise LoginRefused("locked")
-    if row.failures >= SLOW_AFTER and row.last_failure_at is not None:
+        kind = "locked"
+    elif row.failures >= SLOW_AFTER and row.last_failure_at is not None:
         delay = min(2 ** (row.failures - SLOW_AFTER), MAX_DELAY_SECONDS)
         if now - row.last_failure_at < timedelta(seconds=delay):
-            raise LoginRefused("slowed")
+            kind = "slowed"
+    if kind:
+        audit.record("login.refused", "person", target, outcome="denied", rule="R21", step=step, kind=kind)
+        raise LoginRefused(kind)
 
 
-def record_failure(db: Session, key: str, now: datetime) -> None:
-    """Count one failure atomically (safe across workers); lock at LOCK_AFTER."""
+def _fail(db: Session, audit: Auditor, key: str, target: object, step: str, now: datetime) -> NoReturn:
+    audit.record("login.refused", "person", target, outcome="denied", rule="R21", step=step, kind="invalid")
+    if record_failure(db, key, now):
+        audit.record("login.locked", "person", target, failures=LOCK_AFTER)
+    raise LoginRefused("invalid")
+
+
+def record_failure(db: Session, key: str, now: datetime) -> bool:
+    """Count one failure atomically (safe across workers); lock at LOCK_AFTER.
+
+    Return True when this failure locked the key.
+    """
     if db.get(LoginThrottle, key) is None:
         db.add(LoginThrottle(key=key, failures=0))
         db.flush()
@@ -98,13 +117,14 @@ def record_failure(db: Session, key: str, now: datetime) -> None:
         .where(LoginThrottle.key == key)
         .values(failures=LoginThrottle.failures + 1, last_failure_at=now)
     )
-    db.execute(
+    locked = db.execute(
         update(LoginThrottle)
         .where(LoginThrottle.key == key, LoginThrottle.failures >= LOCK_AFTER,
                LoginThrottle.locked_at.is_(None))
         .values(locked_at=now)
     )
     db.expire_all()
+    return bool(locked.rowcount)  # type: ignore[attr-defined]
 
 
 def clear_failures(db: Session, username: str) -> None:
@@ -119,18 +139,34 @@ def is_locked(db: Session, username: str) -> bool:
 # --- second factor -------------------------------------------------------------------------
 
 
-def check_second_factor(
-    db: Session, keys: KeyProvider, person: Person, code: str, now: datetime
-) -> str:
+def check_second_factor(db: Session, audit: Auditor, keys: KeyProvider, person: Person, code: str,
+                        now: datetime) -> str:
     """Second login step: a TOTP code or a recovery code. Return which one was used."""
     key = throttle_key(person.username)
-    _refuse_if_throttled(db, key, now)
+    _refuse_if_throttled(db, audit, key, person.id, "code", now)
     if accept_totp(db, keys, person, code, now):
-        return "totp"
-    if use_recovery_code(db, person, code, now):
-        return "recovery"
-    record_failure(db, key, now)
-    raise LoginRefused("invalid")
+        used = "totp"
+    elif use_recovery_code(db, person, code, now):
+        used = "recovery"
+        audit.record("account.recovery_code_used", "person", person.id)
+    else:
+        _fail(db, audit, key, person.id, "code", now)
+    clear_failures(db, person.username)
+    audit.record("login.succeeded", "person", person.id, factor=used)
+    return used
+
+
+def reauthenticate(db: Session, audit: Auditor, keys: KeyProvider, person: Person,
+                   record: WebSession, code: str, now: datetime) -> None:
+    """Ask a signed-in person for a fresh code before a sensitive act (signing, export…)."""
+    if not accept_totp(db, keys, person, code, now):
+        _fail(db, audit, throttle_key(person.username), person.id, "reauth", now)
+    record.reauth_at = now
+    audit.record("account.reauthenticated", "person", person.id)
+
+
+def is_fresh(record: WebSession, now: datetime, minutes: int = 10) -> bool:
+    return record.reauth_at is not None and now - record.reauth_at <= timedelta(minutes=minutes)
 
 
 def accept_totp(db: Session, keys: KeyProvider, person: Person, code: str, now: datetime) -> bool:
@@ -209,33 +245,34 @@ def pending_totp_secret(db: Session, keys: KeyProvider, person: Person) -> str:
     return open_totp_secret(keys, person.id, person.totp_secret_enc)
 
 
-def confirm_enrolment(
-    db: Session, keys: KeyProvider, person: Person, code: str, now: datetime
-) -> list[str]:
+def confirm_enrolment(db: Session, audit: Auditor, keys: KeyProvider, person: Person, code: str,
+                      now: datetime) -> list[str]:
     """Finish enrolment with a first valid code; return the recovery codes to show once."""
     pending_totp_secret(db, keys, person)
     if not accept_totp(db, keys, person, code, now):
         raise LoginRefused("invalid")
     person.totp_enrolled_at = now
+    audit.record("account.totp_enrolled", "person", person.id)
     return new_recovery_codes(db, person)
 
 
 # --- passwords and administration ----------------------------------------------------------
 
 
-def change_password(
-    db: Session, hasher: PasswordHasher, person: Person, new_password: str
-) -> list[str]:
+def change_password(db: Session, audit: Auditor, hasher: PasswordHasher, person: Person,
+                    new_password: str) -> list[str]:
     """Set a new password; return the policy problems instead when it is refused."""
     problems = passwords.problems(new_password, person.username)
     if problems:
         return problems
     person.password_hash = hasher.hash(new_password)
     person.must_change_password = False
+    audit.record("account.password_changed", "person", person.id)
     return []
 
 
-def create_person(db: Session, hasher: PasswordHasher, username: str, now: datetime) -> tuple[Person, str]:
+def create_person(db: Session, audit: Auditor, hasher: PasswordHasher, username: str,
+                  now: datetime) -> tuple[Person, str]:
     """Create an account with a one-time password that must be changed at first login."""
     username = username.strip().lower()
     if not username or len(username) > 64 or not all(c.isalnum() or c in "._-" for c in username):
@@ -247,6 +284,7 @@ def create_person(db: Session, hasher: PasswordHasher, username: str, now: datet
                     must_change_password=True, created_at=now)
     db.add(person)
     db.flush()
+    audit.record("account.created", "person", person.id)
     return person, one_time
 
 
@@ -257,13 +295,21 @@ def find_person(db: Session, username: str) -> Person:
     return person
 
 
-def reset_second_factor(db: Session, person: Person, now: datetime) -> int:
+def reset_second_factor(db: Session, audit: Auditor, person: Person, now: datetime) -> int:
     """Drop the TOTP secret and recovery codes; the person enrols again at next login."""
     person.totp_secret_enc = None
     person.totp_enrolled_at = None
     person.totp_last_step = None
     db.execute(delete(RecoveryCode).where(RecoveryCode.person_id == person.id))
-    return end_all_sessions(db, person.id, "2fa_reset", now)
+    audit.record("account.second_factor_reset", "person", person.id)
+    return end_all_sessions(db, audit, person.id, "2fa_reset", now)
+
+
+def unlock(db: Session, audit: Auditor, username: str) -> None:
+    """Lift the throttle of a username (known or not) after too many failures."""
+    person = db.scalar(select(Person.id).where(Person.username == username.strip().lower()))
+    clear_failures(db, username)
+    audit.record("account.unlocked", "person", person or "")
 
 
 # --- sessions ------------------------------------------------------------------------------
@@ -285,32 +331,33 @@ def start_session(db: Session, person: Person, stage: str, now: datetime,
 
 def rotate_session(db: Session, record: WebSession, person: Person, stage: str, now: datetime) -> str:
     """End ``record`` and open a new one at ``stage`` (new id at each login step)."""
-    end_session(db, record, "rotated", now)
+    record.ended_at, record.end_reason = now, "rotated"  # a new id, not the end of the session
     return start_session(db, person, stage, now, started_at=record.started_at)
 
 
-def load_session(db: Session, token: str, limits: SessionLimits, now: datetime) -> WebSession | None:
+def load_session(db: Session, audit: Auditor, token: str, limits: SessionLimits,
+                 now: datetime) -> WebSession | None:
     """Return the live session for ``token``, ending it first when a timeout has passed."""
     record = db.get(WebSession, _token_hash(token))
     if record is None or record.ended_at is not None:
         return None
-    if now - record.last_seen_at > limits.idle:
-        end_session(db, record, "idle_timeout", now)
-        return None
-    if now - record.started_at > limits.absolute:
-        end_session(db, record, "absolute_timeout", now)
-        return None
+    for reason, expired in (("idle_timeout", now - record.last_seen_at > limits.idle),
+                            ("absolute_timeout", now - record.started_at > limits.absolute)):
+        if expired:
+            end_session(db, audit, record, reason, now)
+            return None
     if now - record.last_seen_at > timedelta(seconds=30):  # spare a write on every request
         record.last_seen_at = now
     return record
 
 
-def end_session(db: Session, record: WebSession, reason: str, now: datetime) -> None:
+def end_session(db: Session, audit: Auditor, record: WebSession, reason: str, now: datetime) -> None:
     record.ended_at = now
     record.end_reason = reason
+    audit.record("session.ended", "person", record.person_id, reason=reason)
 
 
-def end_all_sessions(db: Session, person_id: uuid.UUID, reason: str, now: datetime) -> int:
+def end_all_sessions(db: Session, audit: Auditor, person_id: uuid.UUID, reason: str, now: datetime) -> int:
     """End every live session of a person (logout everywhere, exclusion, 2FA reset)."""
     result = db.execute(
         update(WebSession)
@@ -319,4 +366,6 @@ def end_all_sessions(db: Session, person_id: uuid.UUID, reason: str, now: dateti
         .execution_options(synchronize_session=False)
     )
     db.expire_all()
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    ended = int(result.rowcount)  # type: ignore[attr-defined]
+    audit.record("account.sessions_ended", "person", person_id, reason=reason, count=ended)
+    return ended

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
 from ccop_cases import runtime as rt
@@ -24,7 +25,7 @@ Page = str | tuple[str, int] | Response
 
 
 def _refused(exc: services.LoginRefused, template: str, form: object) -> tuple[str, int]:
-    rt.db().commit()  # the failure counter is kept even though the step failed
+    rt.db().commit()  # the failure counter and its audit entry are kept though the step failed
     get_logger().info("login_refused", kind=exc.kind)
     flash(REFUSALS[exc.kind], "error")
     return render_template(template, form=form), 400 if exc.kind == "invalid" else 429
@@ -41,8 +42,8 @@ def login() -> Page:
         return render_template("accounts/login.html", form=form), 400 if form.errors else 200
     db = rt.db()
     try:
-        person = services.check_password(db, rt.runtime().hasher, form.username.data or "",
-                                         form.password.data or "", rt.now())
+        person = services.check_password(db, rt.audit(), rt.runtime().hasher,
+                                         form.username.data or "", form.password.data or "", rt.now())
     except services.LoginRefused as exc:
         return _refused(exc, "accounts/login.html", form)
     stage = "setup" if person.must_change_password or not person.is_enrolled else "password"
@@ -60,13 +61,12 @@ def code() -> Page:
         return render_template("accounts/code.html", form=form), 400 if form.errors else 200
     db, person = rt.db(), g.person
     try:
-        used = services.check_second_factor(db, rt.runtime().keys, person, form.code.data or "",
-                                            rt.now())
+        used = services.check_second_factor(db, rt.audit(), rt.runtime().keys, person,
+                                            form.code.data or "", rt.now())
     except services.LoginRefused as exc:
         if exc.kind == "locked":
             sessions.finish("locked")
         return _refused(exc, "accounts/code.html", form)
-    services.clear_failures(db, person.username)
     sessions.advance("full")
     db.commit()
     if used == "recovery":
@@ -92,12 +92,13 @@ def password() -> Page:
     if not form.validate_on_submit():
         return render_template("accounts/password.html", form=form), 400 if form.errors else 200
     db, person = rt.db(), g.person
-    problems = services.change_password(db, rt.runtime().hasher, person, form.password.data or "")
+    problems = services.change_password(db, rt.audit(), rt.runtime().hasher, person,
+                                        form.password.data or "")
     if problems:
         form.password.errors = problems
         return render_template("accounts/password.html", form=form), 400
     if g.web_session.stage == "full":
-        services.end_all_sessions(db, person.id, "password_changed", rt.now())
+        services.end_all_sessions(db, rt.audit(), person.id, "password_changed", rt.now())
         sessions.begin(person, "full")
     db.commit()
     flash("Votre mot de passe a été modifié.", "success")
@@ -116,7 +117,7 @@ def enrol() -> Page:
     form = EnrolForm()
     if form.validate_on_submit():
         try:
-            codes = services.confirm_enrolment(db, rt.runtime().keys, person,
+            codes = services.confirm_enrolment(db, rt.audit(), rt.runtime().keys, person,
                                                form.code.data or "", rt.now())
         except services.LoginRefused:
             form.code.errors = ["Code incorrect : vérifiez l'heure de votre téléphone et réessayez."]
@@ -127,6 +128,27 @@ def enrol() -> Page:
     uri = otp.provisioning_uri(secret, person.username, rt.runtime().settings.totp_issuer)
     return render_template("accounts/enrol.html", form=form, qr=otp.qr_data_uri(uri),
                            secret=secret), 400 if form.errors else 200
+
+
+@bp.route("/compte/confirmer", methods=["GET", "POST"])
+@permission("authenticated")
+def reauth() -> Page:
+    """Enter a code again before a sensitive page (oversight, signing, exclusion…)."""
+    suite = request.args.get("suite", "accounts.home")
+    try:
+        target = url_for(suite)  # an endpoint of this app, never an outside address
+    except BuildError:
+        target = url_for("accounts.home")
+    form = CodeForm()
+    if not form.validate_on_submit():
+        return render_template("accounts/reauth.html", form=form), 400 if form.errors else 200
+    try:
+        services.reauthenticate(rt.db(), rt.audit(), rt.runtime().keys, g.person, g.web_session,
+                                form.code.data or "", rt.now())
+    except services.LoginRefused as exc:
+        return _refused(exc, "accounts/reauth.html", form)
+    rt.db().commit()
+    return redirect(target)
 
 
 @bp.route("/deconnexion", methods=["POST"])

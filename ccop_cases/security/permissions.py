@@ -10,8 +10,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import current_app, flash, g, redirect, request, url_for
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import Forbidden, NotFound
 from werkzeug.wrappers import Response
+
+from ccop_cases import runtime as rt
+from ccop_cases.charter.policy import Decision, decide
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,6 +27,10 @@ STAGES: dict[str, frozenset[str | None]] = {
     "signed_in": frozenset({"setup", "full"}),
     "authenticated": frozenset({"full"}),
 }
+# Permissions that also need the decision function's approval (after the stage check).
+DECIDED = {"console": "console.manage", "oversight": "oversight.read"}
+for _name in DECIDED:
+    STAGES[_name] = STAGES["authenticated"]
 
 
 def permission(name: str) -> Callable[[F], F]:
@@ -52,11 +59,37 @@ def enforce() -> Response | None:
         raise NotFound()  # default deny: an undeclared route does not exist
     stage = g.web_session.stage if g.get("web_session") else None
     if stage in STAGES[name]:
+        if name in DECIDED:
+            require(decide(rt.db(), g.person, DECIDED[name], now=rt.now()), "route", request.endpoint)
         return None
     if stage is None:
         flash("Veuillez vous connecter.", "info")
         return redirect(url_for("accounts.login"))
     return redirect(url_for(next_step_endpoint(stage)))
+
+
+class Denied(Forbidden):
+    """A refusal of the decision function, already audited; rendered with its rule."""
+
+    french = True
+
+    def __init__(self, decision: Decision) -> None:
+        super().__init__(f"{decision.message} (règle {decision.rule})")
+        self.decision = decision
+
+
+def require(decision: Decision, target_type: str, target_id: object = "") -> None:
+    """Raise (404 or 403) unless allowed; the denial is audited in a transaction of its own."""
+    if decision.allowed:
+        return
+    session = rt.db()
+    session.rollback()  # the denied request keeps nothing of its own work
+    rt.audit().record("access.denied", target_type, target_id if not decision.hide else "",
+                      outcome="denied", rule=decision.rule or "R4")
+    session.commit()
+    if decision.hide:
+        raise NotFound()
+    raise Denied(decision)
 
 
 def next_step_endpoint(stage: str) -> str:

@@ -35,10 +35,11 @@ def load_current() -> None:
     if not isinstance(token, str):
         return
     db = rt.db()
-    record = services.load_session(db, token, rt.runtime().limits, rt.now())
+    guard = rt.system_audit(db, "session-guard")
+    record = services.load_session(db, guard, token, rt.runtime().limits, rt.now())
     person = db.get(Person, record.person_id) if record else None
     if record is not None and (person is None or not person.is_active):
-        services.end_session(db, record, "account_inactive", rt.now())
+        services.end_session(db, guard, record, "account_inactive", rt.now())
         record = None
     if record is None:
         session.pop("sid", None)
@@ -68,7 +69,7 @@ def advance(stage: str) -> None:
 
 def finish(reason: str) -> None:
     if g.get("web_session") is not None:
-        services.end_session(rt.db(), g.web_session, reason, rt.now())
+        services.end_session(rt.db(), rt.audit(), g.web_session, reason, rt.now())
     session.clear()
 
 

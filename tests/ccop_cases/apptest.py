@@ -13,10 +13,13 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
+from ccop_cases import auditing
 from ccop_cases.accounts import services
 from ccop_cases.accounts.models import Person
+from ccop_cases.auditing import Auditor
 from ccop_cases.encryption import seal_totp_secret
 from ccop_cases.runtime import Runtime
 from ccop_cases.security import otp
@@ -87,7 +90,7 @@ def make_account(app: Flask, username: str = "agent.test", enrolled: bool = True
     """An account with a known password; enrolled in TOTP unless ``enrolled`` is False."""
     rt: Runtime = app.extensions["ccop"]
     session = rt.database.session()
-    person, _ = services.create_person(session, rt.hasher, username, rt.clock())
+    person, _ = services.create_person(session, setup_audit(app, session), rt.hasher, username, rt.clock())
     person.password_hash = rt.hasher.hash(PASSWORD)
     person.must_change_password = False
     secret, codes = "", []
@@ -114,3 +117,9 @@ def login(client: FlaskClient, account: Account, clock: FakeClock,
 
 def with_settings(settings: Settings, **changes: object) -> Settings:
     return replace(settings, **changes)
+
+
+def setup_audit(app: Flask, session: Session) -> Auditor:
+    """An auditor for set-up done by a test (actor: the job ``test-setup``)."""
+    rt: Runtime = app.extensions["ccop"]
+    return auditing.auditor(session, rt.clock, "test-setup", "system")

@@ -17,7 +17,6 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from ccop_cases import create_app
-from ccop_cases.db import Base
 from ccop_cases.encryption import init_key_dir
 from ccop_cases.migrate import upgrade
 from ccop_cases.runtime import Runtime
@@ -95,14 +94,18 @@ def own_keys_app(settings: Settings, tmp_path: Path, clock: FakeClock,
 
 
 @pytest.fixture
-def committed_app(base_app: Flask, clock: FakeClock) -> Iterator[Flask]:
-    """The app on real connections (for concurrency tests); tables emptied afterwards."""
-    rt: Runtime = base_app.extensions["ccop"]
-    rt.clock = clock
-    yield base_app
-    with rt.database.engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
+def committed_app(settings: Settings, tmp_path: Path, clock: FakeClock,
+                  new_app: Callable[[Settings], Flask]) -> Iterator[Flask]:
+    """The app on real connections and commits (concurrency, raw bytes), on a database of
+    its own: the audit tables refuse DELETE, so nothing could empty a shared one."""
+    url, schema = database_url(tmp_path)
+    upgrade(url)
+    app = new_app(replace(settings, database_url=url))
+    app.extensions["ccop"].clock = clock
+    yield app
+    app.extensions["ccop"].database.engine.dispose()
+    if schema:
+        drop_schema(schema)
 
 
 @pytest.fixture

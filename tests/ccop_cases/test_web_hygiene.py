@@ -64,7 +64,7 @@ def test_route_by_login_stage(app, clock, route, stage, status):
     assert _client_at(app, stage, clock).get(route).status_code == status
 
 
-POST_ROUTES = ["/connexion", "/connexion/code", "/compte/mot-de-passe",
+POST_ROUTES = ["/connexion", "/connexion/code", "/compte/mot-de-passe", "/compte/confirmer", "/controle/export",
                "/compte/double-authentification", "/deconnexion"]
 
 

@@ -1,0 +1,128 @@
+"""The app's audit store: append throughput (1 and 4 writers, one transaction per append as
+in a request) and the cost of auditing a request, beside the same request without audit.
+
+    .venv/bin/python bench/audit_store_bench.py [--appends 2000] [--requests 2000]
+
+Uses SQLite in a temp dir, or PostgreSQL (a fresh schema) when CCOP_DATABASE_URL says so.
+Prints figures; asserts nothing about time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import create_engine, text
+
+from ccop_cases import create_app
+from ccop_cases import runtime as rt
+from ccop_cases.auditing import auditor
+from ccop_cases.encryption import init_key_dir
+from ccop_cases.migrate import upgrade
+from ccop_cases.security.permissions import permission
+from ccop_cases.settings import Settings
+
+
+def _database(tmp: Path) -> tuple[str, str | None]:
+    url = os.environ.get("CCOP_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        return f"sqlite:///{tmp / 'bench.sqlite3'}", None
+    schema = f"ccop_bench_{uuid.uuid4().hex[:8]}"
+    with create_engine(url).begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}", schema
+
+
+def appends_per_second(app: Flask, total: int, writers: int) -> float:
+    runtime = app.extensions["ccop"]
+
+    def work(n: int) -> None:
+        for i in range(total // writers):
+            session = runtime.database.session()
+            auditor(session, runtime.clock, f"bench-{n}", "system").record("audit.viewed", "audit_log", str(i))
+            session.commit()
+            session.close()
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(writers)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return total / (time.perf_counter() - started)
+
+
+def add_bench_routes(app: Flask) -> None:
+    """Two routes doing the same read and commit; one also appends an audit entry."""
+
+    @app.route("/bench/plain")
+    @permission("public")
+    def plain() -> str:
+        rt.db().execute(text("SELECT count(*) FROM person"))
+        rt.db().commit()
+        return "ok"
+
+    @app.route("/bench/audited")
+    @permission("public")
+    def audited() -> str:
+        rt.db().execute(text("SELECT count(*) FROM person"))
+        rt.audit().record("audit.viewed", "audit_log", "bench")
+        rt.db().commit()
+        return "ok"
+
+
+def latencies(app: Flask, path: str, count: int) -> list[float]:
+    client = app.test_client()
+    out = []
+    for _ in range(count):
+        started = time.perf_counter()
+        client.get(path)
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--appends", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=2000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url, schema = _database(Path(tmp))
+        init_key_dir(Path(tmp) / "keys")
+        upgrade(url)
+        settings = Settings(env="test", instance_dir=Path(tmp), database_url=url, key_dir=Path(tmp) / "keys",
+                            log_format="json")
+        app = create_app(replace(settings))
+        import structlog
+        structlog.configure(logger_factory=lambda *_: structlog.PrintLogger(open(os.devnull, "w")))  # noqa: SIM115
+        add_bench_routes(app)
+        backend = url.split(":", 1)[0]
+        one = appends_per_second(app, args.appends, 1)
+        four = appends_per_second(app, args.appends, 4)
+        latencies(app, "/bench/plain", 100)  # warm up
+        plain = latencies(app, "/bench/plain", args.requests)
+        audited = latencies(app, "/bench/audited", args.requests)
+        app.extensions["ccop"].database.engine.dispose()
+        if schema:
+            with create_engine(os.environ["CCOP_DATABASE_URL"]).begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    p50 = statistics.median
+    print(f"backend: {backend}", file=sys.stderr)
+    print(f"{'append, 1 writer (commit each)':<44}{one:>10,.0f} entries/s")
+    print(f"{'append, 4 concurrent writers':<44}{four:>10,.0f} entries/s")
+    print(f"{'request without audit, median':<44}{p50(plain):>10.2f} ms")
+    print(f"{'same request with one audit entry, median':<44}{p50(audited):>10.2f} ms")
+    print(f"{'cost of auditing a request (target <= 2 ms)':<44}{p50(audited) - p50(plain):>10.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""The app's one bridge to ``audit/``: the SQL store, the catalogue of action codes, and the
+auditor that services call to append events in the caller's transaction.
+
+Entries carry ids, codes and enumerations only — never a name, a birth date, free text, a
+search term, a key, a code or a session id (DESIGN §6). The library refuses anything that
+is not shaped like an id; the catalogue below refuses actions nobody declared.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from audit import AuditLog, Checkpoint, Event, Record
+from audit.log import BuildRecord
+from ccop_cases.encryption import KeyProvider
+from ccop_cases.oversight.models import AuditCheckpoint, AuditEntry, AuditHead
+
+# The closed catalogue of action codes (French meaning shown in the oversight console).
+ACTIONS: dict[str, str] = {
+    "login.password_accepted": "Connexion : mot de passe accepté",
+    "login.succeeded": "Connexion réussie (second facteur accepté)",
+    "login.refused": "Connexion refusée",
+    "login.locked": "Identifiant bloqué après trop d’échecs",
+    "session.ended": "Session terminée",
+    "account.created": "Compte créé",
+    "account.password_changed": "Mot de passe changé",
+    "account.totp_enrolled": "Double authentification activée",
+    "account.recovery_code_used": "Code de secours utilisé",
+    "account.reauthenticated": "Code ressaisi pour un acte sensible",
+    "account.unlocked": "Identifiant débloqué",
+    "account.second_factor_reset": "Double authentification réinitialisée",
+    "account.sessions_ended": "Sessions d’une personne terminées",
+    "account.duty_granted": "Fonction de plateforme attribuée",
+    "access.denied": "Accès refusé",
+    "record.unreadable": "Enregistrement illisible (intégrité)",
+    "keys.rotated": "Rotation de la clé de chiffrement",
+    "keys.version_retired": "Ancienne version de clé retirée",
+    "audit.heartbeat": "Battement du journal",
+    "audit.viewed": "Journal consulté",
+    "audit.exported": "Journal exporté",
+    "audit.pruned": "Contenu ancien du journal effacé (empreintes conservées)",
+}
+
+
+class SqlAuditStore:
+    """``audit.AuditStore`` on the caller's SQLAlchemy session (same transaction as the change).
+
+    ``append_next`` locks the one-row head: ``SELECT … FOR UPDATE`` on PostgreSQL; on
+    SQLite every transaction already began with ``BEGIN IMMEDIATE`` (see ``db.py``).
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def append_next(self, build: BuildRecord) -> Record:
+        head = self.session.execute(
+            select(AuditHead).where(AuditHead.id == 1).with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalar_one()
+        record = build(head.seq + 1, head.hash, head.ts)
+        entry = json.loads(record.body or b"{}")
+        self.session.add(AuditEntry(seq=record.seq, ts=record.ts, prev=record.prev, hash=record.hash,
+                                    body=record.body, action=entry["action"],
+                                    actor_id=entry["actor"]["id"]))
+        head.seq, head.hash, head.ts = record.seq, record.hash, record.ts
+        self.session.flush()
+        return record
+
+    def records(self, from_seq: int = 1) -> Iterator[Record]:
+        # Keyset pages: no cursor stays open when a caller stops early (an export's end).
+        while True:
+            rows = self.session.execute(
+                select(AuditEntry.seq, AuditEntry.ts, AuditEntry.prev, AuditEntry.hash, AuditEntry.body)
+                .where(AuditEntry.seq >= from_seq).order_by(AuditEntry.seq).limit(2000)).all()
+            yield from (Record(*row) for row in rows)
+            if len(rows) < 2000:
+                return
+            from_seq = rows[-1].seq + 1
+
+    def prune(self, before_ts: str) -> int:
+        result = self.session.execute(
+            update(AuditEntry).where(AuditEntry.ts < before_ts, AuditEntry.body.is_not(None))
+            .values(body=None).execution_options(synchronize_session=False))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def add_checkpoint(self, checkpoint: Checkpoint) -> None:
+        self.session.add(AuditCheckpoint(size=checkpoint.size, head=checkpoint.head, ts=checkpoint.ts,
+                                         key_id=checkpoint.key_id, signature=checkpoint.signature))
+        self.session.flush()
+
+    def checkpoints(self) -> Iterator[Checkpoint]:
+        for row in self.session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.size)):
+            yield Checkpoint(size=row.size, head=row.head, ts=row.ts, key_id=row.key_id,
+                             signature=row.signature)
+
+
+@dataclass
+class Auditor:
+    """Appends events for one actor (a person, a job, or anonymous) to the caller's transaction."""
+
+    log: AuditLog
+    actor_id: str
+    actor_role: str
+    request_id: str | None = None
+
+    def record(self, action: str, target_type: str, target_id: object = "", *,
+               outcome: str = "success", rule: str | None = None, **details: object) -> None:
+        if action not in ACTIONS:
+            raise ValueError(f"undeclared audit action {action!r}: add it to auditing.ACTIONS")
+        self.log.append(Event(action=action, actor_id=self.actor_id, actor_role=self.actor_role,
+                              target_type=target_type, target_id=str(target_id), outcome=outcome,
+                              rule=rule, request=self.request_id,
+                              details={k: str(v) for k, v in details.items()}))
+
+
+def auditor(session: Session, clock: Callable[[], datetime], actor_id: str, actor_role: str,
+            request_id: str | None = None) -> Auditor:
+    return Auditor(AuditLog(SqlAuditStore(session), clock=clock), actor_id, actor_role, request_id)
+
+
+def signing_key(keys: KeyProvider) -> Ed25519PrivateKey:
+    """The Ed25519 key of checkpoints and exports, derived from the key directory."""
+    return Ed25519PrivateKey.from_private_bytes(keys.purpose_key("audit-signing").secret_bytes())

@@ -1,0 +1,98 @@
+"""``ccop audit …``: checkpoints for a timer, exports for overseers, verification, retention."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from flask.cli import AppGroup
+
+from audit.verify_audit_export import main as verify_main
+from ccop_cases import runtime as rt
+from ccop_cases.auditing import signing_key
+from ccop_cases.oversight import services
+
+OPERATOR = "operator-cli"
+
+audit = AppGroup("audit", help="Journal d’audit : points de contrôle, export, vérification.")
+
+
+def _public_key_hex() -> str:
+    key = signing_key(rt.runtime().keys).public_key()
+    return key.public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+
+
+def _date(value: str | None, *, end_of_day: bool = False) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value).replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise click.BadParameter("date attendue au format AAAA-MM-JJ") from exc
+    return moment + timedelta(days=1) if end_of_day else moment
+
+
+@audit.command("checkpoint")
+def checkpoint() -> None:
+    """Ajouter un battement et signer la tête du journal (à lancer chaque heure)."""
+    session = rt.runtime().database.session()
+    with session.begin():
+        point = services.checkpoint(rt.system_audit(session, "audit-checkpoint").log, rt.runtime().keys)
+    click.echo(f"Point de contrôle signé : {point.size} entrées, tête {point.head.hex()}.")
+
+
+@audit.command("public-key")
+def public_key() -> None:
+    """Afficher la clé publique à épingler par l’organisme de contrôle."""
+    key = _public_key_hex()
+    click.echo(key)
+    click.echo(f"Empreinte : {hashlib.sha256(bytes.fromhex(key)).hexdigest()[:16]}", err=True)
+
+
+@audit.command("export")
+@click.option("--from", "start", help="Début (AAAA-MM-JJ) ; par défaut le début du journal.")
+@click.option("--to", "end", help="Fin (AAAA-MM-JJ) ; par défaut maintenant.")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Dossier (nouveau).")
+def export(start: str | None, end: str | None, out: Path) -> None:
+    """Exporter une archive signée et vérifiable hors ligne."""
+    settings = rt.runtime().settings
+    session = rt.runtime().database.session()
+    try:
+        manifest = services.export(
+            session, rt.system_audit(session, OPERATOR), rt.runtime().keys, out,
+            start=_date(start), end=_date(end, end_of_day=True),
+            heartbeat=timedelta(minutes=settings.audit_heartbeat_minutes))
+        session.commit()
+    except (services.ExportError, FileExistsError, ValueError) as exc:
+        session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        session.close()
+    click.echo(f"Archive écrite dans {out} : entrées {manifest['first_seq']} à {manifest['last_seq']}. "
+               f"Vérification : python verify_audit_export.py --key {_public_key_hex()} {out}")
+
+
+@audit.command("verify", context_settings={"ignore_unknown_options": True})
+@click.argument("bundle", type=click.Path(path_type=Path))
+@click.option("--key", help="Clé publique épinglée (par défaut celle de ce serveur).")
+@click.option("--pin", help="Point de contrôle épinglé TAILLE:TÊTE d’un export précédent.")
+def verify(bundle: Path, key: str | None, pin: str | None) -> None:
+    """Vérifier une archive (même code que le vérificateur autonome)."""
+    argv = ["--key", key or _public_key_hex(), *(["--pin", pin] if pin else []), str(bundle)]
+    raise SystemExit(verify_main(argv))
+
+
+@audit.command("prune")
+@click.option("--before", help="Date (AAAA-MM-JJ) ; par défaut la durée de conservation réglée.")
+def prune(before: str | None) -> None:
+    """Effacer le contenu des entrées anciennes ; leurs empreintes restent (chaîne intacte)."""
+    settings = rt.runtime().settings
+    limit = _date(before) or rt.now() - timedelta(days=settings.audit_retention_days)
+    session = rt.runtime().database.session()
+    with session.begin():
+        count = services.prune(rt.system_audit(session, "audit-retention").log,
+                               rt.system_audit(session, "audit-retention"), limit)
+    click.echo(f"{count} entrée(s) antérieure(s) au {limit:%Y-%m-%d} réduite(s) à leur empreinte.")

@@ -1,0 +1,99 @@
+"""Oversight console (DPO and overseers): read the trail, download a verifiable bundle.
+
+Never shows case content: entries hold ids and codes only. Reaching it needs the DPO duty
+and a code entered again within the last minutes.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tempfile
+import zipfile
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+
+from flask import Blueprint, flash, g, redirect, render_template, request, send_file, url_for
+from werkzeug.wrappers import Response
+
+from ccop_cases import runtime as rt
+from ccop_cases.accounts.services import is_fresh
+from ccop_cases.auditing import ACTIONS
+from ccop_cases.oversight import services
+from ccop_cases.oversight.forms import ExportForm, FilterForm
+from ccop_cases.security.permissions import permission
+
+bp = Blueprint("oversight", __name__, url_prefix="/controle")
+
+
+def _day(value: object, *, end: bool = False) -> datetime | None:
+    if value is None:
+        return None
+    moment = datetime.combine(value, time(), tzinfo=UTC)  # type: ignore[arg-type]
+    return moment + timedelta(days=1) if end else moment
+
+
+def _needs_code() -> Response | None:
+    if is_fresh(g.web_session, rt.now()):
+        return None
+    return redirect(url_for("accounts.reauth", suite=request.endpoint))
+
+
+@bp.route("/")
+@permission("oversight")
+def trail() -> str | Response | tuple[str, int]:
+    """List the audit trail with filters, newest first."""
+    if (redirection := _needs_code()) is not None:
+        return redirection
+    form = FilterForm(request.args)
+    if request.args and not form.validate():
+        return render_template("oversight/trail.html", form=form, rows=[], pages=1, number=1,
+                               actions=ACTIONS, export=ExportForm()), 400
+    filters = services.Filters(_day(form.du.data), _day(form.au.data, end=True),
+                               form.acteur.data or "", form.action.data or "")
+    number = max(1, request.args.get("page", 1, type=int) or 1)
+    rows, pages = services.page(rt.db(), filters, number)
+    rt.audit().record("audit.viewed", "audit_log", "", page=min(number, pages),
+                      action_filter=filters.action, actor_filter=filters.actor)
+    rt.db().commit()
+    return render_template("oversight/trail.html", form=form, rows=rows, pages=pages,
+                           number=min(number, pages), actions=ACTIONS, export=ExportForm())
+
+
+@bp.route("/export", methods=["POST"])
+@permission("oversight")
+def export() -> Response | tuple[str, int]:
+    """Download a signed bundle (zip) for offline verification."""
+    if (redirection := _needs_code()) is not None:
+        return redirection
+    form = ExportForm()
+    if not form.validate():
+        flash("Dates invalides : utilisez le format AAAA-MM-JJ.", "error")
+        return redirect(url_for("oversight.trail"))
+    workdir = Path(tempfile.mkdtemp(prefix="ccop-export-"))
+    try:
+        try:
+            services.export(rt.db(), rt.audit(), rt.runtime().keys, workdir / "bundle",
+                            start=_day(form.du.data), end=_day(form.au.data, end=True),
+                            heartbeat=timedelta(minutes=rt.runtime().settings.audit_heartbeat_minutes))
+        except services.ExportError as exc:
+            rt.db().rollback()
+            flash(str(exc), "error")
+            return redirect(url_for("oversight.trail"))
+        rt.db().commit()
+        archive = _zip(workdir / "bundle")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    name = f"journal-audit-{rt.now():%Y%m%d-%H%M%S}.zip"
+    return send_file(archive, mimetype="application/zip", as_attachment=True, download_name=name)
+
+
+def _zip(directory: Path) -> io.BytesIO:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(directory.iterdir()):
+            archive.write(path, f"bundle/{path.name}")
+        verifier = Path(__file__).resolve().parents[2] / "audit" / "verify_audit_export.py"
+        archive.write(verifier, "verify_audit_export.py")
+    buffer.seek(0)
+    return buffer
