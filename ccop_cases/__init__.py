@@ -73,10 +73,12 @@ def _register_hooks(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from ccop_cases.accounts.views import bp as accounts
+    from ccop_cases.charter.console import bp as console
+    from ccop_cases.charter.views import bp as charter
     from ccop_cases.oversight.views import bp as oversight
 
-    app.register_blueprint(accounts)
-    app.register_blueprint(oversight)
+    for blueprint in (accounts, charter, console, oversight):
+        app.register_blueprint(blueprint)
 
 
 def _check_csrf() -> None:

@@ -167,6 +167,19 @@ def users_create(username: str) -> None:
     _in_transaction(work)
 
 
+@users.command("grant")
+@click.argument("username")
+@click.argument("duty", type=click.Choice(["charter-admin", "dpo"]))
+def users_grant(username: str, duty: str) -> None:
+    """Attribuer une fonction de plateforme : administrateur de la charte (président) ou DPO."""
+    def work(session: Any, audit: Auditor) -> str:
+        person = services.find_person(session, username)
+        setattr(person, "is_charter_admin" if duty == "charter-admin" else "is_dpo", True)
+        audit.record("account.duty_granted", "person", person.id, duty=duty)
+        return f"Fonction « {duty} » attribuée à « {person.username} »."
+    _in_transaction(work)
+
+
 @users.command("unlock")
 @click.argument("username")
 def users_unlock(username: str) -> None:

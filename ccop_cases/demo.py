@@ -1,9 +1,12 @@
-"""Fictional demo data for ``make run`` (development only): accounts with known credentials."""
+"""Fictional demo data for ``make run`` (development only): accounts with known credentials,
+a CLSPD with a constituted CCOP and a draft group, members in every situation."""
 
 from __future__ import annotations
 
 import os
 import secrets
+from datetime import date
+from importlib import resources
 from pathlib import Path
 
 import click
@@ -14,11 +17,14 @@ from sqlalchemy.orm import Session
 from ccop_cases import runtime as rt
 from ccop_cases.accounts import services
 from ccop_cases.accounts.models import Person
+from ccop_cases.charter import services as charter
+from ccop_cases.charter.models import Council
 from ccop_cases.encryption import open_totp_secret, seal_totp_secret
 from ccop_cases.security import otp
 
 # Obviously fictional accounts; usernames say what each one shows.
-DEMO_USERS = ("demo.coordination", "demo.police", "demo.ecole", "demo.nouveau")
+DEMO_USERS = ("demo.president", "demo.coordination", "demo.police", "demo.ecole", "demo.exclu", "demo.dpo",
+              "demo.nouveau")
 CREDENTIALS_FILE = "demo-credentials.txt"
 
 cli = AppGroup("demo", help="Données fictives de démonstration (development uniquement).")
@@ -58,6 +64,61 @@ def _append_credentials(path: Path, rows: list[tuple[str, str, str]]) -> None:
             handle.write(f"{username:<20} mot de passe : {password}   clé TOTP : {secret}\n")
 
 
+def seed_governance(db: Session) -> None:
+    """The CLSPD of (fictional) Villefictive: a constituted CCOP and a draft thematic group."""
+    if db.scalar(select(Council.id)) is not None:
+        return
+    audit, now, today = rt.system_audit(db, "demo-seed"), rt.now(), rt.now().date()
+    people = {p.username: p for p in db.scalars(select(Person).where(Person.username.in_(DEMO_USERS)))}
+    people["demo.president"].is_charter_admin = True
+    people["demo.dpo"].is_dpo = True
+    council = charter.create_council(db, audit, kind="CLSPD", name="CLSPD de Villefictive (démonstration)",
+                                     communes="99001 Villefictive", president=people["demo.president"], now=now)
+    ccop = charter.create_group(db, audit, council, name="CCOP Quartier des Tilleuls", legal_basis="L132-5",
+                                vocation="territorial", perimeter="Quartier prioritaire des Tilleuls (fictif)",
+                                theme="", is_ccop=True, territory_label="QPV", now=now)
+    charter.create_group(db, audit, council, name="Groupe thématique tranquillité des transports",
+                         legal_basis="L132-5", vocation="thematic", perimeter="", theme="Transports en commun",
+                         is_ccop=False, territory_label="other", now=now)
+    charter.record_act(db, audit, ccop, act_date=date(today.year, 1, 15), reference="DEL-DEMO-001",
+                       document="Délibération fictive du CLSPD de Villefictive constituant la CCOP.")
+    texts = resources.files("ccop_cases.data")
+    for kind in ("charter", "rules"):
+        charter.adopt_text(db, audit, ccop, kind=kind, text=texts.joinpath(f"demo-{kind}.txt").read_text("utf-8"),
+                           adopted_on=date(today.year, 1, 15), now=now)
+    charter.change_status(db, audit, ccop, "constitute", reason="", now=now)
+    for username, institution, function, role, signs in DEMO_MEMBERS:
+        membership, _ = charter.designate(db, audit, rt.runtime().hasher, ccop, charter.Designation(
+            username, institution, function, role, f"DESIGNATION-DEMO-{username.split('.')[1].upper()}",
+            date(today.year, 1, 15), date(today.year + 1, 12, 31)), now)
+        if signs:
+            for text in charter.pending_texts(db, membership):
+                charter.sign(db, audit, membership, text, now)
+        if username == "demo.exclu":
+            charter.exclude_member(db, audit, membership, "Manquement fictif de démonstration", now)
+
+
+DEMO_MEMBERS = (  # username, institution, function, role, has signed
+    ("demo.president", "mairie", "Maire adjoint délégué à la prévention", "president", True),
+    ("demo.coordination", "mairie", "Coordonnateur du CLSPD", "coordonnateur", True),
+    ("demo.police", "police_nationale", "Délégué police-population", "member", True),
+    ("demo.ecole", "education_nationale", "Conseiller principal d'éducation", "member", False),
+    ("demo.exclu", "bailleur", "Chargé de tranquillité résidentielle", "member", True),
+    ("demo.nouveau", "mission_locale", "Conseiller insertion", "member", False),
+)
+
+
+SHOWS = """Ce que montre chaque compte :
+  demo.president     administrateur de la charte : console /administration (conseil, groupes, membres)
+  demo.coordination  coordonnateur de la CCOP, charte signée : échanges autorisés
+  demo.police        membre, charte signée : échanges autorisés
+  demo.ecole         membre sans signature : la charte s'affiche avant tout (R3)
+  demo.exclu         membre exclu : échanges refusés (R15)
+  demo.dpo           délégué à la protection des données : journal d'audit /controle
+  demo.nouveau       première connexion : mot de passe, double authentification, puis charte
+"""
+
+
 @cli.command("seed")
 def seed() -> None:
     """Créer les comptes de démonstration manquants et afficher comment se connecter."""
@@ -65,12 +126,14 @@ def seed() -> None:
     session = rt.runtime().database.session()
     with session.begin():
         rows = seed_accounts(session)
+        seed_governance(session)
     path = rt.runtime().settings.instance_dir / CREDENTIALS_FILE
     if rows:
         _append_credentials(path, rows)
     click.echo("Comptes de démonstration (fictifs) :")
     click.echo(path.read_text("utf-8") if path.exists() else "(aucun)")
-    click.echo("Code du moment pour un compte : .venv/bin/ccop demo code demo.coordination")
+    click.echo(SHOWS)
+    click.echo("Code du moment pour un compte : CCOP_ENV=development .venv/bin/ccop demo code demo.coordination")
 
 
 @cli.command("code")

@@ -6,12 +6,14 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
+from ccop_cases.security.inputs import clean
+
 REQUIRED = "Ce champ est obligatoire."
 
 
 class LoginForm(FlaskForm):
     username = StringField("Identifiant", validators=[
-        InputRequired(REQUIRED), Length(max=64, message="64 caractères au plus.")])
+        InputRequired(REQUIRED), Length(max=64, message="64 caractères au plus."), clean()])
     password = PasswordField("Mot de passe", validators=[
         InputRequired(REQUIRED), Length(max=256, message="256 caractères au plus.")])
 

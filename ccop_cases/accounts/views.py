@@ -72,7 +72,7 @@ def code() -> Page:
     if used == "recovery":
         left = services.remaining_recovery_codes(db, person)
         flash(f"Code de secours utilisé : il vous en reste {left}.", "warning")
-    return redirect(url_for("accounts.home"))
+    return redirect(url_for("charter.home"))
 
 
 @bp.route("/compte/configuration")
@@ -102,7 +102,7 @@ def password() -> Page:
         sessions.begin(person, "full")
     db.commit()
     flash("Votre mot de passe a été modifié.", "success")
-    return redirect(url_for("accounts.setup" if g.web_session.stage == "setup" else "accounts.home"))
+    return redirect(url_for("accounts.setup" if g.web_session.stage == "setup" else "charter.home"))
 
 
 @bp.route("/compte/double-authentification", methods=["GET", "POST"])
@@ -134,11 +134,11 @@ def enrol() -> Page:
 @permission("authenticated")
 def reauth() -> Page:
     """Enter a code again before a sensitive page (oversight, signing, exclusion…)."""
-    suite = request.args.get("suite", "accounts.home")
+    suite = request.args.get("suite", "charter.home")
     try:
         target = url_for(suite)  # an endpoint of this app, never an outside address
     except BuildError:
-        target = url_for("accounts.home")
+        target = url_for("charter.home")
     form = CodeForm()
     if not form.validate_on_submit():
         return render_template("accounts/reauth.html", form=form), 400 if form.errors else 200
@@ -159,11 +159,3 @@ def logout() -> Response:
     rt.db().commit()
     flash("Vous êtes déconnecté.", "info")
     return redirect(url_for("accounts.login"))
-
-
-@bp.route("/")
-@permission("authenticated")
-def home() -> str:
-    """Landing page after login."""
-    left = services.remaining_recovery_codes(rt.db(), g.person)
-    return render_template("accounts/home.html", recovery_left=left)

@@ -117,6 +117,6 @@ class Deployment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     mode: Mapped[str] = mapped_column(String(16), default="pilot")
     aipd_reference: Mapped[str | None] = mapped_column(String(120))
-    dpo_contact: Mapped[str | None] = mapped_column(String(160))
+    dpo_designation: Mapped[str | None] = mapped_column(String(160))
     register_entry: Mapped[str | None] = mapped_column(String(120))
     changed_at: Mapped[datetime | None]

@@ -11,9 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ccop_cases.accounts.models import Person
+from ccop_cases.charter.models import Membership, WorkingGroup
+from ccop_cases.charter.services import pending_texts
 
 
 @dataclass(frozen=True)
@@ -48,4 +51,70 @@ def decide(db: Session, person: Person | None, action: str, resource: object = N
     if action in DUTIES:
         flag, message = DUTIES[action]
         return ALLOW if getattr(person, flag) else Decision(False, "R17", message)
-    raise ValueError(f"unknown action {action!r}")  # default deny, loudly
+    if action in GROUP_ACTIONS and isinstance(resource, WorkingGroup):
+        return _decide_group(db, person, action, resource, now)
+    raise ValueError(f"unknown action {action!r} on {type(resource).__name__}")  # default deny, loudly
+
+
+# group.view: see one's membership and the texts to sign; group.sign: sign them;
+# group.exchange: any nominative case data of the group (the full rule chain).
+GROUP_ACTIONS = ("group.view", "group.sign", "group.exchange")
+HIDDEN = Decision(False, "R4", "Ce groupe n’existe pas ou vous n’y êtes pas désigné.", hide=True)
+
+
+def membership_of(db: Session, person: Person, group: WorkingGroup) -> Membership | None:
+    """The person's latest designation in the group (an exclusion is kept as the latest)."""
+    return db.scalar(select(Membership).where(Membership.person_id == person.id,
+                                              Membership.group_id == group.id)
+                     .order_by(Membership.start_date.desc(), Membership.status_changed_at.desc()).limit(1))
+
+
+def _decide_group(db: Session, person: Person, action: str, group: WorkingGroup, now: datetime) -> Decision:
+    membership = membership_of(db, person, group)
+    if membership is None:
+        return HIDDEN  # R4, R22: another group's existence is not revealed
+    if action == "group.view":
+        return ALLOW
+    checks = (_constituted, _membership_active) if action == "group.exchange" else (_membership_active,)
+    for check in checks:
+        decision = check(group, membership, now)
+        if not decision:
+            return decision
+    if action == "group.exchange":
+        return _signed(db, membership)
+    return ALLOW if group.status != "dissolved" else _constituted(group, membership, now)
+
+
+def _constituted(group: WorkingGroup, _membership: Membership, _now: datetime) -> Decision:
+    if group.status == "constituted":
+        return ALLOW
+    state = {"draft": "n’est pas (encore) constitué", "suspended": "est suspendu",
+             "dissolved": "est dissous"}[group.status]
+    return Decision(False, "R1", f"Échange impossible : ce groupe {state} comme groupe de travail "
+                                 "du CLSPD/CISPD (art. L132-5 CSI). Adressez-vous au président du groupe.")
+
+
+def _membership_active(_group: WorkingGroup, m: Membership, now: datetime) -> Decision:
+    today = now.date()
+    if m.status == "excluded":
+        return Decision(False, "R15", "Vous avez été exclu des travaux de ce groupe. Seule une nouvelle "
+                                      "désignation par votre institution permet d’y revenir.")
+    if m.status == "suspended":
+        return Decision(False, "R15", "Votre participation à ce groupe est suspendue. "
+                                      "Adressez-vous au président du groupe.")
+    if m.start_date > today:
+        return Decision(False, "R4", f"Votre désignation prend effet le {m.start_date:%d/%m/%Y}.")
+    if m.end_date is not None and m.end_date < today:
+        return Decision(False, "R4", f"Votre désignation a pris fin le {m.end_date:%d/%m/%Y}. "
+                                     "Demandez à votre institution de la renouveler.")
+    return ALLOW
+
+
+def _signed(db: Session, membership: Membership) -> Decision:
+    for text in pending_texts(db, membership):
+        if text.kind == "charter":
+            return Decision(False, "R3", f"Vous devez signer la charte déontologique en vigueur "
+                                         f"(version {text.version}) avant tout échange.", remedy="charter.sign")
+        return Decision(False, "R2", f"Vous devez prendre connaissance du règlement intérieur en vigueur "
+                                     f"(version {text.version}) avant tout échange.", remedy="charter.sign")
+    return ALLOW

@@ -1,19 +1,24 @@
 """Refuse malformed input before any view sees it: wrong content type, non-UTF-8, null bytes,
-control characters, over-long values. The answer is a French 400 page; nothing is stored and
-nothing of the input is logged."""
+over-long values. The answer is a French 400 page; nothing is stored and nothing of the input
+is logged. Other control characters are refused field by field by the forms (``clean``), so
+the person sees which field to correct."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from flask import request
 from werkzeug.exceptions import BadRequest
+from wtforms.validators import ValidationError
 
-MAX_VALUE_CHARS = 20_000
+MAX_VALUE_CHARS = 100_000  # a charter's full text fits; forms set tighter limits per field
 MAX_FIELDS = 200
 FORM_TYPES = ("application/x-www-form-urlencoded",)
-_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_IN_LINE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class BadInput(BadRequest):
@@ -29,7 +34,7 @@ def _check_pairs(raw: bytes) -> None:
         raise BadInput() from exc
     for key, value in pairs:
         for text in (key, value):
-            if len(text) > MAX_VALUE_CHARS or _FORBIDDEN.search(text):
+            if len(text) > MAX_VALUE_CHARS or "\x00" in text:
                 raise BadInput()
 
 
@@ -41,3 +46,15 @@ def guard() -> None:
     if request.mimetype not in FORM_TYPES:
         raise BadInput()
     _check_pairs(request.get_data(cache=True))
+
+
+def clean(multiline: bool = False) -> Callable[[Any, Any], None]:
+    """WTForms validator: refuse control characters (newlines only where ``multiline``)."""
+    pattern = _CONTROL if multiline else _CONTROL_IN_LINE
+
+    def check(_form: Any, field: Any) -> None:
+        if isinstance(field.data, str) and pattern.search(field.data):
+            raise ValidationError("Caractères de contrôle interdits : retapez le texte sans copier-coller "
+                                  "de caractères invisibles.")
+
+    return check

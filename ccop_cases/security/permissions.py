@@ -7,7 +7,7 @@ engine's decision function, never by a view.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from flask import current_app, flash, g, redirect, request, url_for
 from werkzeug.exceptions import Forbidden, NotFound
@@ -80,8 +80,12 @@ class Denied(Forbidden):
 
 def require(decision: Decision, target_type: str, target_id: object = "") -> None:
     """Raise (404 or 403) unless allowed; the denial is audited in a transaction of its own."""
-    if decision.allowed:
-        return
+    if not decision.allowed:
+        deny(decision, target_type, target_id)
+
+
+def deny(decision: Decision, target_type: str, target_id: object = "") -> NoReturn:
+    """Audit a denial in a transaction of its own, then answer 404 (hidden) or 403."""
     session = rt.db()
     session.rollback()  # the denied request keeps nothing of its own work
     rt.audit().record("access.denied", target_type, target_id if not decision.hide else "",
@@ -93,4 +97,4 @@ def require(decision: Decision, target_type: str, target_id: object = "") -> Non
 
 
 def next_step_endpoint(stage: str) -> str:
-    return {"password": "accounts.code", "setup": "accounts.setup", "full": "accounts.home"}[stage]
+    return {"password": "accounts.code", "setup": "accounts.setup", "full": "charter.home"}[stage]

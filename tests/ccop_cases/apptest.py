@@ -7,7 +7,7 @@ import os
 import re
 import uuid
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -123,3 +123,54 @@ def setup_audit(app: Flask, session: Session) -> Auditor:
     """An auditor for set-up done by a test (actor: the job ``test-setup``)."""
     rt: Runtime = app.extensions["ccop"]
     return auditing.auditor(session, rt.clock, "test-setup", "system")
+
+
+@dataclass
+class Governance:
+    """A constituted CCOP with texts adopted, and helpers to designate and sign."""
+
+    app: Flask
+    session: Session
+    council: object
+    group: object
+
+    def designate(self, account: Account, role: str = "member", **changes: object) -> object:
+        from ccop_cases.charter import services as charter
+        rt: Runtime = self.app.extensions["ccop"]
+        values = {"username": account.username, "institution": "education_nationale",
+                  "function": "Conseiller principal d'éducation", "role": role, "reference": "ARR-2026-01",
+                  "start_date": date(2026, 1, 1), "end_date": None, **changes}
+        membership, _ = charter.designate(self.session, setup_audit(self.app, self.session), rt.hasher,
+                                          self.group, charter.Designation(**values), rt.clock())  # type: ignore[arg-type]
+        self.session.commit()
+        return membership
+
+    def sign_all(self, membership: object) -> None:
+        from ccop_cases.charter import services as charter
+        rt: Runtime = self.app.extensions["ccop"]
+        for version in charter.pending_texts(self.session, membership):  # type: ignore[arg-type]
+            charter.sign(self.session, setup_audit(self.app, self.session), membership, version, rt.clock())  # type: ignore[arg-type]
+        self.session.commit()
+
+
+def make_governance(app: Flask, *, constituted: bool = True, admin: Account | None = None) -> Governance:
+    from ccop_cases.charter import services as charter
+    rt: Runtime = app.extensions["ccop"]
+    session = rt.database.session()
+    audit = setup_audit(app, session)
+    president = admin.person if admin else make_account(app, "president.test").person
+    council = charter.create_council(session, audit, kind="CLSPD", name="CLSPD de Villefictive",
+                                     communes="99001 Villefictive", president=president, now=rt.clock())
+    group = charter.create_group(session, audit, council, name="CCOP Quartier des Tilleuls",
+                                 legal_basis="L132-5", vocation="territorial", perimeter="Quartier des Tilleuls",
+                                 theme="", is_ccop=True, territory_label="QPV", now=rt.clock())
+    charter.record_act(session, audit, group, act_date=date(2026, 1, 5), reference="DEL-2026-003",
+                       document="Délibération du conseil")
+    charter.adopt_text(session, audit, group, kind="charter", text="Charte v1", adopted_on=date(2026, 1, 5),
+                       now=rt.clock())
+    charter.adopt_text(session, audit, group, kind="rules", text="Règlement v1", adopted_on=date(2026, 1, 5),
+                       now=rt.clock())
+    if constituted:
+        charter.change_status(session, audit, group, "constitute", reason="", now=rt.clock())
+    session.commit()
+    return Governance(app, session, council, group)

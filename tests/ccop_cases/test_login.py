@@ -23,7 +23,7 @@ def test_two_step_login_reaches_home(client, account, clock):
     assert client.get("/").location == "/connexion/code"  # password alone opens nothing
     second = post(client, "/connexion/code", {"code": current_code(account, clock)})
     assert second.status_code == 302 and second.location == "/"
-    assert "Bienvenue" in client.get("/").text
+    assert "Mes groupes de travail" in client.get("/").text
 
 
 def test_first_login_forces_password_change_then_enrolment_before_anything(app, client, clock):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import uuid
+
 import pytest
 from apptest import PASSWORD, Account, make_account, post
 from flask import Flask
@@ -64,14 +67,24 @@ def test_route_by_login_stage(app, clock, route, stage, status):
     assert _client_at(app, stage, clock).get(route).status_code == status
 
 
-POST_ROUTES = ["/connexion", "/connexion/code", "/compte/mot-de-passe", "/compte/confirmer", "/controle/export",
-               "/compte/double-authentification", "/deconnexion"]
+POST_ROUTES = [
+    "/connexion", "/connexion/code", "/compte/mot-de-passe", "/compte/confirmer", "/compte/double-authentification",
+    "/deconnexion", "/controle/export", "/administration/", "/administration/conseils/<uuid:council_id>",
+    "/administration/groupes/<uuid:group_id>/acte", "/administration/groupes/<uuid:group_id>/etat",
+    "/administration/groupes/<uuid:group_id>/textes/<kind>", "/administration/groupes/<uuid:group_id>/membres",
+    "/administration/membres/<uuid:membership_id>/<act>", "/administration/deploiement",
+    "/groupes/<uuid:group_id>/signature",
+]
+
+
+def _concrete(rule: str) -> str:
+    return re.sub(r"<uuid:\w+>", str(uuid.uuid4()), rule).replace("<kind>", "charter").replace("<act>", "exclure")
 
 
 @pytest.mark.parametrize("route", POST_ROUTES)
 def test_every_post_without_csrf_token_is_refused(app, clock, route):
     c = _client_at(app, "full", clock)
-    response = c.post(route, data={"username": "x", "password": "y", "code": "123456"})
+    response = c.post(_concrete(route), data={"username": "x", "password": "y", "code": "123456"})
     assert response.status_code == 400
     assert "Le formulaire a expiré" in response.text
 

@@ -1,0 +1,287 @@
+"""The charter administrator's console: councils, groups and their constitution, texts,
+designations, suspension and exclusion, deployment mode. Every act is audited."""
+
+from __future__ import annotations
+
+import difflib
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from ccop_cases import runtime as rt
+from ccop_cases.accounts import services as accounts
+from ccop_cases.accounts.models import Person
+from ccop_cases.accounts.services import LoginRefused
+from ccop_cases.charter import forms, services
+from ccop_cases.charter.models import (
+    GROUP_STATUSES,
+    INSTITUTIONS,
+    MEMBERSHIP_STATUSES,
+    ROLES,
+    TEXT_KINDS,
+    Council,
+    Membership,
+    WorkingGroup,
+)
+from ccop_cases.charter.policy import HIDDEN
+from ccop_cases.security.permissions import deny, permission
+
+bp = Blueprint("console", __name__, url_prefix="/administration")
+Page = str | Response | tuple[str, int]
+
+
+def _load(model: type[Any], object_id: uuid.UUID) -> Any:
+    """An object of the console, or 404 with an audited denial (forged ids)."""
+    found = rt.db().get(model, object_id)
+    if found is None:
+        deny(HIDDEN, model.__tablename__, object_id)
+    return found
+
+
+def _done(message: str, endpoint: str, **values: Any) -> Response:
+    rt.db().commit()
+    flash(message, "success")
+    return redirect(url_for(endpoint, **values))
+
+
+def _refused(exc: services.CharterError) -> None:
+    rt.db().rollback()
+    flash(str(exc), "error")
+
+
+def _code_ok(form: Any) -> bool:
+    """A fresh code for sensitive acts (exclusion, 2FA reset, production); failures are kept."""
+    try:
+        accounts.reauthenticate(rt.db(), rt.audit(), rt.runtime().keys, g.person, g.web_session,
+                                form.code.data or "", rt.now())
+    except LoginRefused:
+        rt.db().commit()
+        form.code.errors = ["Code incorrect : rien n’a été modifié."]
+        return False
+    return True
+
+
+@bp.route("/", methods=["GET", "POST"])
+@permission("console")
+def index() -> Page:
+    """Councils, their groups, the deployment mode; create a council."""
+    db = rt.db()
+    form = forms.CouncilForm()
+    if form.validate_on_submit():
+        council = services.create_council(db, rt.audit(), kind=form.kind.data, name=form.name.data,
+                                          communes=form.communes.data, president=g.person, now=rt.now())
+        return _done("Conseil créé.", "console.council", council_id=council.id)
+    councils = db.scalars(select(Council).order_by(Council.name)).all()
+    groups = {c.id: db.scalars(select(WorkingGroup).where(WorkingGroup.council_id == c.id)
+                               .order_by(WorkingGroup.name)).all() for c in councils}
+    return render_template("charter/console/index.html", form=form, councils=councils, groups=groups,
+                           deployment=services.deployment(db), statuses=GROUP_STATUSES), 400 if form.errors else 200
+
+
+@bp.route("/conseils/<uuid:council_id>", methods=["GET", "POST"])
+@permission("console")
+def council(council_id: uuid.UUID) -> Page:
+    """One council and its groups; create a group."""
+    council = _load(Council, council_id)
+    form = forms.GroupForm()
+    if form.validate_on_submit():
+        try:
+            group = services.create_group(
+                rt.db(), rt.audit(), council, name=form.name.data, legal_basis=form.legal_basis.data,
+                vocation=form.vocation.data, perimeter=form.perimeter.data or "", theme=form.theme.data or "",
+                is_ccop=form.is_ccop.data, territory_label=form.territory_label.data, now=rt.now())
+        except services.CharterError as exc:
+            _refused(exc)
+        else:
+            return _done("Groupe créé : enregistrez son acte de constitution et ses textes.",
+                         "console.group", group_id=group.id)
+    groups = rt.db().scalars(select(WorkingGroup).where(WorkingGroup.council_id == council.id)).all()
+    return render_template("charter/console/council.html", council=council, groups=groups, form=form,
+                           statuses=GROUP_STATUSES), 400 if form.errors else 200
+
+
+def _group_page(group: WorkingGroup, http_status: int = 200, **forms_: Any) -> tuple[str, int]:
+    db = rt.db()
+    members = db.execute(select(Membership, Person.username).join(Person, Person.id == Membership.person_id)
+                         .where(Membership.group_id == group.id)
+                         .order_by(Membership.status, Person.username)).all()
+    today = rt.now().date()
+    coverage = {kind: services.coverage(db, group, kind, today) for kind in TEXT_KINDS}
+    texts = {kind: services.current_text(db, group.id, kind) for kind in TEXT_KINDS}
+    defaults = {"act": forms.ActForm(prefix="act"), "designation": forms.DesignationForm(prefix="des"),
+                "status": forms.StatusForm(prefix="st")}
+    return render_template("charter/console/group.html", group=group, members=members, coverage=coverage,
+                           texts=texts, statuses=GROUP_STATUSES, member_statuses=MEMBERSHIP_STATUSES,
+                           roles=ROLES, institutions=INSTITUTIONS, kinds=TEXT_KINDS, today=today,
+                           **{**defaults, **forms_}), http_status
+
+
+@bp.route("/groupes/<uuid:group_id>")
+@permission("console")
+def group(group_id: uuid.UUID) -> Page:
+    """A group: constitution, texts, members and signature coverage."""
+    return _group_page(_load(WorkingGroup, group_id))
+
+
+@bp.route("/groupes/<uuid:group_id>/acte", methods=["POST"])
+@permission("console")
+def act(group_id: uuid.UUID) -> Page:
+    """Record the constituting act (date, reference, SHA-256 of the text)."""
+    group = _load(WorkingGroup, group_id)
+    form = forms.ActForm(prefix="act")
+    if not form.validate():
+        return _group_page(group, 400, act=form)
+    try:
+        services.record_act(rt.db(), rt.audit(), group, act_date=form.act_date.data,
+                            reference=form.reference.data, document=form.document.data)
+    except services.CharterError as exc:
+        _refused(exc)
+        return redirect(url_for("console.group", group_id=group.id))
+    return _done("Acte de constitution enregistré (empreinte SHA-256 conservée).", "console.group",
+                 group_id=group.id)
+
+
+@bp.route("/groupes/<uuid:group_id>/etat", methods=["POST"])
+@permission("console")
+def status(group_id: uuid.UUID) -> Page:
+    """Constitute, suspend or dissolve the group (suspension and dissolution confirmed)."""
+    group = _load(WorkingGroup, group_id)
+    form = forms.StatusForm(prefix="st")
+    if not form.validate():
+        return _group_page(group, 400, status=form)
+    if form.action.data != "constitute" and not form.confirm.data:
+        form.confirm.errors = ["Cochez la case pour confirmer : l’accès de tous les membres est gelé aussitôt."]
+        return _group_page(group, 400, status=form)
+    try:
+        services.change_status(rt.db(), rt.audit(), group, form.action.data, reason=form.reason.data or "",
+                               now=rt.now())
+    except services.CharterError as exc:
+        _refused(exc)
+        return redirect(url_for("console.group", group_id=group.id))
+    return _done(f"Groupe : {GROUP_STATUSES[group.status]}.", "console.group", group_id=group.id)
+
+
+@bp.route("/groupes/<uuid:group_id>/textes/<kind>", methods=["GET", "POST"])
+@permission("console")
+def text(group_id: uuid.UUID, kind: str) -> Page:
+    """Adopt a new version of the charter or the rules: preview the differences, then confirm."""
+    group = _load(WorkingGroup, group_id)
+    if kind not in TEXT_KINDS:
+        deny(HIDDEN, "governing_text", kind)
+    db = rt.db()
+    current = services.current_text(db, group.id, kind)
+    form = forms.TextForm(data={"kind": kind, "text": current.text if current else ""})
+    diff: list[str] = []
+    if request.method == "POST" and form.validate():
+        diff = list(difflib.unified_diff((current.text if current else "").splitlines(),
+                                         form.text.data.splitlines(), "en vigueur", "nouvelle", lineterm=""))
+        if form.step.data == "adopt":
+            try:
+                version = services.adopt_text(db, rt.audit(), group, kind=kind, text=form.text.data,
+                                              adopted_on=form.adopted_on.data, now=rt.now())
+            except services.CharterError as exc:
+                _refused(exc)
+            else:
+                return _done(f"{TEXT_KINDS[kind]}, version {version.version} adoptée : chaque membre devra "
+                             "la signer avant tout nouvel échange.", "console.group", group_id=group.id)
+    return render_template("charter/console/text.html", group=group, kind=kind, label=TEXT_KINDS[kind],
+                           current=current, form=form, diff=diff), 400 if form.errors else 200
+
+
+@bp.route("/groupes/<uuid:group_id>/membres", methods=["POST"])
+@permission("console")
+def designate(group_id: uuid.UUID) -> Page:
+    """Designate a member (creates the account invitation when the person is new)."""
+    group = _load(WorkingGroup, group_id)
+    form = forms.DesignationForm(prefix="des")
+    if not form.validate():
+        return _group_page(group, 400, designation=form)
+    d = services.Designation(form.username.data, form.institution.data, form.function.data, form.role.data,
+                             form.reference.data, form.start_date.data, form.end_date.data)
+    try:
+        membership, one_time = services.designate(rt.db(), rt.audit(), rt.runtime().hasher, group, d, rt.now())
+    except services.CharterError as exc:
+        rt.db().rollback()
+        form.username.errors = [str(exc)]
+        return _group_page(group, 400, designation=form)
+    rt.db().commit()
+    return render_template("charter/console/designated.html", group=group, membership=membership,
+                           username=d.username.strip().lower(), one_time=one_time, roles=ROLES)
+
+
+def _member(membership_id: uuid.UUID) -> tuple[Membership, WorkingGroup, Person]:
+    membership: Membership = _load(Membership, membership_id)
+    db = rt.db()
+    return membership, db.get_one(WorkingGroup, membership.group_id), db.get_one(Person, membership.person_id)
+
+
+@bp.route("/membres/<uuid:membership_id>")
+@permission("console")
+def member(membership_id: uuid.UUID, http_status: int = 200, **forms_: Any) -> Page:
+    """One designation: dates, status, and the acts on it."""
+    membership, group, person = _member(membership_id)
+    defaults = {"end": forms.EndDateForm(prefix="end", data={"end_date": membership.end_date}),
+                "suspend": forms.ReasonForm(prefix="sus"), "exclude": forms.ExcludeForm(prefix="exc"),
+                "reset": forms.CodeOnlyForm(prefix="2fa")}
+    return render_template("charter/console/member.html", membership=membership, group=group,
+                           person=person, roles=ROLES, institutions=INSTITUTIONS,
+                           member_statuses=MEMBERSHIP_STATUSES, **{**defaults, **forms_}), http_status
+
+
+@bp.route("/membres/<uuid:membership_id>/<act>", methods=["POST"])
+@permission("console")
+def member_act(membership_id: uuid.UUID, act: str) -> Page:
+    """End date, suspension, reinstatement, exclusion (R15) or 2FA reset of a member."""
+    membership, _group, person = _member(membership_id)
+    db, audit, now = rt.db(), rt.audit(), rt.now()
+    handlers: dict[str, tuple[type[FlaskForm], str, Callable[[Any], object], str]] = {
+        "fin": (forms.EndDateForm, "end", lambda f: services.set_end_date(db, audit, membership, f.end_date.data),
+                "Date de fin enregistrée."),
+        "suspendre": (forms.ReasonForm, "sus", lambda f: services.suspend_member(db, audit, membership,
+                                                                                   f.reason.data, now),
+                      "Participation suspendue : ses sessions ont pris fin."),
+        "reprendre": (forms.ConfirmForm, "rep", lambda f: services.reinstate_member(db, audit, membership, now),
+                      "Suspension levée."),
+        "exclure": (forms.ExcludeForm, "exc", lambda f: services.exclude_member(db, audit, membership,
+                                                                                 f.reason.data, now),
+                    "Membre exclu : ses sessions ont pris fin immédiatement (R15)."),
+        "2fa": (forms.CodeOnlyForm, "2fa", lambda f: accounts.reset_second_factor(db, audit, person, now),
+                "Double authentification réinitialisée : nouvel enrôlement à la prochaine connexion."),
+    }
+    if act not in handlers:
+        deny(HIDDEN, "membership_act", act)
+    form_class, prefix, apply, message = handlers[act]
+    form: Any = form_class(prefix=prefix)
+    if not form.validate() or (hasattr(form, "code") and not _code_ok(form)):
+        return member(membership_id, 400, **{{"fin": "end", "suspendre": "suspend", "exclure": "exclude",
+                                              "2fa": "reset"}.get(act, "suspend"): form})
+    try:
+        apply(form)
+    except services.CharterError as exc:
+        _refused(exc)
+        return redirect(url_for("console.member", membership_id=membership.id))
+    return _done(message, "console.member", membership_id=membership.id)
+
+
+@bp.route("/deploiement", methods=["GET", "POST"])
+@permission("console")
+def deployment() -> Page:
+    """Leave pilot mode once the AIPD, the DPO and the register entry are recorded (R20)."""
+    db = rt.db()
+    row = services.deployment(db)
+    form = forms.DeploymentForm()
+    if row.mode == "pilot" and form.validate_on_submit() and _code_ok(form):
+        try:
+            services.go_to_production(db, rt.audit(), aipd_reference=form.aipd_reference.data,
+                                      dpo_designation=form.dpo_designation.data,
+                                      register_entry=form.register_entry.data, now=rt.now())
+        except services.CharterError as exc:
+            _refused(exc)
+        else:
+            return _done("Déploiement passé en production.", "console.index")
+    return render_template("charter/console/deployment.html", row=row, form=form), 400 if form.errors else 200

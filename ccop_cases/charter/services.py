@@ -1,0 +1,261 @@
+"""Charter services: constitution of the working group, charter and rules-of-procedure
+versions, designations, signatures, suspension and exclusion, deployment mode (R20).
+
+Flask-free; every act is audited through the caller's auditor in the caller's transaction.
+Refusals raise CharterError with a French message naming the rule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from argon2 import PasswordHasher
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ccop_cases.accounts import services as accounts
+from ccop_cases.accounts.models import Person
+from ccop_cases.auditing import Auditor
+from ccop_cases.charter.models import (
+    Council,
+    Deployment,
+    GoverningText,
+    Membership,
+    Signature,
+    WorkingGroup,
+)
+
+
+class CharterError(Exception):
+    """A governance act refused (French message, with the rule when there is one)."""
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --- council and group ------------------------------------------------------------------------
+
+
+def create_council(db: Session, audit: Auditor, *, kind: str, name: str, communes: str,
+                   president: Person, now: datetime) -> Council:
+    council = Council(kind=kind, name=name, communes=communes, president_id=president.id, created_at=now)
+    db.add(council)
+    db.flush()
+    audit.record("council.created", "council", council.id, kind=kind)
+    return council
+
+
+def create_group(db: Session, audit: Auditor, council: Council, *, name: str, legal_basis: str,
+                 vocation: str, perimeter: str, theme: str, is_ccop: bool, territory_label: str,
+                 now: datetime) -> WorkingGroup:
+    if vocation == "territorial" and not perimeter.strip():
+        raise CharterError("Un groupe à vocation territoriale doit décrire son périmètre (R23).")
+    if vocation == "thematic" and not theme.strip():
+        raise CharterError("Un groupe à vocation thématique doit préciser son thème.")
+    group = WorkingGroup(council_id=council.id, name=name, legal_basis=legal_basis, vocation=vocation,
+                         perimeter=perimeter, theme=theme, is_ccop=is_ccop, territory_label=territory_label,
+                         status="draft", status_changed_at=now)
+    db.add(group)
+    db.flush()
+    audit.record("group.created", "working_group", group.id, council=council.id, legal_basis=legal_basis)
+    return group
+
+
+def record_act(db: Session, audit: Auditor, group: WorkingGroup, *, act_date: date, reference: str,
+               document: str) -> None:
+    """Record the constituting act (deliberation of the council): date, reference, hash."""
+    if group.status != "draft":
+        raise CharterError("L’acte de constitution ne se modifie plus une fois le groupe constitué.")
+    group.act_date, group.act_reference, group.act_sha256 = act_date, reference, sha256_text(document)
+    audit.record("group.act_recorded", "working_group", group.id, act_sha256=group.act_sha256)
+
+
+def current_text(db: Session, group_id: uuid.UUID, kind: str) -> GoverningText | None:
+    return db.scalar(select(GoverningText).where(GoverningText.group_id == group_id, GoverningText.kind == kind)
+                     .order_by(GoverningText.version.desc()).limit(1))
+
+
+def adopt_text(db: Session, audit: Auditor, group: WorkingGroup, *, kind: str, text: str,
+               adopted_on: date, now: datetime) -> GoverningText:
+    """Record a new version of the charter or the rules; members must sign it again (R2, R3)."""
+    if group.status == "dissolved":
+        raise CharterError("Ce groupe est dissous : aucun nouveau texte ne peut être adopté.")
+    previous = current_text(db, group.id, kind)
+    if previous is not None and previous.sha256 == sha256_text(text):
+        raise CharterError("Ce texte est identique à la version en vigueur : rien n’a été enregistré.")
+    version = GoverningText(group_id=group.id, kind=kind, version=(previous.version + 1) if previous else 1,
+                            text=text, sha256=sha256_text(text), adopted_on=adopted_on, recorded_at=now)
+    db.add(version)
+    db.flush()
+    audit.record("text.adopted", "governing_text", version.id, kind=kind, version=version.version,
+                 sha256=version.sha256)
+    return version
+
+
+TRANSITIONS = {  # action -> (allowed from, to)
+    "constitute": ({"draft", "suspended"}, "constituted"),
+    "suspend": ({"constituted"}, "suspended"),
+    "dissolve": ({"draft", "constituted", "suspended"}, "dissolved"),
+}
+
+
+def change_status(db: Session, audit: Auditor, group: WorkingGroup, action: str, *, reason: str,
+                  now: datetime) -> None:
+    """Constitute (R1, R2: act, charter and rules required), suspend or dissolve a group."""
+    allowed, target = TRANSITIONS[action]
+    if group.status not in allowed:
+        raise CharterError(f"Impossible depuis l’état « {group.status} ».")
+    if target == "constituted":
+        missing = [label for label, ok in (
+            ("l’acte de constitution", group.act_sha256),
+            ("une charte déontologique adoptée", current_text(db, group.id, "charter")),
+            ("un règlement intérieur adopté", current_text(db, group.id, "rules"))) if not ok]
+        if missing:
+            raise CharterError("Constitution refusée (R1, R2) : il manque " + ", ".join(missing) + ".")
+    previous, group.status, group.status_changed_at = group.status, target, now
+    audit.record("group.status_changed", "working_group", group.id, before=previous, after=target,
+                 reason=reason or "none")
+
+
+# --- memberships ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Designation:
+    username: str
+    institution: str
+    function: str
+    role: str
+    reference: str
+    start_date: date
+    end_date: date | None
+
+
+def designate(db: Session, audit: Auditor, hasher: PasswordHasher, group: WorkingGroup,
+              d: Designation, now: datetime) -> tuple[Membership, str | None]:
+    """Designate a person (R4); create their account when new. Return the one-time password
+    of a new account (to hand over out of band), or None for an existing account."""
+    if group.status == "dissolved":
+        raise CharterError("Ce groupe est dissous : aucune désignation n’est possible.")
+    if d.end_date is not None and d.end_date < d.start_date:
+        raise CharterError("La date de fin précède la date de début.")
+    person = db.scalar(select(Person).where(Person.username == d.username.strip().lower()))
+    one_time = None
+    if person is None:
+        person, one_time = accounts.create_person(db, audit, hasher, d.username, now)
+    elif db.scalar(select(Membership.id).where(Membership.person_id == person.id, Membership.group_id == group.id,
+                                               Membership.status != "excluded")):
+        raise CharterError("Cette personne est déjà désignée dans ce groupe.")
+    membership = Membership(person_id=person.id, group_id=group.id, institution=d.institution,
+                            function=d.function, role=d.role, designation_reference=d.reference,
+                            start_date=d.start_date, end_date=d.end_date, status="active", status_changed_at=now)
+    db.add(membership)
+    db.flush()
+    audit.record("membership.designated", "membership", membership.id, group=group.id, person=person.id,
+                 role=d.role, institution=d.institution)
+    return membership, one_time
+
+
+def set_end_date(db: Session, audit: Auditor, membership: Membership, end_date: date | None) -> None:
+    if end_date is not None and end_date < membership.start_date:
+        raise CharterError("La date de fin précède la date de début.")
+    membership.end_date = end_date
+    audit.record("membership.end_date_set", "membership", membership.id,
+                 end_date=end_date.isoformat() if end_date else "none")
+
+
+def suspend_member(db: Session, audit: Auditor, membership: Membership, reason: str, now: datetime) -> int:
+    """Suspend a member: access stops at once and their sessions end (R15)."""
+    if membership.status != "active":
+        raise CharterError("Seule une participation active peut être suspendue.")
+    membership.status, membership.status_reason, membership.status_changed_at = "suspended", reason, now
+    audit.record("membership.suspended", "membership", membership.id)
+    return accounts.end_all_sessions(db, audit, membership.person_id, "member_suspended", now)
+
+
+def reinstate_member(db: Session, audit: Auditor, membership: Membership, now: datetime) -> None:
+    if membership.status != "suspended":
+        raise CharterError("Seule une participation suspendue peut reprendre ; après une exclusion, "
+                           "une nouvelle désignation est nécessaire (R15).")
+    membership.status, membership.status_reason, membership.status_changed_at = "active", None, now
+    audit.record("membership.reinstated", "membership", membership.id)
+
+
+def exclude_member(db: Session, audit: Auditor, membership: Membership, reason: str, now: datetime) -> int:
+    """Exclude for a breach of confidentiality (R15): final for this designation; every session
+    of the person ends now; re-admission only by a new designation."""
+    if membership.status == "excluded":
+        raise CharterError("Cette personne est déjà exclue.")
+    membership.status, membership.status_reason, membership.status_changed_at = "excluded", reason, now
+    membership.end_date = min(membership.end_date or now.date(), now.date())
+    audit.record("membership.excluded", "membership", membership.id, group=membership.group_id)
+    return accounts.end_all_sessions(db, audit, membership.person_id, "member_excluded", now)
+
+
+# --- signatures -----------------------------------------------------------------------------------
+
+
+def pending_texts(db: Session, membership: Membership) -> list[GoverningText]:
+    """Current charter and rules versions this member has not signed or acknowledged yet."""
+    pending = []
+    for kind in ("charter", "rules"):
+        text = current_text(db, membership.group_id, kind)
+        if text is not None and not db.scalar(select(Signature.id).where(
+                Signature.membership_id == membership.id, Signature.text_id == text.id)):
+            pending.append(text)
+    return pending
+
+
+def sign(db: Session, audit: Auditor, membership: Membership, text: GoverningText, now: datetime) -> None:
+    """Record the member's signature of exactly this version (its hash is kept)."""
+    db.add(Signature(membership_id=membership.id, text_id=text.id, text_sha256=text.sha256, signed_at=now))
+    action = "charter.signed" if text.kind == "charter" else "rules.acknowledged"
+    audit.record(action, "governing_text", text.id, membership=membership.id, version=text.version)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    version: int | None
+    signed: list[Membership]
+    unsigned: list[Membership]
+
+
+def coverage(db: Session, group: WorkingGroup, kind: str, today: date) -> Coverage:
+    """Who among the active members signed the current version, and who has not."""
+    text = current_text(db, group.id, kind)
+    members = [m for m in db.scalars(select(Membership).where(Membership.group_id == group.id,
+                                                               Membership.status == "active"))
+               if m.end_date is None or m.end_date >= today]
+    if text is None:
+        return Coverage(None, [], members)
+    signed_ids = set(db.scalars(select(Signature.membership_id).where(Signature.text_id == text.id)))
+    return Coverage(text.version, [m for m in members if m.id in signed_ids],
+                    [m for m in members if m.id not in signed_ids])
+
+
+# --- deployment (R20) -----------------------------------------------------------------------------
+
+
+def deployment(db: Session) -> Deployment:
+    return db.execute(select(Deployment).where(Deployment.id == 1)).scalar_one()
+
+
+def go_to_production(db: Session, audit: Auditor, *, aipd_reference: str, dpo_designation: str,
+                     register_entry: str, now: datetime) -> None:
+    """Leave pilot mode: only with the AIPD reference, the DPO and the register entry (R20)."""
+    if not (aipd_reference.strip() and dpo_designation.strip() and register_entry.strip()):
+        raise CharterError("Passage en production refusé (R20) : renseignez la référence de l’AIPD, "
+                           "le DPO et l’inscription au registre des traitements.")
+    row = deployment(db)
+    row.mode, row.aipd_reference, row.dpo_designation, row.register_entry = (
+        "production", aipd_reference, dpo_designation, register_entry)
+    row.changed_at = now
+    audit.record("deployment.mode_changed", "deployment", "1", mode="production")
+
+
+def count_members(db: Session, group_id: uuid.UUID) -> int:
+    return db.scalar(select(func.count()).where(Membership.group_id == group_id)) or 0
