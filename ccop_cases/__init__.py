@@ -73,11 +73,13 @@ def _register_hooks(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from ccop_cases.accounts.views import bp as accounts
+    from ccop_cases.cases.views import bp as cases
     from ccop_cases.charter.console import bp as console
     from ccop_cases.charter.views import bp as charter
+    from ccop_cases.meetings.views import bp as meetings
     from ccop_cases.oversight.views import bp as oversight
 
-    for blueprint in (accounts, charter, console, oversight):
+    for blueprint in (accounts, cases, charter, console, meetings, oversight):
         app.register_blueprint(blueprint)
 
 

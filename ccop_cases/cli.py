@@ -17,6 +17,7 @@ from ccop_cases import create_app, demo
 from ccop_cases import runtime as rt
 from ccop_cases.accounts import services
 from ccop_cases.auditing import Auditor
+from ccop_cases.cases import cli as cases_cli
 from ccop_cases.encryption import init_key_dir
 from ccop_cases.identities import services as identity_services
 from ccop_cases.migrate import upgrade
@@ -214,3 +215,4 @@ def users_end_sessions(username: str) -> None:
 
 main.add_command(demo.cli)
 main.add_command(oversight_cli.audit)
+main.add_command(cases_cli.retention)

@@ -28,6 +28,8 @@ KNOWN_VARIABLES: dict[str, str] = {
     "CCOP_BLIND_INDEX_BITS": "bits gardés de l'index de recherche (défaut : 8)",
     "CCOP_AUDIT_HEARTBEAT_MINUTES": "intervalle maximal entre deux battements du journal (défaut : 60)",
     "CCOP_AUDIT_RETENTION_DAYS": "conservation du contenu des entrées d'audit (défaut : 365)",
+    "CCOP_ARCHIVE_AFTER_DAYS": "délai entre la clôture et l'archivage d'une situation (défaut : 0)",
+    "CCOP_PURGE_AFTER_DAYS": "délai entre la clôture et l'effacement d'une situation (défaut : 92, 3 mois)",
 }
 
 
@@ -47,6 +49,8 @@ class Settings:
     blind_index_bits: int = 8
     audit_heartbeat_minutes: int = 60
     audit_retention_days: int = 365
+    archive_after_days: int = 0
+    purge_after_days: int = 92
 
     @property
     def is_test(self) -> bool:
@@ -82,6 +86,8 @@ class Settings:
             blind_index_bits=_bits(environ),
             audit_heartbeat_minutes=_positive_int(environ, "CCOP_AUDIT_HEARTBEAT_MINUTES", 60),
             audit_retention_days=_positive_int(environ, "CCOP_AUDIT_RETENTION_DAYS", 365),
+            archive_after_days=_natural_int(environ, "CCOP_ARCHIVE_AFTER_DAYS", 0),
+            purge_after_days=_positive_int(environ, "CCOP_PURGE_AFTER_DAYS", 92),
         )
 
 
@@ -91,6 +97,15 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
         return default
     if not raw.isdigit() or int(raw) <= 0:
         raise SettingsError(f"{name} doit être un entier positif.")
+    return int(raw)
+
+
+def _natural_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise SettingsError(f"{name} doit être un entier positif ou nul.")
     return int(raw)
 
 

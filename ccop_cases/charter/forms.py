@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
 from ccop_cases import runtime as rt
@@ -19,6 +19,7 @@ from ccop_cases.charter.models import (
     TEXT_KINDS,
     VOCATIONS,
 )
+from ccop_cases.fields import DateField
 from ccop_cases.security.inputs import clean
 
 REQUIRED = "Ce champ est obligatoire."

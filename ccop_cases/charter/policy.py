@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ccop_cases.accounts.models import Person
+from ccop_cases.cases.models import Case, CaseParticipant
 from ccop_cases.charter.models import Membership, WorkingGroup
 from ccop_cases.charter.services import pending_texts
 
@@ -26,6 +27,7 @@ class Decision:
     message: str = ""
     remedy: str | None = None  # endpoint where the person can act on the refusal
     hide: bool = False  # answer 404: do not reveal that the object exists
+    gone: bool = False  # answer 410: the object existed and was purged (R10)
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -53,12 +55,16 @@ def decide(db: Session, person: Person | None, action: str, resource: object = N
         return ALLOW if getattr(person, flag) else Decision(False, "R17", message)
     if action in GROUP_ACTIONS and isinstance(resource, WorkingGroup):
         return _decide_group(db, person, action, resource, now)
+    if action in CASE_ACTIONS and isinstance(resource, Case):
+        return _decide_case(db, person, action, resource, now)
     raise ValueError(f"unknown action {action!r} on {type(resource).__name__}")  # default deny, loudly
 
 
 # group.view: see one's membership and the texts to sign; group.sign: sign them;
-# group.exchange: any nominative case data of the group (the full rule chain).
-GROUP_ACTIONS = ("group.view", "group.sign", "group.exchange")
+# group.exchange: any nominative case data of the group (the full rule chain): propose,
+# search, list one's cases; group.coordinate: the same, as coordonnateur (sessions, all cases).
+GROUP_ACTIONS = ("group.view", "group.sign", "group.exchange", "group.coordinate")
+COORDINATOR_ONLY = Decision(False, "R4", "Réservé au coordonnateur du groupe.")
 HIDDEN = Decision(False, "R4", "Ce groupe n’existe pas ou vous n’y êtes pas désigné.", hide=True)
 
 
@@ -82,6 +88,9 @@ def _decide_group(db: Session, person: Person, action: str, group: WorkingGroup,
             return decision
     if action == "group.exchange":
         return _signed(db, membership)
+    if action == "group.coordinate":
+        signed = _signed(db, membership)
+        return signed if not signed or membership.role == "coordonnateur" else COORDINATOR_ONLY
     return ALLOW if group.status != "dissolved" else _constituted(group, membership, now)
 
 
@@ -118,3 +127,41 @@ def _signed(db: Session, membership: Membership) -> Decision:
         return Decision(False, "R2", f"Vous devez prendre connaissance du règlement intérieur en vigueur "
                                      f"(version {text.version}) avant tout échange.", remedy="charter.sign")
     return ALLOW
+
+
+# case.view: read an open case; case.read_archive: read a closed one with a reason code
+# (R10); case.edit, case.inform, case.act: change it as a participant; case.manage: follow,
+# participants, derogations, decisions and closing, as coordonnateur.
+CASE_ACTIONS = ("case.view", "case.read_archive", "case.edit", "case.inform", "case.act", "case.manage")
+OPEN_STATES = ("proposed", "followed")
+
+
+def _decide_case(db: Session, person: Person, action: str, case: Case, now: datetime) -> Decision:
+    group = db.get_one(WorkingGroup, case.group_id)
+    decision = _decide_group(db, person, "group.exchange", group, now)
+    if not decision:
+        return decision
+    membership = membership_of(db, person, group)
+    assert membership is not None  # noqa: S101 - group.exchange allowed, so there is one
+    is_coordinator = membership.role == "coordonnateur"
+    if not is_coordinator and not _participant(db, case, membership):
+        return Decision(False, "R4", "Cette situation n’existe pas ou vous n’y êtes pas désigné.", hide=True)
+    if case.state == "purged":
+        return Decision(False, "R10", "Cette situation a été effacée à l’issue de sa durée de conservation.",
+                        gone=True)
+    if case.state not in OPEN_STATES:
+        if action == "case.read_archive":
+            return ALLOW
+        return Decision(False, "R10", "Situation clôturée : sa consultation demande un motif, et elle ne "
+                                      "se modifie plus.", remedy="cases.archive_read")
+    if action == "case.read_archive":
+        return ALLOW
+    if action == "case.manage" and not is_coordinator:
+        return COORDINATOR_ONLY
+    return ALLOW
+
+
+def _participant(db: Session, case: Case, membership: Membership) -> bool:
+    return db.scalar(select(CaseParticipant.id).where(
+        CaseParticipant.case_id == case.id, CaseParticipant.membership_id == membership.id,
+        CaseParticipant.removed_at.is_(None))) is not None

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import Optional, Regexp
 
 from ccop_cases.auditing import ACTIONS
+from ccop_cases.fields import DateField
 
 ID_PATTERN = r"^[A-Za-z0-9_.:\-]{0,64}$"
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
 
 from flask import current_app, flash, g, redirect, request, url_for
-from werkzeug.exceptions import Forbidden, NotFound
+from werkzeug.exceptions import Forbidden, Gone, NotFound
 from werkzeug.wrappers import Response
 
 from ccop_cases import runtime as rt
@@ -93,6 +93,8 @@ def deny(decision: Decision, target_type: str, target_id: object = "") -> NoRetu
     session.commit()
     if decision.hide:
         raise NotFound()
+    if decision.gone:
+        raise Gone()  # the French 410 page explains the purge (R10)
     raise Denied(decision)
 
 

@@ -73,7 +73,10 @@ POST_ROUTES = [
     "/administration/groupes/<uuid:group_id>/acte", "/administration/groupes/<uuid:group_id>/etat",
     "/administration/groupes/<uuid:group_id>/textes/<kind>", "/administration/groupes/<uuid:group_id>/membres",
     "/administration/membres/<uuid:membership_id>/<act>", "/administration/deploiement",
-    "/groupes/<uuid:group_id>/signature",
+    "/groupes/<uuid:group_id>/signature", "/groupes/<uuid:group_id>/recherche",
+    "/groupes/<uuid:group_id>/situations/nouvelle", "/situations/<uuid:case_id>/<act>",
+    "/situations/<uuid:case_id>/suivre", "/situations/<uuid:case_id>/information/<uuid:record_id>/approuver",
+    "/groupes/<uuid:group_id>/seances", "/seances/<uuid:meeting_id>/<act>",
 ]
 
 

@@ -1,0 +1,101 @@
+"""Closed lists of a situation (RULES.md, "Closed lists"): codes stored, French labels shown.
+
+Closed lists instead of narratives (R5, R9): no field here can carry a diagnosis, a
+professional secret or a police or court file extract.
+"""
+
+from __future__ import annotations
+
+PURPOSES = {
+    "first_offence_prevention": "Prévention de la primo-délinquance (programme 1)",
+    "recidivism_prevention": "Prévention de la récidive (programme 1)",
+    "public_tranquillity": "Tranquillité publique (programme 3)",
+    "judicial_request": "Demande judiciaire (exécution des peines, récidive)",
+    "intrafamily_violence": "Violences intrafamiliales et aide aux victimes (programme 2, groupes thématiques)",
+}
+THEMATIC_ONLY_PURPOSES = {"intrafamily_violence"}
+
+REFERRAL_ORIGINS = {
+    "school": "Établissement scolaire", "police_nationale": "Police nationale", "gendarmerie": "Gendarmerie",
+    "police_municipale": "Police municipale", "bailleur": "Bailleur", "transport": "Opérateur de transport",
+    "mission_locale": "Mission locale", "departmental_social_service": "Service social départemental",
+    "prevention_specialisee": "Prévention spécialisée", "pjj": "PJJ", "spip": "SPIP", "parquet": "Parquet",
+    "family": "Famille", "young_person": "Le jeune lui-même", "association": "Association",
+    "other_member": "Autre membre du groupe",
+}
+
+EXPOSURE_FACTORS = {
+    "school_dropout": "Décrochage scolaire", "absenteeism": "Absentéisme",
+    "school_exclusion": "Exclusion ou sanction scolaire", "out_of_school": "Mineur non scolarisé",
+    "no_qualification": "Sortie du système scolaire sans qualification",
+    "neet": "Ni en emploi ni en formation", "no_insertion_follow_up": "Sans suivi par un service d'insertion",
+    "disruptive_group": "Appartenance à un groupe perturbateur",
+    "incivilities": "Incivilités dans l'espace public", "damage": "Dégradations",
+    "trafficking_suspected": "Implication supposée dans un trafic (strictement nécessaire)",
+    "first_known_offence": "Premier fait connu", "judicial_measure": "Mesure judiciaire en cours",
+    "leaving_detention": "Sortie de détention", "parenting_support": "Soutien à la parentalité souhaitable",
+    "violence_exposure": "Exposition à des violences (programme 2 seulement)",
+}
+THEMATIC_ONLY_FACTORS = {"violence_exposure"}
+
+SCHOOL_SITUATIONS = {
+    "schooled": "Scolarisé", "schooled_irregular": "Scolarisé, assiduité irrégulière",
+    "excluded": "Exclu temporairement ou définitivement", "not_schooled": "Non scolarisé",
+    "apprenticeship": "En apprentissage", "training": "En formation", "employed": "En emploi",
+    "job_seeker": "Demandeur d'emploi", "neet": "Sans emploi ni formation", "unknown": "Non connue",
+}
+
+ACTION_TYPES = {
+    "citizenship": "Action de citoyenneté", "educational_worksite": "Chantier éducatif",
+    "educational_stay": "Séjour éducatif", "sport_culture": "Sport ou culture encadrés",
+    "mission_locale_referral": "Orientation vers la mission locale",
+    "employment_support": "Accompagnement vers l'emploi ou la formation",
+    "integration_worksite": "Chantier d'insertion", "second_chance": "Dispositif de deuxième chance",
+    "referent": "Désignation d'un référent de parcours", "global_support": "Accompagnement global",
+    "parenting_support": "Soutien à la parentalité", "cddf_referral": "Orientation vers le CDDF",
+    "rappel_a_l_ordre": "Rappel à l'ordre par le maire (mineur : parents présents)",
+    "tig_reparation": "TIG ou mesure de réparation", "sentence_support": "Accompagnement pendant une peine",
+    "care_referral": "Orientation vers le soin", "social_mediation": "Médiation sociale",
+    "victim_support": "Orientation vers l'aide aux victimes",
+}
+ACTION_OUTCOMES = {"ongoing": "En cours", "done": "Réalisée", "interrupted": "Interrompue",
+                   "refused": "Refusée par le jeune", "unavailable": "Indisponible"}
+
+CLOSING_REASONS = {
+    "objectives_met": "Objectifs atteints", "handed_over": "Relais par les services de droit commun",
+    "refused": "Refus de participer", "moved_away": "Déménagement",
+    "judicial_only": "Suivi exclusivement judiciaire", "age_limit": "Limite d'âge", "other": "Autre",
+}
+
+SEXES = {"F": "Féminin", "M": "Masculin", "X": "Autre ou non précisé"}
+
+PARTICIPANT_REASONS = {
+    "proposer": "A proposé la situation", "referent": "Référent de parcours",
+    "school": "Suivi scolaire", "insertion": "Insertion et emploi", "prevention": "Prévention, tranquillité",
+    "justice": "Suivi judiciaire", "housing": "Logement", "social": "Action sociale (sans secret partagé)",
+    "removed_no_longer_needed": "Retiré : plus nécessaire",
+    "removed_left_institution": "Retiré : a quitté ses fonctions",
+}
+REMOVAL_REASONS = {k: v for k, v in PARTICIPANT_REASONS.items() if k.startswith("removed_")}
+ADD_REASONS = {k: v for k, v in PARTICIPANT_REASONS.items() if not k.startswith("removed_") and k != "proposer"}
+
+INFORMED_WHO = {"young_person": "Le jeune", "representative_1": "Représentant légal 1",
+                "representative_2": "Représentant légal 2"}
+INFORMATION_MEANS = {"in_person": "Entretien", "letter": "Courrier", "phone": "Téléphone",
+                     "meeting": "Réunion avec la famille"}
+DEROGATION_REASONS = {
+    "risk_to_young_person": "L'information exposerait le jeune à un risque",
+    "unreachable": "Famille injoignable malgré plusieurs tentatives",
+    "judicial_secrecy": "Secret de l'enquête ou de l'instruction signalé par le parquet",
+}
+
+DECISIONS = {"follow": "Suivi décidé", "add_action": "Action à engager", "review": "À revoir",
+             "hand_over": "Relais de droit commun", "close": "Fin de suivi proposée"}
+PERIMETER_OVERRIDES = {"moved_recently": "Installé hors périmètre récemment",
+                       "incidents_in_perimeter": "Faits commis dans le périmètre",
+                       "sibling_followed": "Fratrie suivie dans le périmètre"}
+ARCHIVE_READ_REASONS = {"rights_request": "Demande d'exercice des droits (R12)",
+                        "litigation": "Contentieux", "oversight": "Contrôle (CNIL, DPO)",
+                        "handover_check": "Vérification d'un relais"}
+STATES = {"proposed": "Proposée", "followed": "Suivie", "closed": "Clôturée", "archived": "Archivée",
+          "purged": "Effacée"}

@@ -1,0 +1,121 @@
+"""A situation (case) of a young person followed by one working group, with its
+participants, information of the family, actions, decisions and change history.
+
+The case id is also the retention unit of ``identities``: the identity of the young person
+and of the legal representatives, and the short note, are sealed under the case's own data
+key, so purging the case is crypto-shredding. A purged case keeps only a tombstone.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ccop_cases.db import Base, new_id
+
+
+class Case(Base):
+    __tablename__ = "case"
+    __table_args__ = (UniqueConstraint("group_id", "reference"), Index("ix_case_group_state", "group_id", "state"))
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    group_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("working_group.id"))
+    reference: Mapped[str] = mapped_column(String(16))  # S-2026-0042: never personal
+    submission_id: Mapped[uuid.UUID] = mapped_column(unique=True)  # double submissions land once
+    state: Mapped[str] = mapped_column(String(16), default="proposed")
+    purpose: Mapped[str] = mapped_column(String(40))
+    referral_origin: Mapped[str] = mapped_column(String(40))
+    school_situation: Mapped[str] = mapped_column(String(40))
+    exposure_factors: Mapped[str] = mapped_column(String(600), default="")  # codes, comma-separated
+    note_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # R5: attested, capped, encrypted
+    outside_perimeter_reason: Mapped[str | None] = mapped_column(String(40))  # R23 override
+    next_review: Mapped[date | None]
+    proposed_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("membership.id"))
+    proposed_at: Mapped[datetime]
+    followed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    closing_reason: Mapped[str | None] = mapped_column(String(40))
+    purge_due: Mapped[date | None]
+    purged_at: Mapped[datetime | None]
+    purge_reason: Mapped[str | None] = mapped_column(String(24))
+
+    @property
+    def factor_codes(self) -> list[str]:
+        return [c for c in self.exposure_factors.split(",") if c]
+
+
+class CaseParticipant(Base):
+    """A member designated for one case, with the reason code (R4)."""
+
+    __tablename__ = "case_participant"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id"), index=True)
+    membership_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("membership.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    added_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("membership.id"))
+    added_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]
+    removed_reason: Mapped[str | None] = mapped_column(String(40))
+
+
+class InformationRecord(Base):
+    """Who was informed, when, how and by whom; or a dated, justified derogation (R11)."""
+
+    __tablename__ = "information_record"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id"), index=True)
+    who: Mapped[str] = mapped_column(String(24))
+    informed_on: Mapped[date | None]
+    means: Mapped[str | None] = mapped_column(String(24))
+    derogation_reason: Mapped[str | None] = mapped_column(String(40))
+    review_date: Mapped[date | None]
+    approved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("membership.id"))
+    recorded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("membership.id"))
+    recorded_at: Mapped[datetime]
+
+
+class CaseAction(Base):
+    __tablename__ = "case_action"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id"), index=True)
+    action_type: Mapped[str] = mapped_column(String(40))
+    start_date: Mapped[date]
+    end_date: Mapped[date | None]
+    outcome: Mapped[str] = mapped_column(String(16), default="ongoing")
+    fipd_funded: Mapped[bool] = mapped_column(default=False)
+    fipd_reference: Mapped[str | None] = mapped_column(String(40))
+    recorded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("membership.id"))
+    recorded_at: Mapped[datetime]
+
+
+class CaseDecision(Base):
+    """A structured decision taken on the case, in a session or outside (R14: not in minutes)."""
+
+    __tablename__ = "case_decision"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id"), index=True)
+    meeting_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("meeting.id"))
+    decision: Mapped[str] = mapped_column(String(24))
+    next_review: Mapped[date | None]
+    recorded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("membership.id"))
+    recorded_at: Mapped[datetime]
+
+
+class CaseChange(Base):
+    """History: who changed which field when; the value sealed under the case's key."""
+
+    __tablename__ = "case_change"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id"), index=True)
+    field: Mapped[str] = mapped_column(String(40))
+    value_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    changed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("membership.id"))
+    changed_at: Mapped[datetime]

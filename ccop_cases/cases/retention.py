@@ -1,0 +1,64 @@
+"""Retention (R10, R19): archive after closing, purge by crypto-shredding after the delay,
+and a hard purge on the 25th birthday whatever the state. For a daily timer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from ccop_cases.auditing import Auditor
+from ccop_cases.cases.models import Case, CaseAction, CaseChange, CaseDecision, CaseParticipant, InformationRecord
+from ccop_cases.cases.services import age_on
+from ccop_cases.encryption import DecryptionError, KeyProvider
+from ccop_cases.identities import services as identities
+from ccop_cases.meetings.models import AgendaItem
+
+
+@dataclass(frozen=True)
+class Due:
+    case: Case
+    step: str  # archive | purge
+    reason: str  # closing_delay | age_limit
+
+
+def due(db: Session, keys: KeyProvider, now: datetime, archive_after_days: int) -> list[Due]:
+    """What the retention run would do now (ids and codes only)."""
+    found = []
+    for case in db.scalars(select(Case).where(Case.state != "purged").order_by(Case.reference)):
+        if _turned_25(db, keys, case, now):
+            found.append(Due(case, "purge", "age_limit"))
+        elif case.purge_due is not None and case.purge_due <= now.date():
+            found.append(Due(case, "purge", "closing_delay"))
+        elif case.state == "closed" and case.closed_at and case.closed_at + timedelta(days=archive_after_days) <= now:
+            found.append(Due(case, "archive", "closing_delay"))
+    return found
+
+
+def _turned_25(db: Session, keys: KeyProvider, case: Case, now: datetime) -> bool:
+    # The birth date is encrypted: it is read here, never stored in clear for the job's sake.
+    try:
+        young = identities.read_unit(db, keys, case.id)[0][1]
+    except (DecryptionError, LookupError, IndexError):
+        return False  # unreadable records are reported by the integrity checks, not purged blindly
+    return young.birth_date is not None and age_on(young.birth_date, now.date()) >= 25
+
+
+def archive(db: Session, audit: Auditor, case: Case) -> None:
+    case.state = "archived"
+    audit.record("case.archived", "case", case.id)
+
+
+def purge(db: Session, audit: Auditor, case: Case, reason: str, now: datetime) -> None:
+    """Crypto-shred the case: its key, identities, tokens and every row about the young person
+    go in one transaction; a tombstone keeps the reference so a link answers 410."""
+    for model in (CaseChange, CaseDecision, CaseAction, InformationRecord, CaseParticipant, AgendaItem):
+        db.execute(delete(model).where(model.case_id == case.id))
+    counts = identities.shred_unit(db, case.id)
+    db.execute(update(Case).where(Case.id == case.id).values(
+        state="purged", purged_at=now, purge_reason=reason, note_enc=None, exposure_factors="",
+        next_review=None, outside_perimeter_reason=None))
+    audit.record("case.purged", "case", case.id, reason=reason, identities=counts["identities"],
+                 data_keys=counts["data_keys"])

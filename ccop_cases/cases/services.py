@@ -1,0 +1,327 @@
+"""Case services: propose a situation, read it, inform the family (R11), follow, act, decide,
+close. Flask-free; every change is audited and recorded in the case history, in the
+caller's transaction. Refusals raise CaseError naming the rule and, when it is one field's
+fault, the field."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ccop_cases.auditing import Auditor
+from ccop_cases.cases import lists
+from ccop_cases.cases.models import Case, CaseAction, CaseChange, CaseDecision, CaseParticipant, InformationRecord
+from ccop_cases.charter.models import Membership, WorkingGroup
+from ccop_cases.encryption import DataKey, KeyProvider, open_text, seal_text
+from ccop_cases.identities import services as identities
+from ccop_cases.identities.services import Identity
+from crypto import BlindIndex
+
+T = TypeVar("T")
+PAGE_SIZE = 20
+NOTE_MAX = 280
+
+
+class CaseError(Exception):
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Proposal:
+    young: Identity
+    representatives: list[Identity]
+    school_situation: str
+    purpose: str
+    referral_origin: str
+    exposure_factors: list[str]
+    submission_id: uuid.UUID
+    note: str = ""
+    note_attested: bool = False
+    inside_perimeter: bool = True
+    override_reason: str | None = None
+    confirm_under_12: bool = False
+
+
+def age_on(birth: date, today: date) -> int:
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def blind_index(keys: KeyProvider, bits: int, group_id: uuid.UUID) -> BlindIndex:
+    return BlindIndex(keys.purpose_key("blind-index"), bits=bits, scope=group_id)
+
+
+def _check(db: Session, keys: KeyProvider, bits: int, group: WorkingGroup, m: Membership, p: Proposal,
+           today: date) -> None:
+    """Every rule a proposal must meet, before anything is written."""
+    assert p.young.birth_date is not None  # noqa: S101 - the form requires it
+    age = age_on(p.young.birth_date, today)
+    if age >= 25:
+        raise CaseError("À 25 ans ou plus, une situation ne peut pas être suivie (R19).", "birth_date")
+    if age < 12 and not p.confirm_under_12:
+        raise CaseError("Ce jeune a moins de 12 ans : le programme vise les 12-25 ans. Cochez la case de "
+                        "confirmation si le suivi est néanmoins justifié (R19).", "confirm_under_12")
+    if age < 18 and not p.representatives:
+        raise CaseError("Pour un mineur, indiquez au moins un représentant légal (R19).", "rep1_last_name")
+    if group.is_ccop and (p.purpose in lists.THEMATIC_ONLY_PURPOSES
+                          or set(p.exposure_factors) & lists.THEMATIC_ONLY_FACTORS):
+        raise CaseError("Cette finalité ou ce facteur relève du programme 2, réservé aux groupes thématiques "
+                        "(R23).", "purpose")
+    if group.is_ccop and not p.inside_perimeter:
+        if m.role != "coordonnateur":
+            raise CaseError("Hors du périmètre du groupe, seul le coordonnateur peut proposer la situation, "
+                            "avec un motif (R23).", "inside_perimeter")
+        if not p.override_reason:
+            raise CaseError("Indiquez le motif de la dérogation au périmètre (R23).", "override_reason")
+    if p.note.strip() and not p.note_attested:
+        raise CaseError("Cochez l’attestation : la remarque ne contient aucune information couverte par le "
+                        "secret professionnel (R5).", "note_attested")
+    found = identities.search(db, keys, blind_index(keys, bits, group.id), group.id, p.young.last_name,
+                              p.young.given_names, p.young.birth_date)
+    if found:
+        refs = ", ".join(db.scalars(select(Case.reference).where(Case.id.in_(found))))
+        raise CaseError(f"Une situation existe déjà pour cette personne dans ce groupe ({refs}) : adressez-vous "
+                        "au coordonnateur plutôt que d’en créer une seconde (R9).", "last_name")
+
+
+def propose(db: Session, audit: Auditor, keys: KeyProvider, bits: int, group: WorkingGroup, m: Membership,
+            p: Proposal, now: datetime) -> tuple[Case, bool]:
+    """Create the case in one transaction; return (case, created). A repeated submission
+    returns the case it created the first time."""
+    existing = db.scalar(select(Case).where(Case.submission_id == p.submission_id))
+    if existing is not None:
+        return existing, False
+    _check(db, keys, bits, group, m, p, now.date())
+    db.execute(select(WorkingGroup.id).where(WorkingGroup.id == group.id).with_for_update())  # numbering lock
+    year = now.year
+    count = db.scalar(select(func.count()).where(Case.group_id == group.id, Case.reference.like(f"S-{year}-%")))
+    case = Case(id=uuid.uuid4(), group_id=group.id, reference=f"S-{year}-{(count or 0) + 1:04d}",
+                submission_id=p.submission_id, state="proposed", purpose=p.purpose, referral_origin=p.referral_origin,
+                school_situation=p.school_situation, exposure_factors=",".join(sorted(p.exposure_factors)),
+                outside_perimeter_reason=None if p.inside_perimeter else p.override_reason,
+                proposed_by=m.id, proposed_at=now)
+    dek = identities.open_unit(db, keys, case.id, now)
+    if p.note.strip():
+        case.note_enc = seal_text(dek, p.note.strip(), table="case", column="note_enc", row_id=case.id)
+    db.add(case)
+    db.flush()
+    identities.write_identity(db, dek, case.id, "young_person", 0, p.young,
+                              index=blind_index(keys, bits, group.id), scope=group.id)
+    for position, rep in enumerate(p.representatives, 1):
+        identities.write_identity(db, dek, case.id, "representative", position, rep)
+    db.add(CaseParticipant(case_id=case.id, membership_id=m.id, reason="proposer", added_by=m.id, added_at=now))
+    _history(db, dek, case, "proposed", None, m, now)
+    audit.record("case.proposed", "case", case.id, group=group.id, purpose=p.purpose)
+    return case, True
+
+
+def _history(db: Session, dek: DataKey, case: Case, field_code: str, value: str | None, m: Membership | None,
+             now: datetime) -> None:
+    change = CaseChange(id=uuid.uuid4(), case_id=case.id, field=field_code, changed_by=m.id if m else None,
+                        changed_at=now)
+    if value is not None:
+        change.value_enc = seal_text(dek, value, table="case_change", column="value_enc", row_id=change.id)
+    db.add(change)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+@dataclass
+class CaseView:
+    case: Case
+    young: Identity
+    representatives: list[Identity]
+    note: str
+    participants: list[tuple[CaseParticipant, Membership, str]] = field(default_factory=list)
+    information: list[InformationRecord] = field(default_factory=list)
+    actions: list[CaseAction] = field(default_factory=list)
+    decisions: list[CaseDecision] = field(default_factory=list)
+    history: list[tuple[CaseChange, str | None]] = field(default_factory=list)
+
+
+SECTIONS = ("identity", "participants", "information", "actions", "decisions", "history")
+
+
+def read(db: Session, audit: Auditor, keys: KeyProvider, case: Case, *, reason: str | None = None) -> CaseView:
+    """Decrypt the case for its page; audit the read (sections, and the reason for an archive)."""
+    from ccop_cases.accounts.models import Person
+
+    dek = identities.unit_key(db, keys, case.id)
+    people = identities.read_unit(db, keys, case.id)
+    note = open_text(dek, case.note_enc, table="case", column="note_enc", row_id=case.id) if case.note_enc else ""
+    view = CaseView(case, people[0][1], [p for _, p in people[1:]], note)
+    view.participants = list(db.execute(
+        select(CaseParticipant, Membership, Person.username)
+        .join(Membership, Membership.id == CaseParticipant.membership_id)
+        .join(Person, Person.id == Membership.person_id)
+        .where(CaseParticipant.case_id == case.id, CaseParticipant.removed_at.is_(None))).all())
+    view.information = _rows(db, InformationRecord, case, InformationRecord.recorded_at)
+    view.actions = _rows(db, CaseAction, case, CaseAction.start_date)
+    view.decisions = _rows(db, CaseDecision, case, CaseDecision.recorded_at)
+    view.history = [(c, open_text(dek, c.value_enc, table="case_change", column="value_enc", row_id=c.id)
+                     if c.value_enc else None) for c in _rows(db, CaseChange, case, CaseChange.changed_at)]
+    details = {"sections": ".".join(SECTIONS)} | ({"archive_reason": reason} if reason else {})
+    audit.record("case.archive_read" if reason else "case.viewed", "case", case.id, **details)
+    return view
+
+
+def _rows(db: Session, model: type[T], case: Case, order: Any) -> list[T]:
+    return list(db.scalars(select(model).where(model.case_id == case.id).order_by(order)))  # type: ignore[attr-defined]
+
+
+# --- information of the family (R11) -------------------------------------------------------------
+
+
+def inform(db: Session, audit: Auditor, keys: KeyProvider, case: Case, m: Membership, *, who: str,
+           informed_on: date | None, means: str | None, derogation_reason: str | None, review_date: date | None,
+           now: datetime) -> InformationRecord:
+    """Record that ``who`` was informed, or a derogation (approved at once by the coordonnateur)."""
+    expected = information_targets(db, case)
+    if who not in expected:
+        raise CaseError("Ce représentant légal n’est pas enregistré pour cette situation.", "who")
+    if derogation_reason:
+        if review_date is None or review_date <= now.date():
+            raise CaseError("Une dérogation est limitée dans le temps : indiquez une date de réexamen future.",
+                            "review_date")
+    elif informed_on is None or means is None or informed_on > now.date():
+        raise CaseError("Indiquez la date (passée) et le moyen de l’information.", "informed_on")
+    record = InformationRecord(case_id=case.id, who=who, informed_on=None if derogation_reason else informed_on,
+                               means=None if derogation_reason else means, derogation_reason=derogation_reason,
+                               review_date=review_date if derogation_reason else None,
+                               approved_by=m.id if derogation_reason and m.role == "coordonnateur" else None,
+                               recorded_by=m.id, recorded_at=now)
+    db.add(record)
+    _history(db, identities.unit_key(db, keys, case.id), case, "derogation" if derogation_reason else "information",
+             who, m, now)
+    audit.record("case.information_recorded", "case", case.id, who=who,
+                 kind="derogation" if derogation_reason else "informed")
+    return record
+
+
+def approve_derogation(db: Session, audit: Auditor, case: Case, record_id: uuid.UUID, m: Membership) -> None:
+    record = db.get(InformationRecord, record_id)
+    if record is None or record.case_id != case.id or record.derogation_reason is None:
+        raise CaseError("Dérogation introuvable pour cette situation.")
+    record.approved_by = m.id
+    audit.record("case.derogation_approved", "case", case.id, record=record.id)
+
+
+def information_targets(db: Session, case: Case) -> list[str]:
+    from ccop_cases.identities.models import IdentityRecord
+
+    reps = db.scalar(select(func.count()).where(IdentityRecord.unit_id == case.id,
+                                                IdentityRecord.role == "representative")) or 0
+    return ["young_person"] + [f"representative_{i}" for i in range(1, reps + 1)]
+
+
+def missing_information(db: Session, case: Case, today: date) -> list[str]:
+    """Persons not yet informed and without a valid approved derogation (R11)."""
+    done = set()
+    for r in db.scalars(select(InformationRecord).where(InformationRecord.case_id == case.id)):
+        valid_derogation = r.derogation_reason and r.approved_by and r.review_date and r.review_date >= today
+        if r.informed_on or valid_derogation:
+            done.add(r.who)
+    return [who for who in information_targets(db, case) if who not in done]
+
+
+# --- follow-up ------------------------------------------------------------------------------------
+
+
+def follow(db: Session, audit: Auditor, keys: KeyProvider, case: Case, m: Membership, now: datetime) -> None:
+    missing = missing_information(db, case, now.date())
+    if missing:
+        names = ", ".join(lists.INFORMED_WHO.get(w, w) for w in missing)
+        raise CaseError(f"Le suivi ne peut commencer qu’après l’information de la famille ou une dérogation "
+                        f"approuvée (R11) : manque {names}.")
+    if case.state != "proposed":
+        raise CaseError("Cette situation est déjà suivie.")
+    case.state, case.followed_at = "followed", now
+    _history(db, identities.unit_key(db, keys, case.id), case, "state", "followed", m, now)
+    audit.record("case.followed", "case", case.id)
+
+
+def add_participant(db: Session, audit: Auditor, case: Case, target: Membership, reason: str, m: Membership,
+                    now: datetime) -> None:
+    if target.group_id != case.group_id or target.status != "active":
+        raise CaseError("Seul un membre actif de ce groupe peut être désigné pour la situation (R4).", "membership")
+    if db.scalar(select(CaseParticipant.id).where(CaseParticipant.case_id == case.id,
+                                                  CaseParticipant.membership_id == target.id,
+                                                  CaseParticipant.removed_at.is_(None))):
+        raise CaseError("Ce membre est déjà désigné pour la situation.", "membership")
+    db.add(CaseParticipant(case_id=case.id, membership_id=target.id, reason=reason, added_by=m.id, added_at=now))
+    audit.record("case.participant_added", "case", case.id, membership=target.id, reason=reason)
+
+
+def remove_participant(db: Session, audit: Auditor, case: Case, participant_id: uuid.UUID, reason: str,
+                       now: datetime) -> None:
+    row = db.get(CaseParticipant, participant_id)
+    if row is None or row.case_id != case.id or row.removed_at is not None:
+        raise CaseError("Participant introuvable pour cette situation.")
+    row.removed_at, row.removed_reason = now, reason
+    audit.record("case.participant_removed", "case", case.id, membership=row.membership_id, reason=reason)
+
+
+def add_action(db: Session, audit: Auditor, keys: KeyProvider, case: Case, m: Membership, *, action_type: str,
+               start: date, end: date | None, outcome: str, fipd: bool, fipd_reference: str | None,
+               now: datetime) -> CaseAction:
+    if end is not None and end < start:
+        raise CaseError("La fin de l’action précède son début.", "end_date")
+    if fipd and not fipd_reference:
+        raise CaseError("Indiquez la référence FIPD de l’action financée.", "fipd_reference")
+    action = CaseAction(case_id=case.id, action_type=action_type, start_date=start, end_date=end, outcome=outcome,
+                        fipd_funded=fipd, fipd_reference=fipd_reference if fipd else None, recorded_by=m.id,
+                        recorded_at=now)
+    db.add(action)
+    _history(db, identities.unit_key(db, keys, case.id), case, "action", action_type, m, now)
+    audit.record("case.action_added", "case", case.id, action_type=action_type, result=outcome)
+    return action
+
+
+def record_decision(db: Session, audit: Auditor, keys: KeyProvider, case: Case, m: Membership, *, decision: str,
+                    next_review: date | None, meeting_id: uuid.UUID | None, now: datetime) -> None:
+    if next_review is not None and next_review < now.date():
+        raise CaseError("La date de réexamen est passée.", "next_review")
+    db.add(CaseDecision(case_id=case.id, meeting_id=meeting_id, decision=decision, next_review=next_review,
+                        recorded_by=m.id, recorded_at=now))
+    case.next_review = next_review
+    _history(db, identities.unit_key(db, keys, case.id), case, "decision", decision, m, now)
+    audit.record("case.decision_recorded", "case", case.id, decision=decision)
+
+
+def close(db: Session, audit: Auditor, keys: KeyProvider, case: Case, m: Membership, *, reason: str,
+          purge_after_days: int, now: datetime) -> None:
+    """Close the follow-up; the purge date starts running (R10)."""
+    case.state, case.closed_at, case.closing_reason = "closed", now, reason
+    case.purge_due = now.date() + timedelta(days=purge_after_days)
+    _history(db, identities.unit_key(db, keys, case.id), case, "state", "closed", m, now)
+    audit.record("case.closed", "case", case.id, reason=reason)
+
+
+def find(db: Session, keys: KeyProvider, bits: int, group: WorkingGroup, last_name: str, given_names: str,
+         birth: date) -> list[Case]:
+    """Cases of the group holding exactly this identity (spelling variants included)."""
+    found = identities.search(db, keys, blind_index(keys, bits, group.id), group.id, last_name, given_names, birth)
+    return list(db.scalars(select(Case).where(Case.id.in_(found), Case.state != "purged")))
+
+
+# --- lists ----------------------------------------------------------------------------------------
+
+
+def listing(db: Session, group: WorkingGroup, m: Membership, *, everything: bool, state: str,
+            page: int) -> tuple[list[Case], int]:
+    """The member's cases (or all of the group's for the coordonnateur), newest first."""
+    query = select(Case).where(Case.group_id == group.id)
+    if not everything:
+        query = query.join(CaseParticipant, CaseParticipant.case_id == Case.id).where(
+            CaseParticipant.membership_id == m.id, CaseParticipant.removed_at.is_(None))
+    query = query.where(Case.state == state) if state else query.where(Case.state != "purged")
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.scalars(query.order_by(Case.proposed_at.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
+    return list(rows), max(1, -(-total // PAGE_SIZE))

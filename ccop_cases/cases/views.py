@@ -1,0 +1,277 @@
+"""The members' case workspace: lists, search, proposal, the case page and its acts.
+
+Every route loads its object through the decision function: out of reach → 404, purged →
+410, refused → 403 naming the rule. Names travel only in POST bodies, never in URLs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from ccop_cases import runtime as rt
+from ccop_cases.cases import forms, lists, services
+from ccop_cases.cases.models import Case
+from ccop_cases.charter.models import INSTITUTIONS, Membership, WorkingGroup
+from ccop_cases.charter.policy import HIDDEN, decide, membership_of
+from ccop_cases.charter.views import load_group
+from ccop_cases.identities.services import Identity
+from ccop_cases.security.permissions import deny, permission, require
+
+bp = Blueprint("cases", __name__)
+Page = str | Response | tuple[str, int]
+
+
+def load_case(case_id: uuid.UUID, action: str) -> tuple[Case, WorkingGroup, Membership]:
+    db = rt.db()
+    case = db.get(Case, case_id)
+    if case is None:
+        deny(HIDDEN, "case", case_id)
+    require(decide(db, g.person, action, case, now=rt.now()), "case", case_id)
+    group = db.get_one(WorkingGroup, case.group_id)
+    membership = membership_of(db, g.person, group)
+    assert membership is not None  # noqa: S101 - allowed above, so there is one
+    return case, group, membership
+
+
+def _settings() -> Any:
+    return rt.runtime().settings
+
+
+@bp.route("/groupes/<uuid:group_id>/situations")
+@permission("authenticated")
+def listing(group_id: uuid.UUID) -> Page:
+    """My situations; for the coordonnateur, all the group's, filterable by state."""
+    group, membership = load_group(group_id, "group.exchange")
+    everything = membership.role == "coordonnateur"
+    state = request.args.get("etat", "")
+    if state not in lists.STATES:
+        state = ""
+    number = max(1, request.args.get("page", 1, type=int) or 1)
+    cases, pages = services.listing(rt.db(), group, membership, everything=everything, state=state, page=number)
+    rt.audit().record("case.listed", "working_group", group.id, count=len(cases), page=number)
+    rt.db().commit()
+    return render_template("cases/list.html", group=group, cases=cases, pages=pages, number=min(number, pages),
+                           everything=everything, state=state, states=lists.STATES, today=rt.now().date())
+
+
+@bp.route("/groupes/<uuid:group_id>/recherche", methods=["GET", "POST"])
+@permission("authenticated")
+def search(group_id: uuid.UUID) -> Page:
+    """Exact search by name and birth date (spelling variants found; no free-text search)."""
+    group, _membership = load_group(group_id, "group.exchange")
+    form = forms.SearchForm()
+    results: list[tuple[Case, bool]] | None = None
+    if form.validate_on_submit():
+        db = rt.db()
+        cases = services.find(db, rt.runtime().keys, _settings().blind_index_bits, group, form.last_name.data,
+                              form.given_names.data, form.birth_date.data)
+        results = [(c, decide(db, g.person, "case.read_archive", c, now=rt.now()).allowed) for c in cases]
+        rt.audit().record("case.searched", "working_group", group.id, count=len(results))
+        db.commit()
+    return render_template("cases/search.html", group=group, form=form, results=results), 400 if form.errors else 200
+
+
+@bp.route("/groupes/<uuid:group_id>/situations/nouvelle", methods=["GET", "POST"])
+@permission("authenticated")
+def propose(group_id: uuid.UUID) -> Page:
+    """Propose the situation of a young person."""
+    group, membership = load_group(group_id, "group.exchange")
+    form = forms.ProposeForm()
+    if request.method == "GET":
+        form.submission_id.data = str(uuid.uuid4())
+    if form.validate_on_submit():
+        try:
+            case, created = services.propose(rt.db(), rt.audit(), rt.runtime().keys, _settings().blind_index_bits,
+                                             group, membership, _proposal(form), rt.now())
+        except services.CaseError as exc:
+            rt.db().rollback()
+            _attach(form, exc)
+        else:
+            rt.db().commit()
+            flash(f"Situation {case.reference} proposée." if created else
+                  f"Cette proposition était déjà enregistrée ({case.reference}).", "success" if created else "info")
+            return redirect(url_for("cases.case", case_id=case.id))
+    return render_template("cases/propose.html", group=group, form=form, membership=membership), \
+        400 if form.errors else 200
+
+
+def _person(form: Any, prefix: str, *, young: bool = False) -> Identity | None:
+    def get(name: str) -> str | None:
+        return (getattr(form, prefix + name).data or "").strip() or None
+
+    if not young and not get("last_name"):
+        return None
+    return Identity(last_name=get("last_name") or "", given_names=get("given_names") or "",
+                    birth_date=form.birth_date.data if young else None, sex=form.sex.data if young else None,
+                    address=get("address"), phone=get("phone"), email=get("email"))
+
+
+def _proposal(form: forms.ProposeForm) -> services.Proposal:
+    young = _person(form, "", young=True)
+    assert young is not None  # noqa: S101
+    reps = [p for p in (_person(form, "rep1_"), _person(form, "rep2_")) if p]
+    return services.Proposal(
+        young=young, representatives=reps, school_situation=form.school_situation.data or "",
+        purpose=form.purpose.data or "", referral_origin=form.referral_origin.data or "",
+        exposure_factors=list(form.exposure_factors.data or []), submission_id=uuid.UUID(form.submission_id.data),
+        note=form.note.data or "", note_attested=form.note_attested.data, inside_perimeter=form.inside_perimeter.data,
+        override_reason=form.override_reason.data or None, confirm_under_12=form.confirm_under_12.data)
+
+
+def _attach(form: Any, exc: services.CaseError) -> None:
+    """Show a refusal on its field (or at the top), keeping the input for correction."""
+    target = getattr(form, exc.field, None) if exc.field else None
+    if target is not None:
+        target.errors = [*target.errors, str(exc)]
+    else:
+        flash(str(exc), "error")
+        form.form_errors.append(str(exc))
+
+
+@bp.route("/situations/<uuid:case_id>")
+@permission("authenticated")
+def case(case_id: uuid.UUID) -> Page:
+    """The case page (participants and coordonnateur only)."""
+    db = rt.db()
+    found = db.get(Case, case_id)
+    if found is not None:
+        decision = decide(db, g.person, "case.view", found, now=rt.now())
+        if decision.remedy == "cases.archive_read":
+            return redirect(url_for("cases.archive_read", case_id=case_id))
+    case, group, membership = load_case(case_id, "case.view")
+    return _case_page(case, group, membership)
+
+
+@bp.route("/situations/<uuid:case_id>/archive")
+@permission("authenticated")
+def archive_read(case_id: uuid.UUID) -> Page:
+    """A closed case is read only with a reason code, which the audit trail keeps (R10)."""
+    case, group, membership = load_case(case_id, "case.read_archive")
+    form = forms.ArchiveReasonForm(request.args)
+    if "motif" in request.args and form.validate():
+        return _case_page(case, group, membership, reason=form.motif.data)
+    return render_template("cases/archive_reason.html", case=case, form=form), 400 if form.errors else 200
+
+
+def _case_page(case: Case, group: WorkingGroup, membership: Membership, *, reason: str | None = None,
+               code: int = 200, **forms_: Any) -> tuple[str, int]:
+    db = rt.db()
+    view = services.read(db, rt.audit(), rt.runtime().keys, case, reason=reason)
+    db.commit()
+    participant_form = forms.ParticipantForm(prefix="par")
+    participant_form.membership.choices = _member_choices(group)
+    defaults = {"inform": forms.InformForm(prefix="inf"), "action": forms.ActionForm(prefix="act"),
+                "decision": forms.DecisionForm(prefix="dec"), "close": forms.CloseForm(prefix="clo"),
+                "participant": participant_form, "confirm": forms.ConfirmForm()}
+    return render_template(
+        "cases/case.html", view=view, group=group, membership=membership, lists=lists, institutions=INSTITUTIONS,
+        coordinator=membership.role == "coordonnateur", open=case.state in ("proposed", "followed"),
+        missing=services.missing_information(db, case, rt.now().date()), today=rt.now().date(),
+        **{**defaults, **forms_}), code
+
+
+def _member_choices(group: WorkingGroup) -> dict[str, str]:
+    from ccop_cases.accounts.models import Person
+
+    rows = rt.db().execute(select(Membership.id, Person.username, Membership.institution)
+                           .join(Person, Person.id == Membership.person_id)
+                           .where(Membership.group_id == group.id, Membership.status == "active")
+                           .order_by(Person.username))
+    return {str(mid): f"{name} ({INSTITUTIONS[inst]})" for mid, name, inst in rows}
+
+
+ACTS: dict[str, tuple[str, str, type, str]] = {  # url part: (decision action, form prefix, form, page form)
+    "information": ("case.inform", "inf", forms.InformForm, "inform"),
+    "actions": ("case.act", "act", forms.ActionForm, "action"),
+    "decisions": ("case.manage", "dec", forms.DecisionForm, "decision"),
+    "participants": ("case.manage", "par", forms.ParticipantForm, "participant"),
+    "cloture": ("case.manage", "clo", forms.CloseForm, "close"),
+}
+
+
+@bp.route("/situations/<uuid:case_id>/<act>", methods=["POST"])
+@permission("authenticated")
+def case_act(case_id: uuid.UUID, act: str) -> Page:
+    """Record information, an action, a decision, a participant, or close the case."""
+    if act not in ACTS:
+        deny(HIDDEN, "case_act", act)
+    action, prefix, form_class, name = ACTS[act]
+    case, group, membership = load_case(case_id, action)
+    form = form_class(prefix=prefix)
+    if act == "participants":
+        form.membership.choices = _member_choices(group)
+    if form.validate():
+        try:
+            message = _apply(act, form, case, membership)
+        except services.CaseError as exc:
+            rt.db().rollback()
+            _attach(form, exc)
+        else:
+            rt.db().commit()
+            flash(message, "success")
+            return redirect(url_for("cases.case", case_id=case.id) if case.state in ("proposed", "followed")
+                            else url_for("cases.listing", group_id=group.id))
+    return _case_page(case, group, membership, code=400, **{name: form})
+
+
+def _apply(act: str, form: Any, case: Case, m: Membership) -> str:
+    db, audit, keys, now = rt.db(), rt.audit(), rt.runtime().keys, rt.now()
+    if act == "information":
+        services.inform(db, audit, keys, case, m, who=form.who.data, informed_on=form.informed_on.data,
+                        means=form.means.data or None, derogation_reason=form.derogation_reason.data or None,
+                        review_date=form.review_date.data, now=now)
+        return "Information enregistrée."
+    if act == "actions":
+        services.add_action(db, audit, keys, case, m, action_type=form.action_type.data, start=form.start_date.data,
+                            end=form.end_date.data, outcome=form.outcome.data, fipd=form.fipd_funded.data,
+                            fipd_reference=form.fipd_reference.data or None, now=now)
+        return "Action enregistrée."
+    if act == "decisions":
+        services.record_decision(db, audit, keys, case, m, decision=form.decision.data,
+                                 next_review=form.next_review.data, meeting_id=None, now=now)
+        return "Décision enregistrée."
+    if act == "participants":
+        target = db.get_one(Membership, uuid.UUID(form.membership.data))
+        services.add_participant(db, audit, case, target, form.reason.data, m, now)
+        return "Participant désigné pour la situation."
+    services.close(db, audit, keys, case, m, reason=form.reason.data,
+                   purge_after_days=_settings().purge_after_days, now=now)
+    return f"Suivi de {case.reference} clôturé. Effacement prévu le {case.purge_due:%d/%m/%Y}."
+
+
+@bp.route("/situations/<uuid:case_id>/suivre", methods=["POST"])
+@permission("authenticated")
+def follow(case_id: uuid.UUID) -> Page:
+    """Start the follow-up (coordonnateur; the family must have been informed, R11)."""
+    case, _group, membership = load_case(case_id, "case.manage")
+    forms.ConfirmForm()  # the CSRF token was checked before the view
+    try:
+        services.follow(rt.db(), rt.audit(), rt.runtime().keys, case, membership, rt.now())
+    except services.CaseError as exc:
+        rt.db().rollback()
+        flash(str(exc), "error")
+    else:
+        rt.db().commit()
+        flash("Suivi commencé.", "success")
+    return redirect(url_for("cases.case", case_id=case.id))
+
+
+@bp.route("/situations/<uuid:case_id>/information/<uuid:record_id>/approuver", methods=["POST"])
+@permission("authenticated")
+def approve(case_id: uuid.UUID, record_id: uuid.UUID) -> Page:
+    """Approve a derogation to the information of the family (coordonnateur)."""
+    case, _group, membership = load_case(case_id, "case.manage")
+    try:
+        services.approve_derogation(rt.db(), rt.audit(), case, record_id, membership)
+    except services.CaseError as exc:
+        rt.db().rollback()
+        flash(str(exc), "error")
+    else:
+        rt.db().commit()
+        flash("Dérogation approuvée.", "success")
+    return redirect(url_for("cases.case", case_id=case.id))

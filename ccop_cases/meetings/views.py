@@ -1,0 +1,123 @@
+"""Working-group sessions (R7): the coordonnateur schedules, sets the agenda, records who
+attended and writes non-nominative minutes (R14); members see dates and references."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, render_template, url_for
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from ccop_cases import runtime as rt
+from ccop_cases.accounts.models import Person
+from ccop_cases.cases.lists import STATES
+from ccop_cases.cases.models import Case
+from ccop_cases.charter.models import Membership, WorkingGroup
+from ccop_cases.charter.policy import HIDDEN, decide
+from ccop_cases.charter.views import load_group
+from ccop_cases.meetings import forms, services
+from ccop_cases.meetings.models import AgendaItem, Attendance, Meeting
+from ccop_cases.security.permissions import deny, permission
+
+bp = Blueprint("meetings", __name__)
+Page = str | Response | tuple[str, int]
+
+
+@bp.route("/groupes/<uuid:group_id>/seances", methods=["GET", "POST"])
+@permission("authenticated")
+def listing(group_id: uuid.UUID) -> Page:
+    """Sessions of the group; the coordonnateur schedules a new one."""
+    group, membership = load_group(group_id, "group.exchange")
+    coordinator = decide(rt.db(), g.person, "group.coordinate", group, now=rt.now()).allowed
+    form = forms.ScheduleForm()
+    if coordinator and form.validate_on_submit():
+        meeting = services.schedule(rt.db(), rt.audit(), group, membership,
+                                    form.when.data.replace(tzinfo=UTC), rt.now())
+        rt.db().commit()
+        flash("Séance programmée.", "success")
+        return redirect(url_for("meetings.meeting", meeting_id=meeting.id))
+    meetings = rt.db().scalars(select(Meeting).where(Meeting.group_id == group.id)
+                               .order_by(Meeting.scheduled_for.desc()).limit(50)).all()
+    return render_template("meetings/list.html", group=group, meetings=meetings, form=form,
+                           coordinator=coordinator), 400 if form.errors else 200
+
+
+def _load(meeting_id: uuid.UUID, action: str) -> tuple[Meeting, WorkingGroup, Membership]:
+    meeting = rt.db().get(Meeting, meeting_id)
+    if meeting is None:
+        deny(HIDDEN, "meeting", meeting_id)
+    group, membership = load_group(meeting.group_id, action)
+    return meeting, group, membership
+
+
+def _forms(meeting: Meeting, group: WorkingGroup) -> dict[str, Any]:
+    db = rt.db()
+    agenda, attendance = forms.AgendaForm(prefix="ag"), forms.AttendanceForm(prefix="pr")
+    open_cases = db.scalars(select(Case).where(Case.group_id == group.id, Case.state.in_(("proposed", "followed")))
+                            .order_by(Case.reference)).all()
+    agenda.cases.choices = {str(c.id): f"{c.reference} ({STATES[c.state]})" for c in open_cases}
+    attendance.members.choices = {str(m.id): name for m, name in _signed_members(group)}
+    return {"agenda_form": agenda, "attendance_form": attendance,
+            "minutes_form": forms.MinutesForm(prefix="cr", data={"minutes": meeting.minutes})}
+
+
+def _signed_members(group: WorkingGroup) -> list[tuple[Membership, str]]:
+    """Members the decision function lets exchange today: signed, active, designated (R3, R4)."""
+    db = rt.db()
+    rows = db.execute(select(Membership, Person).join(Person, Person.id == Membership.person_id)
+                      .where(Membership.group_id == group.id, Membership.status == "active")
+                      .order_by(Person.username)).all()
+    return [(m, p.username) for m, p in rows if decide(db, p, "group.exchange", group, now=rt.now()).allowed]
+
+
+def _page(meeting: Meeting, group: WorkingGroup, code: int = 200, **forms_: Any) -> tuple[str, int]:
+    db = rt.db()
+    agenda = db.execute(select(Case.reference, Case.state).join(AgendaItem, AgendaItem.case_id == Case.id)
+                        .where(AgendaItem.meeting_id == meeting.id).order_by(Case.reference)).all()
+    present = db.scalars(select(Person.username).join(Membership, Membership.person_id == Person.id)
+                         .join(Attendance, Attendance.membership_id == Membership.id)
+                         .where(Attendance.meeting_id == meeting.id).order_by(Person.username)).all()
+    coordinator = decide(db, g.person, "group.coordinate", group, now=rt.now()).allowed
+    return render_template("meetings/meeting.html", meeting=meeting, group=group, agenda=agenda, present=present,
+                           coordinator=coordinator, states=STATES, **{**_forms(meeting, group), **forms_}), code
+
+
+@bp.route("/seances/<uuid:meeting_id>")
+@permission("authenticated")
+def meeting(meeting_id: uuid.UUID) -> Page:
+    """A session: agenda of references, attendance, minutes."""
+    meeting, group, _m = _load(meeting_id, "group.exchange")
+    return _page(meeting, group)
+
+
+@bp.route("/seances/<uuid:meeting_id>/<act>", methods=["POST"])
+@permission("authenticated")
+def meeting_act(meeting_id: uuid.UUID, act: str) -> Page:
+    """Set the agenda, record attendance or write the minutes (coordonnateur)."""
+    if act not in ("ordre-du-jour", "presences", "compte-rendu"):
+        deny(HIDDEN, "meeting_act", act)
+    meeting, group, _m = _load(meeting_id, "group.coordinate")
+    page_forms = _forms(meeting, group)
+    name = {"ordre-du-jour": "agenda_form", "presences": "attendance_form", "compte-rendu": "minutes_form"}[act]
+    form = page_forms[name]  # bound to the POSTed data, with this group's choices
+    if not form.validate():
+        return _page(meeting, group, 400, **{name: form})
+    db, audit = rt.db(), rt.audit()
+    try:
+        if act == "ordre-du-jour":
+            services.set_agenda(db, audit, meeting, [uuid.UUID(c) for c in form.cases.data or []])
+        elif act == "presences":
+            chosen = [db.get_one(Membership, uuid.UUID(m)) for m in form.members.data or []]
+            services.record_attendance(db, audit, meeting, chosen, {m.id for m, _ in _signed_members(group)})
+        else:
+            services.write_minutes(db, audit, rt.runtime().keys, meeting, form.minutes.data or "")
+    except services.MeetingError as exc:
+        db.rollback()
+        form.form_errors.append(str(exc))
+        return _page(meeting, group, 400, **{name: form})
+    db.commit()
+    flash("Enregistré.", "success")
+    return redirect(url_for("meetings.meeting", meeting_id=meeting.id))

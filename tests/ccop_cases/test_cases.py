@@ -1,0 +1,429 @@
+"""The case workspace: role table per route, every rule by its id, information of the family,
+sessions and non-nominative minutes, retention by crypto-shredding, bad input."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+from apptest import current_code, make_account, make_governance, post
+from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
+
+from ccop_cases.cases.models import Case, CaseAction, CaseParticipant, InformationRecord
+from ccop_cases.charter.models import Membership
+from ccop_cases.cli import main
+from ccop_cases.identities.models import DataKeyRecord, IdentityRecord, IdentityToken
+from ccop_cases.meetings.models import Attendance, Meeting
+from ccop_cases.oversight.models import AuditEntry
+
+YOUNG = {"last_name": "Ndiaye-Lefèvre", "given_names": "Inès Awa", "sex": "F", "birth_date": "2011-05-20",
+         "address": "4 rue des Acacias, 99001 Villefictive", "phone": "06 11 22 33 44",
+         "email": "ines.n@example.org", "rep1_last_name": "Ndiaye", "rep1_given_names": "Fatou",
+         "rep1_phone": "+33 6 55 44 33 22", "school_situation": "schooled_irregular",
+         "purpose": "first_offence_prevention", "referral_origin": "school",
+         "exposure_factors": ["absenteeism", "incivilities"], "inside_perimeter": "y"}
+
+
+@dataclass
+class World:
+    gov: object
+    coordinator: object
+    participant: object
+    outsider: object
+    excluded: object
+    unsigned: object
+
+
+@pytest.fixture
+def world(app):
+    gov = make_governance(app)
+    accounts = {}
+    for name, role in (("coordinator", "coordonnateur"), ("participant", "member"), ("outsider", "member"),
+                       ("excluded", "member"), ("unsigned", "member")):
+        acct = make_account(app, f"case.{name}")
+        membership = gov.designate(acct, role=role)
+        if name != "unsigned":
+            gov.sign_all(membership)
+        if name == "excluded":
+            membership.status = "excluded"
+            gov.session.commit()
+        accounts[name] = acct
+    return World(gov, **accounts)
+
+
+def _form(data):
+    return MultiDict([(k, v) for k, value in data.items() for v in (value if isinstance(value, list) else [value])])
+
+
+def propose(client, gov, **changes):
+    url = f"/groupes/{gov.group.id}/situations/nouvelle"
+    page = client.get(url).text
+    submission = page.split('name="submission_id" type="hidden" value="')[1].split('"')[0]
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    data = {**YOUNG, **changes, "submission_id": submission, "csrf_token": token}
+    data = {k: v for k, v in data.items() if v is not None}
+    return client.post(url, data=_form(data))
+
+
+def _case(db, reference=None):
+    db.expire_all()
+    query = select(Case).order_by(Case.proposed_at.desc())
+    return db.scalar(query.where(Case.reference == reference) if reference else query)
+
+
+def _audit(db, action):
+    db.expire_all()
+    return [json.loads(e.body) for e in db.scalars(select(AuditEntry).where(AuditEntry.action == action))]
+
+
+@pytest.fixture
+def proposed(app, world, login_as, db):
+    response = propose(login_as(world.participant), world.gov)
+    assert response.status_code == 302, response.text
+    return _case(db)
+
+
+# --- the journey ------------------------------------------------------------------------------
+
+def test_member_proposes_and_the_case_page_shows_the_identity_to_participants(app, world, login_as, db):
+    client = login_as(world.participant)
+    response = propose(client, world.gov)
+    case = _case(db)
+    assert response.location == f"/situations/{case.id}"
+    assert case.reference == f"S-{date.today().year if False else 2026}-0001" and case.state == "proposed"
+    page = client.get(response.location).text
+    assert "Ndiaye-Lefèvre" in page and "Inès Awa" in page and "Absentéisme" in page
+    assert "famille doit être informée" in page
+    viewed = _audit(db, "case.viewed")
+    assert viewed and viewed[-1]["details"]["sections"].startswith("identity")
+    assert "Ndiaye" not in json.dumps(viewed)
+
+
+def test_follow_requires_information_of_the_family_r11(app, world, login_as, proposed, db, clock):
+    coordinator = login_as(world.coordinator)
+    case_url = f"/situations/{proposed.id}"
+    post(coordinator, f"{case_url}/suivre", {}, token_from=case_url)
+    assert "R11" in coordinator.get(case_url).text and _case(db).state == "proposed"
+    participant = login_as(world.participant)
+    for who in ("young_person", "representative_1"):
+        r = post(participant, f"{case_url}/information", {"inf-who": who, "inf-informed_on": "2026-03-01",
+                                                          "inf-means": "letter"}, token_from=case_url)
+        assert r.status_code == 302, r.text
+    post(coordinator, f"{case_url}/suivre", {}, token_from=case_url)
+    assert _case(db).state == "followed"
+
+
+def test_a_derogation_needs_the_coordinators_approval_and_a_future_review(app, world, login_as, proposed, db):
+    participant = login_as(world.participant)
+    url = f"/situations/{proposed.id}"
+    past = post(participant, f"{url}/information", {"inf-who": "young_person", "inf-derogation_reason": "unreachable",
+                                                    "inf-review_date": "2026-01-01"}, token_from=url)
+    assert past.status_code == 400 and "date de réexamen future" in past.text
+    post(participant, f"{url}/information", {"inf-who": "young_person", "inf-derogation_reason": "unreachable",
+                                             "inf-review_date": "2026-06-01"}, token_from=url)
+    post(participant, f"{url}/information", {"inf-who": "representative_1", "inf-informed_on": "2026-03-01",
+                                             "inf-means": "phone"}, token_from=url)
+    coordinator = login_as(world.coordinator)
+    post(coordinator, f"{url}/suivre", {}, token_from=url)
+    assert _case(db).state == "proposed"  # derogation not yet approved
+    record = db.scalar(select(InformationRecord).where(InformationRecord.derogation_reason.is_not(None)))
+    post(coordinator, f"{url}/information/{record.id}/approuver", {}, token_from=url)
+    post(coordinator, f"{url}/suivre", {}, token_from=url)
+    assert _case(db).state == "followed"
+
+
+def test_actions_decisions_participants_and_closing(app, world, login_as, proposed, db, clock):
+    participant, coordinator = login_as(world.participant), login_as(world.coordinator)
+    url = f"/situations/{proposed.id}"
+    fipd = post(participant, f"{url}/actions", {"act-action_type": "educational_worksite",
+                                                "act-start_date": "2026-03-01", "act-outcome": "ongoing",
+                                                "act-fipd_funded": "y"}, token_from=url)
+    assert fipd.status_code == 400 and "référence FIPD" in fipd.text
+    assert post(participant, f"{url}/actions", {"act-action_type": "educational_worksite",
+                                                "act-start_date": "2026-03-01", "act-outcome": "ongoing",
+                                                "act-fipd_funded": "y", "act-fipd_reference": "FIPD-59-12"},
+                token_from=url).status_code == 302
+    assert db.scalar(select(func.count()).select_from(CaseAction)) == 1
+    decision = post(participant, f"{url}/decisions", {"dec-decision": "review"}, token_from=url)
+    assert decision.status_code == 403 and "coordonnateur" in decision.text
+    outsider_membership = world.gov.session.scalar(select(CaseParticipant.membership_id))
+    post(coordinator, f"{url}/decisions", {"dec-decision": "review", "dec-next_review": "2026-04-01"}, token_from=url)
+    assert _case(db).next_review == date(2026, 4, 1)
+    options = coordinator.get(url).text
+    other = options.split('case.outsider (')[0].rsplit('value="', 1)[1].split('"')[0]
+    post(coordinator, f"{url}/participants", {"par-membership": other, "par-reason": "school"}, token_from=url)
+    assert login_as(world.outsider).get(url).status_code == 200  # now designated for the case
+    assert outsider_membership
+    unconfirmed = post(coordinator, f"{url}/cloture", {"clo-reason": "objectives_met"}, token_from=url)
+    assert unconfirmed.status_code == 400 and "Cochez la case" in unconfirmed.text
+    closed = post(coordinator, f"{url}/cloture", {"clo-reason": "objectives_met", "clo-confirm": "y"}, token_from=url)
+    assert closed.status_code == 302
+    case = _case(db)
+    assert case.state == "closed" and case.purge_due == clock().date() + timedelta(days=92)
+
+
+# --- role table -------------------------------------------------------------------------------
+
+ROLES = ("participant", "outsider", "coordinator", "excluded", "unsigned")
+GET_TABLE = {  # route -> expected status per role
+    "/situations/{case}": (200, 404, 200, 403, 403),
+    "/groupes/{group}/situations": (200, 200, 200, 403, 403),
+    "/groupes/{group}/situations/nouvelle": (200, 200, 200, 403, 403),
+    "/groupes/{group}/recherche": (200, 200, 200, 403, 403),
+    "/groupes/{group}/seances": (200, 200, 200, 403, 403),
+}
+
+
+@pytest.mark.parametrize("route", GET_TABLE)
+@pytest.mark.parametrize("role", ROLES)
+def test_get_routes_by_role(world, login_as, proposed, route, role):
+    expected = GET_TABLE[route][ROLES.index(role)]
+    url = route.format(case=proposed.id, group=world.gov.group.id)
+    response = login_as(getattr(world, role)).get(url)
+    assert response.status_code == expected
+    if expected == 403:
+        assert ("R15" if role == "excluded" else "R3") in response.text
+
+
+POST_TABLE = {  # act -> (data, expected per role)
+    "actions": ({"act-action_type": "citizenship", "act-start_date": "2026-03-01", "act-outcome": "ongoing"},
+                (302, 404, 302, 403, 403)),
+    "information": ({"inf-who": "young_person", "inf-informed_on": "2026-03-01", "inf-means": "letter"},
+                    (302, 404, 302, 403, 403)),
+    "decisions": ({"dec-decision": "review"}, (403, 404, 302, 403, 403)),
+    "cloture": ({"clo-reason": "other", "clo-confirm": "y"}, (403, 404, 302, 403, 403)),
+}
+
+
+@pytest.mark.parametrize("act", POST_TABLE)
+@pytest.mark.parametrize("role", ROLES)
+def test_post_routes_by_role(world, login_as, proposed, act, role):
+    data, expected = POST_TABLE[act]
+    client = login_as(getattr(world, role))
+    response = post(client, f"/situations/{proposed.id}/{act}", data, token_from="/compte/mot-de-passe")
+    assert response.status_code == expected[ROLES.index(role)]
+
+
+def test_forged_case_id_answers_404_and_is_audited(world, login_as, db):
+    client = login_as(world.coordinator)
+    assert client.get(f"/situations/{uuid.uuid4()}").status_code == 404
+    assert post(client, f"/situations/{uuid.uuid4()}/actions", {}, token_from="/compte/mot-de-passe").status_code == 404
+    assert any(e["rule"] == "R4" and e["target"]["type"] == "case" for e in _audit(db, "access.denied"))
+
+
+def test_a_case_of_another_group_is_404(app, world, login_as, proposed):
+    other_gov = make_governance(app, admin=make_account(app, "autre.president"))
+    stranger = make_account(app, "autre.coordonnateur")
+    other_gov.sign_all(other_gov.designate(stranger, role="coordonnateur"))
+    assert login_as(stranger).get(f"/situations/{proposed.id}").status_code == 404  # R22
+
+
+# --- rules refused by id ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("changes,message", [
+    ({"birth_date": "2000-05-20"}, "25 ans ou plus"),                        # R19
+    ({"birth_date": "2016-05-20"}, "moins de 12 ans"),                       # R19
+    ({"rep1_last_name": None, "rep1_given_names": None, "rep1_phone": None}, "représentant légal (R19)"),
+    ({"inside_perimeter": None}, "seul le coordonnateur"),                   # R23
+    ({"purpose": "intrafamily_violence"}, "programme 2"),                    # R23
+    ({"exposure_factors": ["violence_exposure"]}, "programme 2"),
+    ({"note": "Remarque"}, "secret professionnel (R5)"),                     # R5
+])
+def test_proposal_rules_are_refused_with_their_id_and_nothing_is_written(world, login_as, db, changes, message):
+    response = propose(login_as(world.participant), world.gov, **changes)
+    assert response.status_code == 400 and message in response.text
+    assert db.scalar(select(func.count()).select_from(Case)) == 0
+    assert db.scalar(select(func.count()).select_from(DataKeyRecord)) == 0
+    assert 'value="Ndiaye-Lefèvre"' in response.text  # the input is kept for correction
+
+
+def test_under_12_with_confirmation_and_coordinator_override_outside_perimeter(world, login_as, db):
+    coordinator = login_as(world.coordinator)
+    assert propose(coordinator, world.gov, birth_date="2015-01-10", confirm_under_12="y", inside_perimeter=None,
+                   override_reason="moved_recently").status_code == 302
+    assert _case(db).outside_perimeter_reason == "moved_recently"
+
+
+def test_a_second_record_of_the_same_person_in_the_group_is_refused(world, login_as, proposed, db):
+    again = propose(login_as(world.coordinator), world.gov, last_name="NDIAYE LEFEVRE", given_names="ines")
+    assert again.status_code == 400 and proposed.reference in again.text
+    assert db.scalar(select(func.count()).select_from(Case)) == 1
+
+
+def test_a_closed_case_is_read_only_with_a_reason_and_never_edited_r10(world, login_as, proposed, db):
+    coordinator = login_as(world.coordinator)
+    url = f"/situations/{proposed.id}"
+    post(coordinator, f"{url}/cloture", {"clo-reason": "moved_away", "clo-confirm": "y"}, token_from=url)
+    assert coordinator.get(url).location == f"{url}/archive"
+    page = coordinator.get(f"{url}/archive?motif=rights_request")
+    assert page.status_code == 200 and "Ndiaye-Lefèvre" in page.text
+    assert _audit(db, "case.archive_read")[-1]["details"]["archive_reason"] == "rights_request"
+    edit = post(coordinator, f"{url}/actions", {"act-action_type": "citizenship", "act-start_date": "2026-03-01",
+                                                "act-outcome": "ongoing"}, token_from="/compte/mot-de-passe")
+    assert edit.status_code == 403 and "R10" in edit.text
+
+
+# --- search -------------------------------------------------------------------------------------
+
+def test_search_finds_variants_audits_only_the_count_and_keeps_names_out_of_urls(world, login_as, proposed, db):
+    client = login_as(world.outsider)
+    url = f"/groupes/{world.gov.group.id}/recherche"
+    found = post(client, url, {"last_name": "ndiaye lefevre", "given_names": "INES", "birth_date": "2011-05-20"})
+    assert proposed.reference in found.text and "adressez-vous au coordonnateur" in found.text
+    entry = _audit(db, "case.searched")[-1]
+    assert entry["details"] == {"count": "1"} and "ndiaye" not in json.dumps(entry).lower()
+    none = post(client, url, {"last_name": "Ndiaye-Lefèvre", "given_names": "Inès", "birth_date": "2011-05-21"})
+    assert "Aucune situation" in none.text
+
+
+# --- sessions and minutes (R7, R14, R3) -----------------------------------------------------------
+
+@pytest.fixture
+def meeting(world, login_as, db):
+    coordinator = login_as(world.coordinator)
+    url = f"/groupes/{world.gov.group.id}/seances"
+    assert post(coordinator, url, {"when": "2026-03-10T18:00"}).status_code == 302
+    return coordinator, db.scalar(select(Meeting))
+
+
+@pytest.mark.parametrize("minutes", ["Situation de Ndiaye-Lefèvre évoquée", "situation de NDIAYE LEFEVRE",
+                                     "point sur ndiaye lefèvre", "le représentant M. Ndiaye était absent"])
+def test_minutes_naming_a_followed_person_are_refused(world, proposed, meeting, db, minutes):
+    client, m = meeting
+    url = f"/seances/{m.id}"
+    response = post(client, f"{url}/compte-rendu", {"cr-minutes": minutes}, token_from=url)
+    assert response.status_code == 400 and "R14" in response.text and proposed.reference in response.text
+    db.expire_all()
+    assert db.get(Meeting, m.id).minutes == ""
+
+
+def test_non_nominative_minutes_agenda_and_attendance_of_signed_members_only(world, proposed, meeting, db):
+    client, m = meeting
+    url = f"/seances/{m.id}"
+    ok = post(client, f"{url}/compte-rendu", {"cr-minutes": "3 situations examinées, dont S-2026-0001."},
+              token_from=url)
+    assert ok.status_code == 302
+    post(client, f"{url}/ordre-du-jour", {"ag-cases": str(proposed.id)}, token_from=url)
+    assert proposed.reference in client.get(url).text
+    page = client.get(url).text
+    assert "case.unsigned" not in page and "case.excluded" not in page  # not offered (R3, R15)
+    members = page.split('name="pr-members"')
+    signed_id = members[1].split('value="')[1].split('"')[0]
+    post(client, f"{url}/presences", {"pr-members": signed_id}, token_from=url)
+    assert db.scalar(select(func.count()).select_from(Attendance)) == 1
+    unsigned = db.scalar(select(Membership.id).where(Membership.person_id == world.unsigned.person.id))
+    refused = post(client, f"{url}/presences", {"pr-members": str(unsigned)}, token_from=url)
+    assert refused.status_code == 400 and "Choix inconnu." in refused.text
+    assert db.scalar(select(func.count()).select_from(Attendance)) == 1
+
+
+def test_only_the_coordinator_manages_sessions(world, login_as, meeting):
+    _client, m = meeting
+    member = login_as(world.participant)
+    assert member.get(f"/seances/{m.id}").status_code == 200
+    response = post(member, f"/seances/{m.id}/compte-rendu", {"cr-minutes": "x"}, token_from=f"/seances/{m.id}")
+    assert response.status_code == 403
+
+
+# --- retention ----------------------------------------------------------------------------------
+
+def _run(app, *args):
+    return app.test_cli_runner().invoke(main, ["retention", "run", *args])
+
+
+def _assert_shredded(db, case_id):
+    db.expire_all()
+    for model in (DataKeyRecord, IdentityRecord, IdentityToken):
+        assert db.scalar(select(func.count()).select_from(model).where(model.unit_id == case_id)) == 0
+    case = db.get(Case, case_id)
+    assert case.state == "purged" and case.note_enc is None
+
+
+def test_closed_case_is_purged_three_months_after_closing(app, world, login_as, proposed, db, clock):
+    coordinator = login_as(world.coordinator)
+    url = f"/situations/{proposed.id}"
+    post(coordinator, f"{url}/cloture", {"clo-reason": "objectives_met", "clo-confirm": "y"}, token_from=url)
+    assert "1 situation(s) archivée(s)" in _run(app).output  # archived at closing (delay 0)
+    clock.advance(days=91)
+    dry = _run(app, "--dry-run")
+    assert "0 situation(s)" in dry.output
+    clock.advance(days=1)
+    dry = _run(app, "--dry-run")
+    assert f"{proposed.reference} {proposed.id} : purge (closing_delay)" in dry.output and "Ndiaye" not in dry.output
+    assert _run(app).exit_code == 0
+    _assert_shredded(db, proposed.id)
+    gone = login_as(world.coordinator).get(url)
+    assert gone.status_code == 410 and "effacée" in gone.text
+    assert _audit(db, "case.purged")[-1]["details"]["reason"] == "closing_delay"
+
+
+def test_hard_purge_on_the_25th_birthday_whatever_the_state(app, world, login_as, db, clock):
+    client = login_as(world.participant)
+    assert propose(client, world.gov, birth_date="2001-03-05").status_code == 302  # 24 on 2026-03-02
+    case = _case(db)
+    clock.advance(days=2)
+    assert "0 situation(s)" in _run(app, "--dry-run").output
+    clock.advance(days=1)
+    assert "purge (age_limit)" in _run(app, "--dry-run").output
+    _run(app)
+    _assert_shredded(db, case.id)
+
+
+# --- bad input ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("changes,message", [
+    ({"birth_date": "2031-01-01"}, "dans le futur"),
+    ({"birth_date": "1989-12-31"}, "antérieure à 1990"),
+    ({"birth_date": "31/12/2010"}, "AAAA-MM-JJ"),
+    ({"phone": "12345"}, "Numéro de téléphone invalide"),
+    ({"rep1_phone": "06 11 22"}, "Numéro de téléphone invalide"),
+    ({"email": "pas-une-adresse"}, "Adresse électronique invalide"),
+    ({"purpose": "scoring"}, "Choix inconnu."),
+    ({"exposure_factors": ["diagnostic"]}, "Choix inconnu."),
+    ({"last_name": ""}, "Ce champ est obligatoire."),
+])
+def test_bad_input_is_refused_in_french_keeps_the_form_and_writes_nothing(world, login_as, db, changes, message):
+    response = propose(login_as(world.participant), world.gov, **changes)
+    assert response.status_code == 400 and message in response.text
+    assert db.scalar(select(func.count()).select_from(Case)) == 0
+    assert 'value="Inès Awa"' in response.text
+
+
+def test_double_submission_creates_one_case(world, login_as, db):
+    client = login_as(world.participant)
+    url = f"/groupes/{world.gov.group.id}/situations/nouvelle"
+    page = client.get(url).text
+    submission = page.split('name="submission_id" type="hidden" value="')[1].split('"')[0]
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    data = _form({**YOUNG, "submission_id": submission, "csrf_token": token})
+    first, second = client.post(url, data=data), client.post(url, data=data)
+    assert first.status_code == second.status_code == 302 and first.location == second.location
+    assert db.scalar(select(func.count()).select_from(Case)) == 1
+
+
+def test_the_raw_database_holds_no_identity_after_a_full_journey(committed_app, tmp_path):
+    from test_encryption import _encodings, _raw_database_bytes
+
+    app = committed_app
+    rt = app.extensions["ccop"]
+    gov = make_governance(app)
+    member = make_account(app, "journey.member")
+    gov.sign_all(gov.designate(member, role="coordonnateur"))
+    client = app.test_client()
+    from apptest import login
+    login(client, member, rt.clock)
+    case_page = propose(client, gov).location
+    post(client, f"{case_page}/information", {"inf-who": "young_person", "inf-informed_on": "2026-03-01",
+                                              "inf-means": "letter"}, token_from=case_page)
+    post(client, f"{case_page}/actions", {"act-action_type": "citizenship", "act-start_date": "2026-03-01",
+                                          "act-outcome": "ongoing"}, token_from=case_page)
+    post(client, f"{case_page}/cloture", {"clo-reason": "other", "clo-confirm": "y"}, token_from=case_page)
+    raw = _raw_database_bytes(app, tmp_path)
+    values = [YOUNG["last_name"], YOUNG["given_names"], "2011-05-20", YOUNG["address"], YOUNG["email"],
+              "Fatou", "06 11 22 33 44"]
+    assert [v for v in values for enc in _encodings(v) if enc in raw] == []
+    assert current_code  # the login helper computes codes from the same secret
