@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 import secrets
-from datetime import date
+import uuid
+from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from ccop_cases import runtime as rt
 from ccop_cases.accounts import services
 from ccop_cases.accounts.models import Person
+from ccop_cases.cases.models import Case
 from ccop_cases.charter import services as charter
 from ccop_cases.charter.models import Council
 from ccop_cases.encryption import open_totp_secret, seal_totp_secret
@@ -98,6 +100,63 @@ def seed_governance(db: Session) -> None:
             charter.exclude_member(db, audit, membership, "Manquement fictif de démonstration", now)
 
 
+# (last name, given names, age in years, state, sex); obviously fictional names.
+DEMO_CASES = (
+    ("Exemple", "Lucas", 14, "proposed", "M"), ("Fictif", "Léa", 16, "proposed", "F"),
+    ("Démonstration", "Nour", 13, "proposed", "F"), ("Modèle", "Yanis", 17, "followed", "M"),
+    ("Essai", "Chloé", 15, "followed", "F"), ("Prototype", "Adam", 19, "followed", "M"),
+    ("Maquette", "Inès", 22, "followed", "F"), ("Brouillon", "Sacha", 18, "closed", "X"),
+    ("Esquisse", "Louna", 16, "closed", "F"), ("Ébauche", "Tom", 20, "purge_due", "M"),
+    ("Croquis", "Jade", 21, "purge_due", "F"), ("Témoin", "Rayan", 25, "turns_25", "M"),
+)
+
+
+def seed_cases(db: Session) -> None:
+    """A dozen fictional situations in every state (make run shows a living group)."""
+    from ccop_cases.cases import services as cases
+    from ccop_cases.charter.models import Membership, WorkingGroup
+    from ccop_cases.identities.services import Identity
+
+    if db.scalar(select(Case.id)) is not None:
+        return
+    runtime, now = rt.runtime(), rt.now()
+    group = db.execute(select(WorkingGroup).where(WorkingGroup.is_ccop.is_(True))).scalar_one()
+
+    def member(username: str) -> Membership:
+        return db.execute(select(Membership).join(Person, Person.id == Membership.person_id)
+                          .where(Person.username == username, Membership.group_id == group.id)).scalar_one()
+
+    coordinator, police = member("demo.coordination"), member("demo.police")
+    audit = rt.system_audit(db, "demo-seed")
+    for i, (last, given, age, state, sex) in enumerate(DEMO_CASES):
+        born = date(now.year - age, now.month, min(now.day, 28)) + timedelta(days=10 if state == "turns_25" else -40)
+        reps = [Identity(last, "Parent " + given)] if age < 18 else []
+        when = now - timedelta(days=120 if state == "purge_due" else 30 - i)
+        proposal = cases.Proposal(
+            young=Identity(last, given, born, sex, f"{i + 1} rue de l’Exemple, 99001 Villefictive", "06 00 00 00 00"),
+            representatives=reps, school_situation="schooled_irregular" if age < 16 else "neet",
+            purpose="first_offence_prevention" if i % 2 else "public_tranquillity", referral_origin="school",
+            exposure_factors=["absenteeism"] if age < 16 else ["neet"], submission_id=uuid.uuid4(),
+            confirm_under_12=True)
+        case, _ = cases.propose(db, audit, runtime.keys, runtime.settings.blind_index_bits, group, police, proposal,
+                                when)
+        if state == "proposed":
+            continue
+        for who in cases.information_targets(db, case):
+            cases.inform(db, audit, runtime.keys, case, police, who=who, informed_on=when.date(), means="letter",
+                         derogation_reason=None, review_date=None, now=when)
+        cases.follow(db, audit, runtime.keys, case, coordinator, when)
+        cases.add_action(db, audit, runtime.keys, case, police, action_type="sport_culture", start=when.date(),
+                         end=None, outcome="ongoing", fipd=i % 3 == 0, fipd_reference="FIPD-DEMO-01", now=when)
+        review = now.date() + timedelta(days=-5 if i % 2 else 20)  # some reviews are overdue
+        cases.record_decision(db, audit, runtime.keys, case, coordinator, decision="review", next_review=None,
+                              meeting_id=None, now=when)
+        case.next_review = review
+        if state in ("closed", "purge_due"):
+            cases.close(db, audit, runtime.keys, case, coordinator, reason="objectives_met",
+                        purge_after_days=runtime.settings.purge_after_days, now=when + timedelta(days=5))
+
+
 DEMO_MEMBERS = (  # username, institution, function, role, has signed
     ("demo.president", "mairie", "Maire adjoint délégué à la prévention", "president", True),
     ("demo.coordination", "mairie", "Coordonnateur du CLSPD", "coordonnateur", True),
@@ -116,6 +175,8 @@ SHOWS = """Ce que montre chaque compte :
   demo.exclu         membre exclu : échanges refusés (R15)
   demo.dpo           délégué à la protection des données : journal d'audit /controle
   demo.nouveau       première connexion : mot de passe, double authentification, puis charte
+Douze situations fictives dans tous les états ; « ccop retention run --dry-run » montre celles
+dont l’effacement est dû (3 mois après clôture, ou 25 ans).
 """
 
 
@@ -127,6 +188,7 @@ def seed() -> None:
     with session.begin():
         rows = seed_accounts(session)
         seed_governance(session)
+        seed_cases(session)
     path = rt.runtime().settings.instance_dir / CREDENTIALS_FILE
     if rows:
         _append_credentials(path, rows)
