@@ -99,3 +99,13 @@ ARCHIVE_READ_REASONS = {"rights_request": "Demande d'exercice des droits (R12)",
                         "handover_check": "Vérification d'un relais"}
 STATES = {"proposed": "Proposée", "followed": "Suivie", "closed": "Clôturée", "archived": "Archivée",
           "purged": "Effacée"}
+HISTORY_FIELDS = {"proposed": "Proposition", "information": "Information de la famille", "derogation": "Dérogation",
+                  "state": "État", "action": "Action", "decision": "Décision"}
+
+
+def label(code: str | None) -> str:
+    """The French label of any code of these lists (the code itself if unknown)."""
+    for table in (STATES, INFORMED_WHO, ACTION_TYPES, DECISIONS, HISTORY_FIELDS):
+        if code in table:
+            return table[code]
+    return code or ""
