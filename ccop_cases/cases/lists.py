@@ -99,7 +99,7 @@ ARCHIVE_READ_REASONS = {"rights_request": "Demande d'exercice des droits (R12)",
                         "handover_check": "Vérification d'un relais"}
 STATES = {"proposed": "Proposée", "followed": "Suivie", "closed": "Clôturée", "archived": "Archivée",
           "purged": "Effacée"}
-HISTORY_FIELDS = {"proposed": "Proposition", "information": "Information de la famille", "derogation": "Dérogation",
+HISTORY_FIELDS = {"proposal": "Proposition", "information": "Information de la famille", "derogation": "Dérogation",
                   "state": "État", "action": "Action", "decision": "Décision"}
 
 

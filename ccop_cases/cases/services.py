@@ -116,7 +116,7 @@ def propose(db: Session, audit: Auditor, keys: KeyProvider, bits: int, group: Wo
     for position, rep in enumerate(p.representatives, 1):
         identities.write_identity(db, dek, case.id, "representative", position, rep)
     db.add(CaseParticipant(case_id=case.id, membership_id=m.id, reason="proposer", added_by=m.id, added_at=now))
-    _history(db, dek, case, "proposed", None, m, now)
+    _history(db, dek, case, "proposal", None, m, now)
     audit.record("case.proposed", "case", case.id, group=group.id, purpose=p.purpose)
     return case, True
 
@@ -143,7 +143,7 @@ class CaseView:
     information: list[InformationRecord] = field(default_factory=list)
     actions: list[CaseAction] = field(default_factory=list)
     decisions: list[CaseDecision] = field(default_factory=list)
-    history: list[tuple[CaseChange, str | None]] = field(default_factory=list)
+    history: list[tuple[CaseChange, str | None, str]] = field(default_factory=list)  # change, value, who
 
 
 SECTIONS = ("identity", "participants", "information", "actions", "decisions", "history")
@@ -154,7 +154,7 @@ def read(db: Session, audit: Auditor, keys: KeyProvider, case: Case, *, reason: 
     from ccop_cases.accounts.models import Person
 
     dek = identities.unit_key(db, keys, case.id)
-    people = identities.read_unit(db, keys, case.id)
+    people = identities.read_unit(db, keys, case.id, dek)
     note = open_text(dek, case.note_enc, table="case", column="note_enc", row_id=case.id) if case.note_enc else ""
     view = CaseView(case, people[0][1], [p for _, p in people[1:]], note)
     view.participants = list(db.execute(
@@ -165,8 +165,11 @@ def read(db: Session, audit: Auditor, keys: KeyProvider, case: Case, *, reason: 
     view.information = _rows(db, InformationRecord, case, InformationRecord.recorded_at)
     view.actions = _rows(db, CaseAction, case, CaseAction.start_date)
     view.decisions = _rows(db, CaseDecision, case, CaseDecision.recorded_at)
+    who = dict(db.execute(select(Membership.id, Person.username).join(Person, Person.id == Membership.person_id)
+                          .where(Membership.group_id == case.group_id)).all())
     view.history = [(c, open_text(dek, c.value_enc, table="case_change", column="value_enc", row_id=c.id)
-                     if c.value_enc else None) for c in _rows(db, CaseChange, case, CaseChange.changed_at)]
+                     if c.value_enc else None, who.get(c.changed_by, "—") if c.changed_by else "système")
+                    for c in _rows(db, CaseChange, case, CaseChange.changed_at)]
     details = {"sections": ".".join(SECTIONS)} | ({"archive_reason": reason} if reason else {})
     audit.record("case.archive_read" if reason else "case.viewed", "case", case.id, **details)
     return view

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
+from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response
 
 from ccop_cases import runtime as rt
@@ -26,16 +27,28 @@ bp = Blueprint("cases", __name__)
 Page = str | Response | tuple[str, int]
 
 
-def load_case(case_id: uuid.UUID, action: str) -> tuple[Case, WorkingGroup, Membership]:
+def load_case(case_id: uuid.UUID, action: str, *, archive_redirect: bool = False) -> tuple[Case, WorkingGroup,
+                                                                                           Membership]:
+    """The case if the decision function allows ``action``; 404, 410 or 403 otherwise. With
+    ``archive_redirect``, a closed case sends the reader to the reason form (R10)."""
     db = rt.db()
     case = db.get(Case, case_id)
     if case is None:
         deny(HIDDEN, "case", case_id)
-    require(decide(db, g.person, action, case, now=rt.now()), "case", case_id)
+    decision = decide(db, g.person, action, case, now=rt.now())
+    if archive_redirect and decision.remedy == "cases.archive_read":
+        raise ArchiveReasonNeeded(url_for("cases.archive_read", case_id=case_id))
+    require(decision, "case", case_id)
     group = db.get_one(WorkingGroup, case.group_id)
     membership = membership_of(db, g.person, group)
     assert membership is not None  # noqa: S101 - allowed above, so there is one
     return case, group, membership
+
+
+class ArchiveReasonNeeded(RequestRedirect):
+    """A closed case is read only with a reason code (R10): go and give one."""
+
+    code = 303
 
 
 def _settings() -> Any:
@@ -137,13 +150,7 @@ def _attach(form: Any, exc: services.CaseError) -> None:
 @permission("authenticated")
 def case(case_id: uuid.UUID) -> Page:
     """The case page (participants and coordonnateur only)."""
-    db = rt.db()
-    found = db.get(Case, case_id)
-    if found is not None:
-        decision = decide(db, g.person, "case.view", found, now=rt.now())
-        if decision.remedy == "cases.archive_read":
-            return redirect(url_for("cases.archive_read", case_id=case_id))
-    case, group, membership = load_case(case_id, "case.view")
+    case, group, membership = load_case(case_id, "case.view", archive_redirect=True)
     return _case_page(case, group, membership)
 
 
@@ -158,21 +165,17 @@ def archive_read(case_id: uuid.UUID) -> Page:
     return render_template("cases/archive_reason.html", case=case, form=form), 400 if form.errors else 200
 
 
-def _case_page(case: Case, group: WorkingGroup, membership: Membership, *, reason: str | None = None,
-               code: int = 200, **forms_: Any) -> tuple[str, int]:
+def _case_page(case: Case, group: WorkingGroup, membership: Membership, *,
+               reason: str | None = None) -> tuple[str, int]:
+    """The read-only summary of a case; each act has its own page (see ``case_act``)."""
     db = rt.db()
     view = services.read(db, rt.audit(), rt.runtime().keys, case, reason=reason)
-    db.commit()
-    participant_form = forms.ParticipantForm(prefix="par")
-    participant_form.membership.choices = _member_choices(group)
-    defaults = {"inform": forms.InformForm(prefix="inf"), "action": forms.ActionForm(prefix="act"),
-                "decision": forms.DecisionForm(prefix="dec"), "close": forms.CloseForm(prefix="clo"),
-                "participant": participant_form, "confirm": forms.ConfirmForm()}
+    missing = services.missing_information(db, case, rt.now().date())
+    db.commit()  # every query is done: rendering holds no transaction (SQLite writers queue on it)
     return render_template(
         "cases/case.html", view=view, group=group, membership=membership, lists=lists, institutions=INSTITUTIONS,
         coordinator=membership.role == "coordonnateur", open=case.state in ("proposed", "followed"),
-        missing=services.missing_information(db, case, rt.now().date()), today=rt.now().date(),
-        **{**defaults, **forms_}), code
+        missing=missing, today=rt.now().date(), acts=ACT_TITLES), 200
 
 
 def _member_choices(group: WorkingGroup) -> dict[str, str]:
@@ -185,27 +188,30 @@ def _member_choices(group: WorkingGroup) -> dict[str, str]:
     return {str(mid): f"{name} ({INSTITUTIONS[inst]})" for mid, name, inst in rows}
 
 
-ACTS: dict[str, tuple[str, str, type, str]] = {  # url part: (decision action, form prefix, form, page form)
-    "information": ("case.inform", "inf", forms.InformForm, "inform"),
-    "actions": ("case.act", "act", forms.ActionForm, "action"),
-    "decisions": ("case.manage", "dec", forms.DecisionForm, "decision"),
-    "participants": ("case.manage", "par", forms.ParticipantForm, "participant"),
-    "cloture": ("case.manage", "clo", forms.CloseForm, "close"),
+ACTS: dict[str, tuple[str, str, type]] = {  # url part: (decision action, form prefix, form)
+    "information": ("case.inform", "inf", forms.InformForm),
+    "actions": ("case.act", "act", forms.ActionForm),
+    "decisions": ("case.manage", "dec", forms.DecisionForm),
+    "participants": ("case.manage", "par", forms.ParticipantForm),
+    "cloture": ("case.manage", "clo", forms.CloseForm),
 }
+ACT_TITLES = {"information": "Enregistrer l’information de la famille (R11)", "actions": "Ajouter une action",
+              "decisions": "Enregistrer une décision", "participants": "Désigner un participant",
+              "cloture": "Clôturer le suivi"}
 
 
-@bp.route("/situations/<uuid:case_id>/<act>", methods=["POST"])
+@bp.route("/situations/<uuid:case_id>/<act>", methods=["GET", "POST"])
 @permission("authenticated")
 def case_act(case_id: uuid.UUID, act: str) -> Page:
     """Record information, an action, a decision, a participant, or close the case."""
     if act not in ACTS:
         deny(HIDDEN, "case_act", act)
-    action, prefix, form_class, name = ACTS[act]
+    action, prefix, form_class = ACTS[act]
     case, group, membership = load_case(case_id, action)
     form = form_class(prefix=prefix)
     if act == "participants":
         form.membership.choices = _member_choices(group)
-    if form.validate():
+    if request.method == "POST" and form.validate():
         try:
             message = _apply(act, form, case, membership)
         except services.CaseError as exc:
@@ -216,7 +222,9 @@ def case_act(case_id: uuid.UUID, act: str) -> Page:
             flash(message, "success")
             return redirect(url_for("cases.case", case_id=case.id) if case.state in ("proposed", "followed")
                             else url_for("cases.listing", group_id=group.id))
-    return _case_page(case, group, membership, code=400, **{name: form})
+    rt.db().commit()
+    return render_template("cases/act.html", case=case, group=group, form=form, act=act, title=ACT_TITLES[act],
+                           lists=lists), 400 if form.errors or form.form_errors else 200
 
 
 def _apply(act: str, form: Any, case: Case, m: Membership) -> str:

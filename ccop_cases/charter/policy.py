@@ -75,8 +75,9 @@ def membership_of(db: Session, person: Person, group: WorkingGroup) -> Membershi
                      .order_by(Membership.start_date.desc(), Membership.status_changed_at.desc()).limit(1))
 
 
-def _decide_group(db: Session, person: Person, action: str, group: WorkingGroup, now: datetime) -> Decision:
-    membership = membership_of(db, person, group)
+def _decide_group(db: Session, person: Person, action: str, group: WorkingGroup, now: datetime,
+                  membership: Membership | None = None) -> Decision:
+    membership = membership or membership_of(db, person, group)
     if membership is None:
         return HIDDEN  # R4, R22: another group's existence is not revealed
     if action == "group.view":
@@ -138,11 +139,10 @@ OPEN_STATES = ("proposed", "followed")
 
 def _decide_case(db: Session, person: Person, action: str, case: Case, now: datetime) -> Decision:
     group = db.get_one(WorkingGroup, case.group_id)
-    decision = _decide_group(db, person, "group.exchange", group, now)
-    if not decision:
-        return decision
     membership = membership_of(db, person, group)
-    assert membership is not None  # noqa: S101 - group.exchange allowed, so there is one
+    decision = _decide_group(db, person, "group.exchange", group, now, membership)
+    if not decision or membership is None:
+        return decision
     is_coordinator = membership.role == "coordonnateur"
     if not is_coordinator and not _participant(db, case, membership):
         return Decision(False, "R4", "Cette situation n’existe pas ou vous n’y êtes pas désigné.", hide=True)

@@ -200,14 +200,17 @@ def exclude_member(db: Session, audit: Auditor, membership: Membership, reason: 
 
 
 def pending_texts(db: Session, membership: Membership) -> list[GoverningText]:
-    """Current charter and rules versions this member has not signed or acknowledged yet."""
-    pending = []
-    for kind in ("charter", "rules"):
-        text = current_text(db, membership.group_id, kind)
-        if text is not None and not db.scalar(select(Signature.id).where(
-                Signature.membership_id == membership.id, Signature.text_id == text.id)):
-            pending.append(text)
-    return pending
+    """Current charter and rules versions this member has not signed or acknowledged yet
+    (one query: it runs on every exchange decision)."""
+    latest = (select(GoverningText.kind, func.max(GoverningText.version).label("version"))
+              .where(GoverningText.group_id == membership.group_id).group_by(GoverningText.kind).subquery())
+    signed = select(Signature.id).where(Signature.membership_id == membership.id,
+                                        Signature.text_id == GoverningText.id)
+    return list(db.scalars(
+        select(GoverningText).join(latest, (latest.c.kind == GoverningText.kind)
+                                   & (latest.c.version == GoverningText.version))
+        .where(GoverningText.group_id == membership.group_id, ~signed.exists())
+        .order_by(GoverningText.kind)))
 
 
 def sign(db: Session, audit: Auditor, membership: Membership, text: GoverningText, now: datetime) -> None:

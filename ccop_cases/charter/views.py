@@ -40,12 +40,6 @@ def load_group(group_id: uuid.UUID, action: str) -> tuple[WorkingGroup, Membersh
     return group, membership
 
 
-@bp.app_context_processor
-def pilot_banner() -> dict[str, object]:
-    """``deployment_is_pilot()`` for the R20 banner, queried only where the template asks."""
-    return {"deployment_is_pilot": lambda: services.deployment(rt.db()).mode == "pilot"}
-
-
 @bp.route("/")
 @permission("authenticated")
 def home() -> str | Response:

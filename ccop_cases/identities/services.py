@@ -84,8 +84,9 @@ def read_identity(dek: DataKey, row: IdentityRecord) -> Identity:
     return Identity(**values)  # type: ignore[arg-type]
 
 
-def read_unit(db: Session, keys: KeyProvider, unit_id: uuid.UUID) -> list[tuple[IdentityRecord, Identity]]:
-    dek = unit_key(db, keys, unit_id)
+def read_unit(db: Session, keys: KeyProvider, unit_id: uuid.UUID,
+              dek: DataKey | None = None) -> list[tuple[IdentityRecord, Identity]]:
+    dek = dek or unit_key(db, keys, unit_id)
     rows = db.scalars(select(IdentityRecord).where(IdentityRecord.unit_id == unit_id)
                       .order_by(IdentityRecord.position)).all()
     return [(row, read_identity(dek, row)) for row in rows]

@@ -11,10 +11,12 @@ from typing import Any
 
 from flask import g, session
 from flask_login import UserMixin
+from sqlalchemy import select
 
 from ccop_cases import runtime as rt
 from ccop_cases.accounts import services
 from ccop_cases.accounts.models import Person, WebSession
+from ccop_cases.charter.models import Deployment
 
 
 class Actor(UserMixin):
@@ -45,6 +47,8 @@ def load_current() -> None:
         session.pop("sid", None)
     else:
         g.web_session, g.person = record, person
+        # Read here, in this short transaction, not while a template renders (R20 banner).
+        g.pilot = db.scalar(select(Deployment.mode).where(Deployment.id == 1)) == "pilot"
     db.commit()  # timeouts and last-seen times are recorded even if the view fails
 
 

@@ -4,6 +4,7 @@ sessions and non-nominative minutes, retention by crypto-shredding, bad input.""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -98,6 +99,8 @@ def test_member_proposes_and_the_case_page_shows_the_identity_to_participants(ap
     page = client.get(response.location).text
     assert "Ndiaye-Lefèvre" in page and "Inès Awa" in page and "Absentéisme" in page
     assert "famille doit être informée" in page
+    history = page.split('id="h-history"')[1]
+    assert re.search(r"\d\d:\d\d — case.participant — Proposition<", history), history[:400]
     viewed = _audit(db, "case.viewed")
     assert viewed and viewed[-1]["details"]["sections"].startswith("identity")
     assert "Ndiaye" not in json.dumps(viewed)
@@ -153,7 +156,7 @@ def test_actions_decisions_participants_and_closing(app, world, login_as, propos
     outsider_membership = world.gov.session.scalar(select(CaseParticipant.membership_id))
     post(coordinator, f"{url}/decisions", {"dec-decision": "review", "dec-next_review": "2026-04-01"}, token_from=url)
     assert _case(db).next_review == date(2026, 4, 1)
-    options = coordinator.get(url).text
+    options = coordinator.get(f"{url}/participants").text
     other = options.split('case.outsider (')[0].rsplit('value="', 1)[1].split('"')[0]
     post(coordinator, f"{url}/participants", {"par-membership": other, "par-reason": "school"}, token_from=url)
     assert login_as(world.outsider).get(url).status_code == 200  # now designated for the case
