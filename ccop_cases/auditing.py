@@ -72,6 +72,7 @@ ACTIONS: dict[str, str] = {
     "meeting.agenda_set": "Ordre du jour fixé",
     "meeting.attendance_recorded": "Présences enregistrées",
     "meeting.minutes_written": "Compte rendu enregistré",
+    "meeting.minutes_refused": "Compte rendu refusé : il nommait une personne suivie (R14)",
     "record.unreadable": "Enregistrement illisible (intégrité)",
     "keys.rotated": "Rotation de la clé de chiffrement",
     "keys.version_retired": "Ancienne version de clé retirée",

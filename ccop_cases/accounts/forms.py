@@ -29,6 +29,7 @@ class EnrolForm(FlaskForm):
 
 
 class PasswordChangeForm(FlaskForm):
+    current = PasswordField("Mot de passe actuel", validators=[Length(max=256, message="256 caractères au plus.")])
     password = PasswordField("Nouveau mot de passe (12 caractères au moins)", validators=[
         InputRequired(REQUIRED), Length(max=256, message="256 caractères au plus.")])
     confirm = PasswordField("Confirmez le mot de passe", validators=[

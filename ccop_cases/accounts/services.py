@@ -158,9 +158,19 @@ def check_second_factor(db: Session, audit: Auditor, keys: KeyProvider, person: 
 
 def reauthenticate(db: Session, audit: Auditor, keys: KeyProvider, person: Person,
                    record: WebSession, code: str, now: datetime) -> None:
-    """Ask a signed-in person for a fresh code before a sensitive act (signing, export…)."""
-    if not accept_totp(db, keys, person, code, now):
-        _fail(db, audit, throttle_key(person.username), person.id, "reauth", now)
+    """Ask a signed-in person for a fresh code before a sensitive act (signing, export…).
+
+    Throttled like the login code step; reaching the lock ends every session of the person.
+    """
+    key = throttle_key(person.username)
+    try:
+        _refuse_if_throttled(db, audit, key, person.id, "reauth", now)
+        if not accept_totp(db, keys, person, code, now):
+            _fail(db, audit, key, person.id, "reauth", now)
+    except LoginRefused as exc:
+        if exc.kind == "locked" or is_locked(db, person.username):
+            end_all_sessions(db, audit, person.id, "locked", now)
+        raise
     record.reauth_at = now
     audit.record("account.reauthenticated", "person", person.id)
 

@@ -10,7 +10,7 @@ from ccop_cases import runtime as rt
 from ccop_cases.accounts import services
 from ccop_cases.accounts.forms import CodeForm, EnrolForm, LoginForm, PasswordChangeForm
 from ccop_cases.logs import get_logger
-from ccop_cases.security import otp, sessions
+from ccop_cases.security import otp, passwords, sessions
 from ccop_cases.security.permissions import next_step_endpoint, permission
 
 bp = Blueprint("accounts", __name__)
@@ -92,6 +92,10 @@ def password() -> Page:
     if not form.validate_on_submit():
         return render_template("accounts/password.html", form=form), 400 if form.errors else 200
     db, person = rt.db(), g.person
+    if g.web_session.stage == "full" and not passwords.verify(rt.runtime().hasher, person.password_hash,
+                                                             form.current.data or ""):
+        form.current.errors = ["Mot de passe actuel incorrect."]  # a stolen session alone cannot change it
+        return render_template("accounts/password.html", form=form), 400
     problems = services.change_password(db, rt.audit(), rt.runtime().hasher, person,
                                         form.password.data or "")
     if problems:

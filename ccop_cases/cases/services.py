@@ -96,6 +96,8 @@ def propose(db: Session, audit: Auditor, keys: KeyProvider, bits: int, group: Wo
     returns the case it created the first time."""
     existing = db.scalar(select(Case).where(Case.submission_id == p.submission_id))
     if existing is not None:
+        if existing.group_id != group.id or existing.proposed_by != m.id:
+            raise CaseError("Formulaire déjà utilisé : rechargez la page de proposition.")
         return existing, False
     _check(db, keys, bits, group, m, p, now.date())
     db.execute(select(WorkingGroup.id).where(WorkingGroup.id == group.id).with_for_update())  # numbering lock

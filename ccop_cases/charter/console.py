@@ -28,18 +28,23 @@ from ccop_cases.charter.models import (
     Membership,
     WorkingGroup,
 )
-from ccop_cases.charter.policy import HIDDEN
-from ccop_cases.security.permissions import deny, permission
+from ccop_cases.charter.policy import HIDDEN, decide
+from ccop_cases.security.permissions import deny, permission, require
 
 bp = Blueprint("console", __name__, url_prefix="/administration")
 Page = str | Response | tuple[str, int]
 
 
 def _load(model: type[Any], object_id: uuid.UUID) -> Any:
-    """An object of the console, or 404 with an audited denial (forged ids)."""
-    found = rt.db().get(model, object_id)
+    """An object of the console, or 404 with an audited denial (forged ids, or an object of a
+    council presided by someone else: the console of one council never reaches another's)."""
+    db = rt.db()
+    found = db.get(model, object_id)
     if found is None:
         deny(HIDDEN, model.__tablename__, object_id)
+    group = db.get(WorkingGroup, found.group_id) if isinstance(found, Membership) else found
+    council = db.get_one(Council, group.council_id) if isinstance(group, WorkingGroup) else found
+    require(decide(db, g.person, "console.manage", council, now=rt.now()), model.__tablename__, object_id)
     return found
 
 
@@ -76,7 +81,7 @@ def index() -> Page:
         council = services.create_council(db, rt.audit(), kind=form.kind.data, name=form.name.data,
                                           communes=form.communes.data, president=g.person, now=rt.now())
         return _done("Conseil créé.", "console.council", council_id=council.id)
-    councils = db.scalars(select(Council).order_by(Council.name)).all()
+    councils = db.scalars(select(Council).where(Council.president_id == g.person.id).order_by(Council.name)).all()
     groups = {c.id: db.scalars(select(WorkingGroup).where(WorkingGroup.council_id == c.id)
                                .order_by(WorkingGroup.name)).all() for c in councils}
     return render_template("charter/console/index.html", form=form, councils=councils, groups=groups,
@@ -203,6 +208,10 @@ def designate(group_id: uuid.UUID) -> Page:
         return _group_page(group, 400, designation=form)
     d = services.Designation(form.username.data, form.institution.data, form.function.data, form.role.data,
                              form.reference.data, form.start_date.data, form.end_date.data)
+    if d.role == "coordonnateur" and d.username.strip().lower() == g.person.username:
+        form.role.errors = ["Le président ne se désigne pas lui-même coordonnateur : le coordonnateur a accès à "
+                            "toutes les situations du groupe (R17)."]
+        return _group_page(group, 400, designation=form)
     try:
         membership, one_time = services.designate(rt.db(), rt.audit(), rt.runtime().hasher, group, d, rt.now())
     except services.CharterError as exc:

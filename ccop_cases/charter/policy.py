@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ccop_cases.accounts.models import Person
 from ccop_cases.cases.models import Case, CaseParticipant
-from ccop_cases.charter.models import Membership, WorkingGroup
+from ccop_cases.charter.models import Council, Membership, WorkingGroup
 from ccop_cases.charter.services import pending_texts
 
 
@@ -52,7 +52,11 @@ def decide(db: Session, person: Person | None, action: str, resource: object = N
                         remedy="accounts.login")
     if action in DUTIES:
         flag, message = DUTIES[action]
-        return ALLOW if getattr(person, flag) else Decision(False, "R17", message)
+        if not getattr(person, flag):
+            return Decision(False, "R17", message)
+        if isinstance(resource, Council) and resource.president_id != person.id:
+            return Decision(False, "R17", "Ce conseil relève d’un autre président.", hide=True)  # R22
+        return ALLOW
     if action in GROUP_ACTIONS and isinstance(resource, WorkingGroup):
         return _decide_group(db, person, action, resource, now)
     if action in CASE_ACTIONS and isinstance(resource, Case):
@@ -140,12 +144,14 @@ OPEN_STATES = ("proposed", "followed")
 def _decide_case(db: Session, person: Person, action: str, case: Case, now: datetime) -> Decision:
     group = db.get_one(WorkingGroup, case.group_id)
     membership = membership_of(db, person, group)
-    decision = _decide_group(db, person, "group.exchange", group, now, membership)
-    if not decision or membership is None:
-        return decision
-    is_coordinator = membership.role == "coordonnateur"
-    if not is_coordinator and not _participant(db, case, membership):
+    is_coordinator = membership is not None and membership.role == "coordonnateur"
+    # Out of reach first: whoever is neither a participant nor the coordonnateur learns
+    # nothing, not even through which group rule would refuse them (R4, R22).
+    if membership is None or not (is_coordinator or _participant(db, case, membership)):
         return Decision(False, "R4", "Cette situation n’existe pas ou vous n’y êtes pas désigné.", hide=True)
+    decision = _decide_group(db, person, "group.exchange", group, now, membership)
+    if not decision:
+        return decision
     if case.state == "purged":
         return Decision(False, "R10", "Cette situation a été effacée à l’issue de sa durée de conservation.",
                         gone=True)

@@ -117,8 +117,9 @@ def change_status(db: Session, audit: Auditor, group: WorkingGroup, action: str,
         if missing:
             raise CharterError("Constitution refusée (R1, R2) : il manque " + ", ".join(missing) + ".")
     previous, group.status, group.status_changed_at = group.status, target, now
+    # The reason is free text: the audit entry says only whether one was given (DESIGN §6).
     audit.record("group.status_changed", "working_group", group.id, before=previous, after=target,
-                 reason=reason or "none")
+                 reason_given="yes" if reason.strip() else "no")
 
 
 # --- memberships ----------------------------------------------------------------------------------

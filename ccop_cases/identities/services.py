@@ -101,18 +101,20 @@ def search(db: Session, keys: KeyProvider, index: BlindIndex, scope: uuid.UUID,
     """
     wanted = BlindIndex.normalise(last_name, given_names, birth_date)
     token = index.token(last_name, given_names, birth_date)
-    candidates = db.execute(
-        select(IdentityToken.unit_id, IdentityRecord)
-        .join(IdentityRecord, IdentityRecord.id == IdentityToken.identity_id)
+    candidates = db.execute(  # one query: each candidate with its unit's wrapped key
+        select(IdentityRecord, DataKeyRecord.kek_id, DataKeyRecord.wrapped)
+        .join(IdentityToken, IdentityToken.identity_id == IdentityRecord.id)
+        .join(DataKeyRecord, DataKeyRecord.unit_id == IdentityRecord.unit_id)
         .where(IdentityToken.scope == scope, IdentityToken.token == token)
     ).all()
-    found: list[uuid.UUID] = []
-    for unit_id, row in candidates:
-        person = read_identity(unit_key(db, keys, unit_id), row)
-        if person.birth_date and BlindIndex.normalise(person.last_name, person.given_names,
-                                                      person.birth_date) == wanted:
-            found.append(unit_id)
-    return sorted(set(found), key=str)
+    found: set[uuid.UUID] = set()
+    for row, kek_id, wrapped in candidates:
+        dek = DataKey.unwrap(keys, kek_id, wrapped, unit_id=row.unit_id)
+        fields_ = [open_text(dek, getattr(row, f"{name}_enc"), table=TABLE, column=f"{name}_enc", row_id=row.id)
+                   for name in ("last_name", "given_names", "birth_date")]  # only what is compared
+        if BlindIndex.normalise(fields_[0], fields_[1], date.fromisoformat(fields_[2])) == wanted:
+            found.add(row.unit_id)
+    return sorted(found, key=str)
 
 
 def shred_unit(db: Session, unit_id: uuid.UUID) -> dict[str, int]:

@@ -16,7 +16,7 @@ from ccop_cases.charter.models import Membership, WorkingGroup
 from ccop_cases.encryption import DecryptionError, KeyProvider
 from ccop_cases.identities import services as identities
 from ccop_cases.meetings.models import AgendaItem, Attendance, Meeting
-from crypto.blindindex import normalise_name
+from crypto.blindindex import first_given_name, normalise_name
 
 
 class MeetingError(Exception):
@@ -60,29 +60,26 @@ def record_attendance(db: Session, audit: Auditor, meeting: Meeting, memberships
 
 
 def write_minutes(db: Session, audit: Auditor, keys: KeyProvider, meeting: Meeting, text: str) -> None:
-    """Store the minutes unless they name a person followed in the group (R14)."""
-    named = names_in(db, keys, meeting.group_id, text)
-    if named:
-        raise MeetingError("Le compte rendu cite le nom d’une personne suivie dans ce groupe (situation "
-                           f"{', '.join(sorted(named))}) : il ne doit nommer personne (R14). Utilisez la "
-                           "référence de la situation.", "minutes")
+    """Store the minutes unless they name a person followed in the group (R14). The refusal
+    says which rule, never which case: the check must not become a name search."""
+    if names_in(db, keys, meeting.group_id, text):
+        raise MeetingError("Le compte rendu cite le nom d’une personne suivie dans ce groupe : il ne doit "
+                           "nommer personne (R14). Désignez les situations par leur référence.", "minutes")
     meeting.minutes = text
     audit.record("meeting.minutes_written", "meeting", meeting.id)
 
 
-def names_in(db: Session, keys: KeyProvider, group_id: uuid.UUID, text: str) -> set[str]:
-    """References of the group's cases whose young person's or representatives' last name, or
-    first name with last name, appears in ``text`` — compared in normalised form (case,
-    accents, hyphens, apostrophes), as whole words."""
+def names_in(db: Session, keys: KeyProvider, group_id: uuid.UUID, text: str) -> int:
+    """How many open cases of the group have a person (young person or representative) whose
+    last name or first given name appears in ``text``, as whole words in normalised form
+    (case, accents, hyphens, apostrophes)."""
     haystack = f" {normalise_name(text)} "
-    found = set()
-    for case in db.scalars(select(Case).where(Case.group_id == group_id, Case.state != "purged")):
+    found = 0
+    for case in db.scalars(select(Case).where(Case.group_id == group_id, Case.state.in_(("proposed", "followed")))):
         try:
             people = identities.read_unit(db, keys, case.id)
         except (DecryptionError, LookupError):
             continue
-        for _, person in people:
-            last = normalise_name(person.last_name)
-            if last and re.search(rf" {re.escape(last)} ", haystack):
-                found.add(case.reference)
+        names = {normalise_name(p.last_name) for _, p in people} | {first_given_name(p.given_names) for _, p in people}
+        found += any(name and re.search(rf" {re.escape(name)} ", haystack) for name in names)
     return found

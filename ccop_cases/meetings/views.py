@@ -116,6 +116,9 @@ def meeting_act(meeting_id: uuid.UUID, act: str) -> Page:
             services.write_minutes(db, audit, rt.runtime().keys, meeting, form.minutes.data or "")
     except services.MeetingError as exc:
         db.rollback()
+        if act == "compte-rendu":  # a refusal is audited in a transaction of its own
+            rt.audit().record("meeting.minutes_refused", "meeting", meeting.id, outcome="denied", rule="R14")
+            db.commit()
         form.form_errors.append(str(exc))
         return _page(meeting, group, 400, **{name: form})
     db.commit()

@@ -143,6 +143,41 @@ def test_suspending_or_dissolving_a_group_needs_confirmation_and_freezes_access(
     assert decide(db, member.person, "group.exchange", db.get(WorkingGroup, gov.group.id), now=clock()).rule == "R1"
 
 
+def test_a_free_text_reason_suspends_the_group_and_stays_out_of_the_audit(login_as, admin, gov, db):
+    c = login_as(admin)
+    page = f"/administration/groupes/{gov.group.id}"
+    response = post(c, f"{page}/etat", {"st-action": "suspend", "st-confirm": "y",
+                                        "st-reason": "Fuite d’information constatée par M. Dupont"}, token_from=page)
+    assert response.status_code == 302
+    db.expire_all()
+    assert db.get(WorkingGroup, gov.group.id).status == "suspended"
+    import json
+    entry = json.loads(db.scalars(select(AuditEntry.body).where(AuditEntry.action == "group.status_changed")
+                                  .order_by(AuditEntry.seq.desc())).first())
+    assert entry["details"]["reason_given"] == "yes" and "Dupont" not in json.dumps(entry)
+
+
+def test_the_console_of_one_council_never_reaches_another(app, login_as, admin, gov, db):
+    other_admin = make_account(app, "autre.president")
+    session = app.extensions["ccop"].database.session()
+    session.get(Person, other_admin.person.id).is_charter_admin = True
+    session.commit()
+    c = login_as(other_admin)
+    assert c.get(f"/administration/groupes/{gov.group.id}").status_code == 404
+    assert c.get(f"/administration/conseils/{gov.council.id}").status_code == 404
+    assert "CLSPD de Villefictive" not in c.get("/administration/").text
+
+
+def test_the_president_does_not_designate_himself_coordonnateur(login_as, admin, gov, db):
+    c = login_as(admin)
+    page = f"/administration/groupes/{gov.group.id}"
+    response = post(c, f"{page}/membres", {
+        "des-username": admin.username, "des-institution": "mairie", "des-function": "Maire",
+        "des-role": "coordonnateur", "des-reference": "X", "des-start_date": "2026-02-01"}, token_from=page)
+    assert response.status_code == 400 and "R17" in response.text
+    assert db.scalar(select(func.count()).select_from(Membership).where(Membership.person_id == admin.person.id)) == 0
+
+
 def test_new_charter_version_shows_the_diff_and_sends_members_back_to_signing(app, login_as, admin, gov, clock, db):
     member = make_account(app, "membre.resigne")
     gov.sign_all(gov.designate(member))

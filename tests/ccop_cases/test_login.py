@@ -241,8 +241,8 @@ def test_absolute_timeout_ends_an_active_session_after_12_hours(login_as, accoun
 def test_password_change_ends_other_sessions(login_as, account, app):
     first = login_as(account)
     second = login_as(account)
-    r = post(second, "/compte/mot-de-passe",
-             {"password": "une autre phrase de passe", "confirm": "une autre phrase de passe"})
+    r = post(second, "/compte/mot-de-passe", {"current": PASSWORD, "password": "une autre phrase de passe",
+                                              "confirm": "une autre phrase de passe"})
     assert r.location == "/"
     assert first.get("/").location == "/connexion"
     assert second.get("/").status_code == 200
@@ -256,8 +256,28 @@ def test_password_change_ends_other_sessions(login_as, account, app):
 ])
 def test_password_policy_refuses_weak_passwords_in_french(login_as, account, password, message):
     c = login_as(account)
-    r = post(c, "/compte/mot-de-passe", {"password": password, "confirm": password})
+    r = post(c, "/compte/mot-de-passe", {"current": PASSWORD, "password": password, "confirm": password})
     assert r.status_code == 400 and message in r.text
+
+
+def test_a_voluntary_password_change_needs_the_current_password(login_as, account, app):
+    c = login_as(account)
+    r = post(c, "/compte/mot-de-passe", {"current": "pas le bon", "password": "une autre phrase de passe",
+                                         "confirm": "une autre phrase de passe"})
+    assert r.status_code == 400 and "Mot de passe actuel incorrect." in r.text
+    assert c.get("/").status_code == 200  # nothing changed, the session goes on
+
+
+def test_reauthentication_is_throttled_and_a_lock_ends_every_session(login_as, account, app, clock):
+    c = login_as(account)
+    other = login_as(account)
+    for _ in range(20):
+        post(c, "/compte/confirmer", {"code": "000000"})
+        clock.advance(seconds=1000)
+        if c.get("/").status_code != 200:
+            break
+    assert services.is_locked(app.extensions["ccop"].database.session(), account.username)
+    assert c.get("/").location == "/connexion" and other.get("/").location == "/connexion"
 
 
 def test_inactive_account_cannot_log_in_and_loses_its_session(login_as, account, app):

@@ -1,0 +1,221 @@
+"""Case page and search under load, beside a trivial authenticated page of the same app.
+
+Seeds N cases (default 10 000) through the real services, serves the app with gunicorn (2
+workers), logs in once, then sends requests from 4 client threads over keep-alive
+connections. Prints requests/s, p50 and p95 for each page and the ratio against the trivial
+page (the cost of decrypting, deciding and auditing). Asserts nothing about time.
+
+    .venv/bin/python bench/cases_bench.py [--cases 10000] [--requests 600]
+
+SQLite in a temp dir, or PostgreSQL (a fresh schema) when CCOP_DATABASE_URL says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pyotp
+from sqlalchemy import create_engine, text
+
+BIN = Path(sys.executable).parent
+FIRST = ["Lucas", "Léa", "Nour", "Yanis", "Chloé", "Adam", "Inès", "Sacha", "Louna", "Tom", "Jade", "Rayan"]
+LAST = ["Exemple", "Fictif", "Démonstration", "Modèle", "Essai", "Prototype", "Maquette", "Brouillon"]
+
+
+def _database(tmp: Path) -> tuple[str, str | None]:
+    url = os.environ.get("CCOP_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        return f"sqlite:///{tmp / 'bench.sqlite3'}", None
+    schema = f"ccop_bench_{uuid.uuid4().hex[:8]}"
+    with create_engine(url).begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}", schema
+
+
+def seed(env: dict[str, str], count: int) -> tuple[str, str, uuid.UUID, list[uuid.UUID], list[tuple[str, str, date]]]:
+    """Create a coordonnateur with a known password and TOTP secret, a group, and the cases."""
+    os.environ.update(env)
+    from ccop_cases import create_app
+    from ccop_cases.auditing import auditor
+    from ccop_cases.cases import services as cases
+    from ccop_cases.charter import services as charter
+    from ccop_cases.encryption import seal_totp_secret
+    from ccop_cases.identities.services import Identity
+
+    app = create_app()
+    rt = app.extensions["ccop"]
+    db, now = rt.database.session(), datetime.now(UTC)
+    audit = auditor(db, rt.clock, "bench-seed", "system")
+    person, _ = charter.accounts.create_person(db, audit, rt.hasher, "bench.coordination", now)
+    password, secret = "une phrase de passe pour le banc", pyotp.random_base32()
+    person.password_hash, person.must_change_password = rt.hasher.hash(password), False
+    person.totp_secret_enc, person.totp_enrolled_at = seal_totp_secret(rt.keys, person.id, secret), now
+    council = charter.create_council(db, audit, kind="CLSPD", name="Banc", communes="99001 Banc", president=person,
+                                     now=now)
+    group = charter.create_group(db, audit, council, name="CCOP banc", legal_basis="L132-5", vocation="territorial",
+                                 perimeter="Banc", theme="", is_ccop=True, territory_label="QPV", now=now)
+    charter.record_act(db, audit, group, act_date=date(2026, 1, 1), reference="BANC", document="acte")
+    for kind in ("charter", "rules"):
+        charter.adopt_text(db, audit, group, kind=kind, text=kind, adopted_on=date(2026, 1, 1), now=now)
+    charter.change_status(db, audit, group, "constitute", reason="", now=now)
+    membership, _ = charter.designate(db, audit, rt.hasher, group, charter.Designation(
+        "bench.coordination", "mairie", "Coordonnateur", "coordonnateur", "BANC", date(2026, 1, 1), None), now)
+    for version in charter.pending_texts(db, membership):
+        charter.sign(db, audit, membership, version, now)
+    db.commit()
+    ids, people = [], []
+    for i in range(count):
+        born = date(2004, 1, 1) + timedelta(days=i % 3650)
+        who = (f"{random.choice(LAST)}-{i}", random.choice(FIRST), born)
+        young = Identity(who[0], who[1], born, "F", f"{i} rue du Banc", "06 00 00 00 00", f"banc{i}@example.org")
+        rep = Identity(who[0], "Parent")
+        case, _ = cases.propose(db, audit, rt.keys, rt.settings.blind_index_bits, group, membership, cases.Proposal(
+            young=young, representatives=[rep], school_situation="schooled", purpose="public_tranquillity",
+            referral_origin="school", exposure_factors=["absenteeism"], submission_id=uuid.uuid4()), now)
+        ids.append(case.id)
+        people.append(who)
+        if i % 500 == 499:
+            db.commit()
+            print(f"  {i + 1} situations", file=sys.stderr)
+    db.commit()
+    db.close()
+    rt.database.engine.dispose()
+    return password, secret, group.id, ids, people
+
+
+class Client:
+    """One keep-alive connection carrying the session cookie."""
+
+    def __init__(self, port: int, cookie: str = "") -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.cookie = cookie
+
+    def request(self, method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, str]:
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.conn.request(method, path, body=body, headers=headers)
+        response = self.conn.getresponse()
+        page = response.read().decode()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            self.cookie = header.split(";", 1)[0]
+        return response.status, page
+
+
+def token(page: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert match, "no CSRF token"
+    return match.group(1)
+
+
+def login(port: int, password: str, secret: str) -> Client:
+    client = Client(port)
+    _, page = client.request("GET", "/connexion")
+    client.request("POST", "/connexion", {"username": "bench.coordination", "password": password,
+                                          "csrf_token": token(page)})
+    _, page = client.request("GET", "/connexion/code")
+    status, _ = client.request("POST", "/connexion/code", {"code": pyotp.TOTP(secret).now(), "csrf_token": token(page)})
+    assert status == 302, "login failed"
+    return client
+
+
+def load(port: int, cookie: str, requests: int, make: object) -> tuple[float, list[float]]:
+    """``requests`` calls of ``make(client)`` from 4 threads; return (requests/s, latencies ms)."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def worker(share: int) -> None:
+        client = Client(port, cookie)
+        for _ in range(share):
+            started = time.perf_counter()
+            status = make(client)  # type: ignore[operator]
+            elapsed = (time.perf_counter() - started) * 1000
+            assert status == 200, f"status {status}"
+            with lock:
+                latencies.append(elapsed)
+
+    threads = [threading.Thread(target=worker, args=(requests // 4,)) for _ in range(4)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return len(latencies) / (time.perf_counter() - started), latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=600)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url, schema = _database(Path(tmp))
+        env = {"CCOP_ENV": "development", "CCOP_INSTANCE_DIR": tmp, "CCOP_DATABASE_URL": url,
+               "CCOP_LOG_FORMAT": "json"}
+        subprocess.run([BIN / "ccop", "keys", "init"], env={**os.environ, **env}, check=True, capture_output=True)  # noqa: S603 - our own venv executables
+        subprocess.run([BIN / "ccop", "db", "upgrade"], env={**os.environ, **env}, check=True, capture_output=True)  # noqa: S603 - our own venv executables
+        started = time.perf_counter()
+        password, secret, group_id, ids, people = seed(env, args.cases)
+        print(f"seeded {args.cases} cases in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        server = subprocess.Popen([BIN / "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",  # noqa: S603
+                                   "ccop_cases:create_app()"], env={**os.environ, **env},
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(100):
+                try:
+                    Client(port).request("GET", "/connexion")
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            client = login(port, password, secret)
+            _, page = client.request("GET", f"/groupes/{group_id}/recherche")
+            csrf = token(page)
+
+            def search(c: Client) -> int:
+                last, first, born = random.choice(people)
+                return c.request("POST", f"/groupes/{group_id}/recherche", {
+                    "last_name": last, "given_names": first, "birth_date": born.isoformat(), "csrf_token": csrf})[0]
+
+            pages = {
+                "trivial authenticated page": lambda c: c.request("GET", "/compte/mot-de-passe")[0],
+                "case page": lambda c: c.request("GET", f"/situations/{random.choice(ids)}")[0],
+                "search by name + birth date": search,
+            }
+            results = {name: load(port, client.cookie, args.requests, make) for name, make in pages.items()}
+        finally:
+            server.terminate()
+            server.wait()
+        if schema:
+            with create_engine(os.environ["CCOP_DATABASE_URL"]).begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    base = results["trivial authenticated page"][0]
+    print(f"backend: {url.split(':', 1)[0]}, {args.cases} cases, 2 gunicorn workers, 4 client threads")
+    print(f"{'page':<32}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'ratio':>8}")
+    for name, (rate, lat) in results.items():
+        p95 = statistics.quantiles(lat, n=20)[18]
+        print(f"{name:<32}{rate:>9.0f}{statistics.median(lat):>9.1f}{p95:>9.1f}{rate / base:>8.2f}")
+    print("target: ratio >= 0.6 for the case page and the search")
+
+
+if __name__ == "__main__":
+    main()
