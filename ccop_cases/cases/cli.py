@@ -24,19 +24,24 @@ def run(dry_run: bool) -> None:
                 click.echo(f"{item.case.reference} {item.case.id} : {item.step} ({item.reason})")
             click.echo(f"{len(due)} situation(s) concernée(s) ; rien n’a été modifié (--dry-run).")
             return
-        counts = {"archive": 0, "purge": 0}
+        counts = {"archive": 0, "purge": 0, "unreadable": 0}
         with click.progressbar(due, label="Conservation") as bar:
             for item in bar:
                 audit = rt.system_audit(session, "retention")
-                if item.step == "archive":
+                if item.step == "unreadable":
+                    audit.record("record.unreadable", "case", item.case.id, outcome="error")
+                elif item.step == "archive":
                     service.archive(session, audit, item.case)
                 else:
                     service.purge(session, audit, item.case, item.reason, rt.now())
                 session.commit()  # one case per transaction: an interruption loses nothing
                 counts[item.step] += 1
         rt.system_audit(session, "retention").record("retention.run", "retention", "", archived=counts["archive"],
-                                                     purged=counts["purge"])
+                                                     purged=counts["purge"], unreadable=counts["unreadable"])
         session.commit()
     finally:
         session.close()
     click.echo(f"Conservation : {counts['archive']} situation(s) archivée(s), {counts['purge']} effacée(s).")
+    if counts["unreadable"]:
+        click.echo(f"ATTENTION : {counts['unreadable']} situation(s) illisible(s) (intégrité) : vérifiez les clés "
+                   "et les sauvegardes ; rien n’a été effacé pour elles.", err=True)

@@ -151,5 +151,9 @@ class SearchForm(FlaskForm):
     birth_date = DateField("Date de naissance", validators=[InputRequired(DATE)], format="%Y-%m-%d")
 
 
+class RemovalForm(FlaskForm):
+    reason = _choice("Motif du retrait", lists.REMOVAL_REASONS)
+
+
 class ConfirmForm(FlaskForm):
     """Only the CSRF token: a one-button act."""

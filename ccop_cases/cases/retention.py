@@ -20,15 +20,18 @@ from ccop_cases.meetings.models import AgendaItem
 @dataclass(frozen=True)
 class Due:
     case: Case
-    step: str  # archive | purge
-    reason: str  # closing_delay | age_limit
+    step: str  # archive | purge | unreadable (reported, never purged blindly)
+    reason: str  # closing_delay | age_limit | integrity
 
 
 def due(db: Session, keys: KeyProvider, now: datetime, archive_after_days: int) -> list[Due]:
     """What the retention run would do now (ids and codes only)."""
     found = []
     for case in db.scalars(select(Case).where(Case.state != "purged").order_by(Case.reference)):
-        if _turned_25(db, keys, case, now):
+        turned_25 = _turned_25(db, keys, case, now)
+        if turned_25 is None:
+            found.append(Due(case, "unreadable", "integrity"))
+        elif turned_25:
             found.append(Due(case, "purge", "age_limit"))
         elif case.purge_due is not None and case.purge_due <= now.date():
             found.append(Due(case, "purge", "closing_delay"))
@@ -37,12 +40,15 @@ def due(db: Session, keys: KeyProvider, now: datetime, archive_after_days: int) 
     return found
 
 
-def _turned_25(db: Session, keys: KeyProvider, case: Case, now: datetime) -> bool:
-    # The birth date is encrypted: it is read here, never stored in clear for the job's sake.
+def _turned_25(db: Session, keys: KeyProvider, case: Case, now: datetime) -> bool | None:
+    """Whether the young person is 25 or more; None when the record cannot be read.
+
+    The birth date is encrypted: it is read here, never stored in clear for the job's sake.
+    """
     try:
         young = identities.read_unit(db, keys, case.id)[0][1]
     except (DecryptionError, LookupError, IndexError):
-        return False  # unreadable records are reported by the integrity checks, not purged blindly
+        return None
     return young.birth_date is not None and age_on(young.birth_date, now.date()) >= 25
 
 

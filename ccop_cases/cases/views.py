@@ -175,7 +175,7 @@ def _case_page(case: Case, group: WorkingGroup, membership: Membership, *,
     return render_template(
         "cases/case.html", view=view, group=group, membership=membership, lists=lists, institutions=INSTITUTIONS,
         coordinator=membership.role == "coordonnateur", open=case.state in ("proposed", "followed"),
-        missing=missing, today=rt.now().date(), acts=ACT_TITLES), 200
+        missing=missing, today=rt.now().date(), acts=ACT_TITLES, removal=forms.RemovalForm()), 200
 
 
 def _member_choices(group: WorkingGroup) -> dict[str, str]:
@@ -266,6 +266,26 @@ def follow(case_id: uuid.UUID) -> Page:
     else:
         rt.db().commit()
         flash("Suivi commencé.", "success")
+    return redirect(url_for("cases.case", case_id=case.id))
+
+
+@bp.route("/situations/<uuid:case_id>/participants/<uuid:participant_id>/retirer", methods=["POST"])
+@permission("authenticated")
+def remove_participant(case_id: uuid.UUID, participant_id: uuid.UUID) -> Page:
+    """Withdraw a member from the case (coordonnateur, with a reason code): access ends (R4)."""
+    case, _group, _membership = load_case(case_id, "case.manage")
+    form = forms.RemovalForm()
+    if not form.validate():
+        flash("Choisissez le motif du retrait.", "error")
+        return redirect(url_for("cases.case", case_id=case.id))
+    try:
+        services.remove_participant(rt.db(), rt.audit(), case, participant_id, form.reason.data, rt.now())
+    except services.CaseError as exc:
+        rt.db().rollback()
+        flash(str(exc), "error")
+    else:
+        rt.db().commit()
+        flash("Participant retiré de la situation.", "success")
     return redirect(url_for("cases.case", case_id=case.id))
 
 

@@ -274,6 +274,30 @@ def test_a_second_record_of_the_same_person_in_the_group_is_refused(world, login
     assert db.scalar(select(func.count()).select_from(Case)) == 1
 
 
+def test_the_coordinator_withdraws_a_participant_whose_access_ends(world, login_as, proposed, db):
+    coordinator, participant = login_as(world.coordinator), login_as(world.participant)
+    url = f"/situations/{proposed.id}"
+    assert participant.get(url).status_code == 200
+    row = db.scalar(select(CaseParticipant).where(CaseParticipant.reason == "proposer"))
+    refused = post(participant, f"{url}/participants/{row.id}/retirer", {"reason": "removed_no_longer_needed"},
+                   token_from=url)
+    assert refused.status_code == 403
+    post(coordinator, f"{url}/participants/{row.id}/retirer", {"reason": "removed_no_longer_needed"}, token_from=url)
+    assert participant.get(url).status_code == 404
+    assert _audit(db, "case.participant_removed")[-1]["details"]["reason"] == "removed_no_longer_needed"
+
+
+def test_an_unreadable_case_is_reported_and_never_purged_blindly(app, world, proposed, db):
+    identity = db.scalar(select(IdentityRecord).where(IdentityRecord.unit_id == proposed.id,
+                                                      IdentityRecord.position == 0))
+    identity.birth_date_enc = identity.last_name_enc  # moved value: fails to decrypt
+    db.commit()
+    result = app.test_cli_runner().invoke(main, ["retention", "run"])
+    assert "illisible" in result.output
+    assert _case(db).state == "proposed"
+    assert _audit(db, "record.unreadable")[-1]["target"]["id"] == str(proposed.id)
+
+
 def test_a_closed_case_is_read_only_with_a_reason_and_never_edited_r10(world, login_as, proposed, db):
     coordinator = login_as(world.coordinator)
     url = f"/situations/{proposed.id}"

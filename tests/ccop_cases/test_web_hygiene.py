@@ -77,6 +77,7 @@ POST_ROUTES = [
     "/groupes/<uuid:group_id>/situations/nouvelle", "/situations/<uuid:case_id>/<act>",
     "/situations/<uuid:case_id>/suivre", "/situations/<uuid:case_id>/information/<uuid:record_id>/approuver",
     "/groupes/<uuid:group_id>/seances", "/seances/<uuid:meeting_id>/<act>",
+    "/situations/<uuid:case_id>/participants/<uuid:participant_id>/retirer",
 ]
 
 
