@@ -13,38 +13,18 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
-    TextAreaField,
     widgets,
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ccop_cases import runtime as rt
 from ccop_cases.cases import lists
-from ccop_cases.fields import DateField
+from ccop_cases.fields import choice_field, date_field, text_field
 from ccop_cases.security.inputs import clean
 
-REQUIRED = "Ce champ est obligatoire."
-DATE = "Date attendue au format AAAA-MM-JJ."
 EARLIEST_BIRTH = date(1990, 1, 1)
 _PHONE = re.compile(r"^(0\d{9}|\+\d{8,15})$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-
-
-def _text(label: str, maximum: int, *, required: bool = False, multiline: bool = False) -> Any:
-    kind = TextAreaField if multiline else StringField
-    first = InputRequired(REQUIRED) if required else Optional()
-    return kind(label, validators=[first, Length(max=maximum, message=f"{maximum} caractères au plus."),
-                                   clean(multiline)])
-
-
-def _choice(label: str, choices: dict[str, str], *, required: bool = True) -> SelectField:
-    options = choices if required else {"": "—", **choices}
-    return SelectField(label, choices=options, invalid_choice_message="Choix inconnu.",
-                       validators=[InputRequired(REQUIRED)] if required else [Optional()])
-
-
-def _date(label: str, *, required: bool = True) -> DateField:
-    return DateField(label, validators=[InputRequired(DATE) if required else Optional()], format="%Y-%m-%d")
 
 
 def valid_phone(_form: Any, field: Any) -> None:
@@ -65,35 +45,35 @@ def valid_birth_date(_form: Any, field: Any) -> None:
 
 
 class ProposeForm(FlaskForm):
-    last_name = _text("Nom", 100, required=True)
-    given_names = _text("Prénoms", 150, required=True)
-    sex = _choice("Sexe", lists.SEXES)
-    birth_date = DateField("Date de naissance", validators=[InputRequired(DATE), valid_birth_date], format="%Y-%m-%d")
-    address = _text("Adresse", 250)
+    last_name = text_field("Nom", 100, required=True)
+    given_names = text_field("Prénoms", 150, required=True)
+    sex = choice_field("Sexe", lists.SEXES)
+    birth_date = date_field("Date de naissance", extra=(valid_birth_date,))
+    address = text_field("Adresse", 250, required=False)
     phone = StringField("Téléphone", validators=[Optional(), Length(max=30), valid_phone])
     email = StringField("Courriel", validators=[Optional(), Length(max=254), valid_email])
-    rep1_last_name = _text("Nom", 100)
-    rep1_given_names = _text("Prénoms", 150)
-    rep1_address = _text("Adresse", 250)
+    rep1_last_name = text_field("Nom", 100, required=False)
+    rep1_given_names = text_field("Prénoms", 150, required=False)
+    rep1_address = text_field("Adresse", 250, required=False)
     rep1_phone = StringField("Téléphone", validators=[Optional(), Length(max=30), valid_phone])
     rep1_email = StringField("Courriel", validators=[Optional(), Length(max=254), valid_email])
-    rep2_last_name = _text("Nom", 100)
-    rep2_given_names = _text("Prénoms", 150)
-    rep2_address = _text("Adresse", 250)
+    rep2_last_name = text_field("Nom", 100, required=False)
+    rep2_given_names = text_field("Prénoms", 150, required=False)
+    rep2_address = text_field("Adresse", 250, required=False)
     rep2_phone = StringField("Téléphone", validators=[Optional(), Length(max=30), valid_phone])
     rep2_email = StringField("Courriel", validators=[Optional(), Length(max=254), valid_email])
-    school_situation = _choice("Situation scolaire ou professionnelle", lists.SCHOOL_SITUATIONS)
-    purpose = _choice("Finalité du suivi", lists.PURPOSES)
-    referral_origin = _choice("Origine du signalement", lists.REFERRAL_ORIGINS)
+    school_situation = choice_field("Situation scolaire ou professionnelle", lists.SCHOOL_SITUATIONS)
+    purpose = choice_field("Finalité du suivi", lists.PURPOSES)
+    referral_origin = choice_field("Origine du signalement", lists.REFERRAL_ORIGINS)
     exposure_factors = SelectMultipleField(
         "Facteurs d’exposition (des faits, jamais des diagnostics)", choices=lists.EXPOSURE_FACTORS,
         option_widget=widgets.CheckboxInput(), widget=widgets.ListWidget(prefix_label=False),
         invalid_choice_message="Choix inconnu.", validate_choice=True)
-    note = _text(f"Point d’attention (facultatif, {280} caractères au plus)", 280, multiline=True)
+    note = text_field(f"Point d’attention (facultatif, {280} caractères au plus)", 280, multiline=True, required=False)
     note_attested = BooleanField("J’atteste que ce point d’attention ne contient aucune information couverte par "
                                  "le secret professionnel et qu’il est strictement nécessaire (R5).")
     inside_perimeter = BooleanField("La situation relève du périmètre du groupe", default=True)
-    override_reason = _choice("Motif de dérogation au périmètre (coordonnateur)", lists.PERIMETER_OVERRIDES,
+    override_reason = choice_field("Motif de dérogation au périmètre (coordonnateur)", lists.PERIMETER_OVERRIDES,
                               required=False)
     confirm_under_12 = BooleanField("Je confirme le suivi malgré un âge inférieur à 12 ans")
     submission_id = HiddenField()
@@ -104,18 +84,18 @@ class ProposeForm(FlaskForm):
 
 
 class InformForm(FlaskForm):
-    who = _choice("Personne informée", lists.INFORMED_WHO)
-    informed_on = _date("Date de l’information", required=False)
-    means = _choice("Moyen", lists.INFORMATION_MEANS, required=False)
-    derogation_reason = _choice("Ou : motif de dérogation", lists.DEROGATION_REASONS, required=False)
-    review_date = _date("Réexamen de la dérogation", required=False)
+    who = choice_field("Personne informée", lists.INFORMED_WHO)
+    informed_on = date_field("Date de l’information", required=False)
+    means = choice_field("Moyen", lists.INFORMATION_MEANS, required=False)
+    derogation_reason = choice_field("Ou : motif de dérogation", lists.DEROGATION_REASONS, required=False)
+    review_date = date_field("Réexamen de la dérogation", required=False)
 
 
 class ActionForm(FlaskForm):
-    action_type = _choice("Type d’action", lists.ACTION_TYPES)
-    start_date = _date("Début")
-    end_date = _date("Fin", required=False)
-    outcome = _choice("Résultat", lists.ACTION_OUTCOMES)
+    action_type = choice_field("Type d’action", lists.ACTION_TYPES)
+    start_date = date_field("Début")
+    end_date = date_field("Fin", required=False)
+    outcome = choice_field("Résultat", lists.ACTION_OUTCOMES)
     fipd_funded = BooleanField("Financée par le FIPD")
     fipd_reference = StringField("Référence de l’action FIPD", validators=[
         Optional(), Length(max=40), clean()])
@@ -123,16 +103,16 @@ class ActionForm(FlaskForm):
 
 class ParticipantForm(FlaskForm):
     membership = SelectField("Membre du groupe", choices=[], invalid_choice_message="Choix inconnu.")
-    reason = _choice("Motif", lists.ADD_REASONS)
+    reason = choice_field("Motif", lists.ADD_REASONS)
 
 
 class DecisionForm(FlaskForm):
-    decision = _choice("Décision", lists.DECISIONS)
-    next_review = _date("Prochain réexamen", required=False)
+    decision = choice_field("Décision", lists.DECISIONS)
+    next_review = date_field("Prochain réexamen", required=False)
 
 
 class CloseForm(FlaskForm):
-    reason = _choice("Motif de clôture", lists.CLOSING_REASONS)
+    reason = choice_field("Motif de clôture", lists.CLOSING_REASONS)
     confirm = BooleanField("Je confirme la clôture : la situation ne sera plus modifiable et sera effacée à "
                            "l’issue du délai de conservation.",
                            validators=[InputRequired("Cochez la case pour confirmer.")])
@@ -142,17 +122,17 @@ class ArchiveReasonForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form: the reason code travels in the URL (a code, never personal)
 
-    motif = _choice("Motif de consultation", lists.ARCHIVE_READ_REASONS)
+    motif = choice_field("Motif de consultation", lists.ARCHIVE_READ_REASONS)
 
 
 class SearchForm(FlaskForm):
-    last_name = _text("Nom", 100, required=True)
-    given_names = _text("Prénom", 150, required=True)
-    birth_date = DateField("Date de naissance", validators=[InputRequired(DATE)], format="%Y-%m-%d")
+    last_name = text_field("Nom", 100, required=True)
+    given_names = text_field("Prénom", 150, required=True)
+    birth_date = date_field("Date de naissance")
 
 
 class RemovalForm(FlaskForm):
-    reason = _choice("Motif du retrait", lists.REMOVAL_REASONS)
+    reason = choice_field("Motif du retrait", lists.REMOVAL_REASONS)
 
 
 class ConfirmForm(FlaskForm):

@@ -6,8 +6,8 @@ import re
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms import BooleanField, HiddenField, StringField
+from wtforms.validators import InputRequired, Length, Regexp, ValidationError
 
 from ccop_cases import runtime as rt
 from ccop_cases.charter.models import (
@@ -19,27 +19,9 @@ from ccop_cases.charter.models import (
     TEXT_KINDS,
     VOCATIONS,
 )
-from ccop_cases.fields import DateField
-from ccop_cases.security.inputs import clean
+from ccop_cases.fields import REQUIRED, choice_field, date_field, text_field
 
-REQUIRED = "Ce champ est obligatoire."
-DATE = "Date attendue au format AAAA-MM-JJ."
 COMMUNE = re.compile(r"^(\d{5}|2[AB]\d{3}) +\S.*$")
-
-
-def _text(label: str, maximum: int, *, required: bool = True, multiline: bool = False) -> Any:
-    field = TextAreaField if multiline else StringField
-    first = InputRequired(REQUIRED) if required else Optional()
-    return field(label, validators=[first, Length(max=maximum, message=f"{maximum} caractères au plus."),
-                                    clean(multiline)])
-
-
-def _choice(label: str, choices: dict[str, str]) -> SelectField:
-    return SelectField(label, choices=choices, invalid_choice_message="Choix inconnu.")
-
-
-def _date(label: str, *, required: bool = True) -> DateField:
-    return DateField(label, validators=[InputRequired(DATE) if required else Optional()], format="%Y-%m-%d")
 
 
 def _code() -> StringField:
@@ -53,9 +35,9 @@ def _not_in_future(_form: Any, field: Any) -> None:
 
 
 class CouncilForm(FlaskForm):
-    kind = _choice("Type de conseil", COUNCIL_KINDS)
-    name = _text("Nom du conseil", 160)
-    communes = _text("Communes (une par ligne : code INSEE puis nom)", 4000, multiline=True)
+    kind = choice_field("Type de conseil", COUNCIL_KINDS)
+    name = text_field("Nom du conseil", 160)
+    communes = text_field("Communes (une par ligne : code INSEE puis nom)", 4000, multiline=True)
 
     def validate_communes(self, field: Any) -> None:
         bad = [n for n, line in enumerate(field.data.splitlines(), 1) if line.strip()
@@ -65,33 +47,32 @@ class CouncilForm(FlaskForm):
 
 
 class GroupForm(FlaskForm):
-    name = _text("Nom du groupe de travail", 160)
-    legal_basis = _choice("Base légale", LEGAL_BASES)
-    vocation = _choice("Vocation", VOCATIONS)
-    perimeter = _text("Périmètre (vocation territoriale)", 2000, required=False, multiline=True)
-    theme = _text("Thème (vocation thématique)", 200, required=False)
+    name = text_field("Nom du groupe de travail", 160)
+    legal_basis = choice_field("Base légale", LEGAL_BASES)
+    vocation = choice_field("Vocation", VOCATIONS)
+    perimeter = text_field("Périmètre (vocation territoriale)", 2000, required=False, multiline=True)
+    theme = text_field("Thème (vocation thématique)", 200, required=False)
     is_ccop = BooleanField("Ce groupe est la CCOP (cellule de coordination opérationnelle du partenariat)")
-    territory_label = _choice("Territoire prioritaire", TERRITORY_LABELS)
+    territory_label = choice_field("Territoire prioritaire", TERRITORY_LABELS)
 
 
 class ActForm(FlaskForm):
-    act_date = DateField("Date de la délibération", validators=[InputRequired(DATE), _not_in_future],
-                         format="%Y-%m-%d")
-    reference = _text("Référence de l’acte", 120)
-    document = _text("Texte de l’acte (collé ; seule son empreinte SHA-256 est conservée)", 100_000,
+    act_date = date_field("Date de la délibération", extra=(_not_in_future,))
+    reference = text_field("Référence de l’acte", 120)
+    document = text_field("Texte de l’acte (collé ; seule son empreinte SHA-256 est conservée)", 100_000,
                      multiline=True)
 
 
 class StatusForm(FlaskForm):
     action = HiddenField(validators=[InputRequired(), Regexp("^(constitute|suspend|dissolve)$")])
-    reason = _text("Motif", 300, required=False)
+    reason = text_field("Motif", 300, required=False)
     confirm = BooleanField("Je confirme cet acte")
 
 
 class TextForm(FlaskForm):
     kind = HiddenField(validators=[InputRequired(), Regexp(f"^({'|'.join(TEXT_KINDS)})$")])
-    text = _text("Texte intégral", 60_000, multiline=True)
-    adopted_on = DateField("Adopté le", validators=[InputRequired(DATE), _not_in_future], format="%Y-%m-%d")
+    text = text_field("Texte intégral", 60_000, multiline=True)
+    adopted_on = date_field("Adopté le", extra=(_not_in_future,))
     step = HiddenField(default="preview")
 
 
@@ -99,24 +80,24 @@ class DesignationForm(FlaskForm):
     username = StringField("Identifiant de connexion (nouveau ou existant)", validators=[
         InputRequired(REQUIRED), Length(max=64, message="64 caractères au plus."),
         Regexp(r"^[A-Za-z0-9._-]+$", message="Lettres, chiffres, « . », « _ » ou « - » uniquement.")])
-    institution = _choice("Institution", INSTITUTIONS)
-    function = _text("Fonction", 120)
-    role = _choice("Rôle dans le groupe", ROLES)
-    reference = _text("Référence de la désignation (courrier, arrêté…)", 120)
-    start_date = _date("Début")
-    end_date = _date("Fin (facultative)", required=False)
+    institution = choice_field("Institution", INSTITUTIONS)
+    function = text_field("Fonction", 120)
+    role = choice_field("Rôle dans le groupe", ROLES)
+    reference = text_field("Référence de la désignation (courrier, arrêté…)", 120)
+    start_date = date_field("Début")
+    end_date = date_field("Fin (facultative)", required=False)
 
 
 class EndDateForm(FlaskForm):
-    end_date = _date("Nouvelle date de fin (vide : sans fin)", required=False)
+    end_date = date_field("Nouvelle date de fin (vide : sans fin)", required=False)
 
 
 class ReasonForm(FlaskForm):
-    reason = _text("Motif", 300)
+    reason = text_field("Motif", 300)
 
 
 class ExcludeForm(FlaskForm):
-    reason = _text("Motif de l’exclusion (manquement constaté)", 300)
+    reason = text_field("Motif de l’exclusion (manquement constaté)", 300)
     confirm = BooleanField("Je confirme l’exclusion : toutes les sessions de cette personne prennent fin "
                            "immédiatement et seule une nouvelle désignation permettra son retour.",
                            validators=[InputRequired("Cochez la case pour confirmer.")])
@@ -128,9 +109,9 @@ class CodeOnlyForm(FlaskForm):
 
 
 class DeploymentForm(FlaskForm):
-    aipd_reference = _text("Référence de l’analyse d’impact (AIPD)", 120)
-    dpo_designation = _text("Numéro de désignation du DPO auprès de la CNIL", 160)
-    register_entry = _text("Référence au registre des traitements", 120)
+    aipd_reference = text_field("Référence de l’analyse d’impact (AIPD)", 120)
+    dpo_designation = text_field("Numéro de désignation du DPO auprès de la CNIL", 160)
+    register_entry = text_field("Référence au registre des traitements", 120)
     code = _code()
 
 
