@@ -10,6 +10,8 @@ factory returns, so a store that needs one session per thread can provide it.
 """
 
 import argparse
+import os
+import sys
 import tempfile
 import threading
 import time
@@ -102,6 +104,19 @@ def main() -> None:
         report = timed("verify_bundle", size, lambda: verify_bundle(
             bundle, public, pin=(checkpoint.size, checkpoint.head)))
         print(f"entries.jsonl {megabytes:,.0f} MB; {report.summary()}")
+    if os.environ.get("CCOP_DATABASE_URL", "").startswith("postgresql"):
+        app_store_appends()
+
+
+def app_store_appends(appends: int = 2000) -> None:
+    """The app's SQL store on PostgreSQL, one transaction per append as in a request: 1 and 4
+    writers (bench/audit_store_bench.py has the same figures and the cost per request)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import audit_store_bench as app_bench
+
+    for writers in (1, 4):
+        rate = app_bench.appends_on_fresh_database(appends, writers)
+        print(f"{f'append (PostgreSQL app store, {writers} writer(s))':<34} {rate:>23,.0f} entries/s")
 
 
 if __name__ == "__main__":

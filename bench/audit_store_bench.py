@@ -61,6 +61,22 @@ def appends_per_second(app: Flask, total: int, writers: int) -> float:
     return total / (time.perf_counter() - started)
 
 
+def appends_on_fresh_database(appends: int, writers: int) -> float:
+    """Append throughput of the app's store on a fresh database (for bench/audit_bench.py)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        url, schema = _database(Path(tmp))
+        init_key_dir(Path(tmp) / "keys")
+        upgrade(url)
+        app = create_app(Settings(env="test", instance_dir=Path(tmp), database_url=url,
+                                  key_dir=Path(tmp) / "keys", log_format="json"))
+        rate = appends_per_second(app, appends, writers)
+        app.extensions["ccop"].database.engine.dispose()
+        if schema:
+            with create_engine(os.environ["CCOP_DATABASE_URL"]).begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    return rate
+
+
 def add_bench_routes(app: Flask) -> None:
     """Two routes doing the same read and commit; one also appends an audit entry."""
 
