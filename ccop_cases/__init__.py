@@ -9,6 +9,7 @@ import structlog
 from flask import Flask, current_app, g, request
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from ccop_cases import errors, logs
@@ -35,6 +36,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     _register_hooks(app)
     _register_blueprints(app)
     errors.register(app)
+    if settings.proxy_hops:
+        # Trust X-Forwarded-Proto/For/Host from exactly this many proxies (HTTPS detection, HSTS).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,  # type: ignore[method-assign]
+                                x_host=settings.proxy_hops)
     app.jinja_env.filters["dict_without_page"] = lambda args: {k: v for k, v in args.items() if k != "page"}
     return app
 

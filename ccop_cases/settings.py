@@ -28,6 +28,7 @@ KNOWN_VARIABLES: dict[str, str] = {
     "CCOP_BLIND_INDEX_BITS": "bits gardés de l'index de recherche (défaut : 8)",
     "CCOP_AUDIT_HEARTBEAT_MINUTES": "intervalle maximal entre deux battements du journal (défaut : 60)",
     "CCOP_AUDIT_RETENTION_DAYS": "conservation du contenu des entrées d'audit (défaut : 365)",
+    "CCOP_PROXY_HOPS": "nombre de mandataires inverses de confiance devant le service (défaut : 0)",
     "CCOP_ARCHIVE_AFTER_DAYS": "délai entre la clôture et l'archivage d'une situation (défaut : 0)",
     "CCOP_PURGE_AFTER_DAYS": "délai entre la clôture et l'effacement d'une situation (défaut : 92, 3 mois)",
 }
@@ -50,6 +51,7 @@ class Settings:
     audit_heartbeat_minutes: int = 60
     audit_retention_days: int = 365
     archive_after_days: int = 0
+    proxy_hops: int = 0
     purge_after_days: int = 92
 
     @property
@@ -87,6 +89,7 @@ class Settings:
             audit_heartbeat_minutes=_positive_int(environ, "CCOP_AUDIT_HEARTBEAT_MINUTES", 60),
             audit_retention_days=_positive_int(environ, "CCOP_AUDIT_RETENTION_DAYS", 365),
             archive_after_days=_natural_int(environ, "CCOP_ARCHIVE_AFTER_DAYS", 0),
+            proxy_hops=_natural_int(environ, "CCOP_PROXY_HOPS", 0),
             purge_after_days=_positive_int(environ, "CCOP_PURGE_AFTER_DAYS", 92),
         )
 

@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -20,7 +20,7 @@ from ccop_cases.charter.policy import HIDDEN, decide
 from ccop_cases.charter.views import load_group
 from ccop_cases.meetings import forms, services
 from ccop_cases.meetings.models import AgendaItem, Attendance, Meeting
-from ccop_cases.security.permissions import deny, permission
+from ccop_cases.security.permissions import deny, permission, require
 
 bp = Blueprint("meetings", __name__)
 Page = str | Response | tuple[str, int]
@@ -31,7 +31,10 @@ Page = str | Response | tuple[str, int]
 def listing(group_id: uuid.UUID) -> Page:
     """Sessions of the group; the coordonnateur schedules a new one."""
     group, membership = load_group(group_id, "group.exchange")
-    coordinator = decide(rt.db(), g.person, "group.coordinate", group, now=rt.now()).allowed
+    decision = decide(rt.db(), g.person, "group.coordinate", group, now=rt.now())
+    if request.method == "POST":
+        require(decision, "working_group", group.id)
+    coordinator = decision.allowed
     form = forms.ScheduleForm()
     if coordinator and form.validate_on_submit():
         meeting = services.schedule(rt.db(), rt.audit(), group, membership,

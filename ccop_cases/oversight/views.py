@@ -36,7 +36,8 @@ def _day(value: object, *, end: bool = False) -> datetime | None:
 def _needs_code() -> Response | None:
     if is_fresh(g.web_session, rt.now()):
         return None
-    return redirect(url_for("accounts.reauth", suite=request.endpoint))
+    # Back to the trail after the code: a redirect cannot replay the export's POST.
+    return redirect(url_for("accounts.reauth", suite="oversight.trail"))
 
 
 @bp.route("/")

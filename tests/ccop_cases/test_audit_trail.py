@@ -265,6 +265,8 @@ def test_dpo_with_a_fresh_code_reads_and_exports_the_trail(app, login_as, clock,
     assert "audit.viewed" in actions and "audit.exported" in actions
     clock.advance(minutes=11)
     assert c.get("/controle/").location.startswith("/compte/confirmer")  # freshness expires
+    stale = post(c, "/controle/export", {}, token_from="/compte/mot-de-passe")
+    assert stale.location == "/compte/confirmer?suite=oversight.trail"  # not back to a POST-only URL
 
 
 def test_unreadable_record_is_audited(app, account, db, clock):

@@ -378,9 +378,14 @@ def test_non_nominative_minutes_agenda_and_attendance_of_signed_members_only(wor
     assert db.scalar(select(func.count()).select_from(Attendance)) == 1
 
 
-def test_only_the_coordinator_manages_sessions(world, login_as, meeting):
+def test_only_the_coordinator_manages_sessions(world, login_as, meeting, db):
     _client, m = meeting
     member = login_as(world.participant)
+    url = f"/groupes/{world.gov.group.id}/seances"
+    scheduled = post(member, url, {"when": "2026-03-11T18:00"})
+    assert scheduled.status_code == 403
+    assert db.scalar(select(func.count()).select_from(Meeting)) == 1
+    assert _audit(db, "access.denied")[-1]["rule"] == "R4"
     assert member.get(f"/seances/{m.id}").status_code == 200
     response = post(member, f"/seances/{m.id}/compte-rendu", {"cr-minutes": "x"}, token_from=f"/seances/{m.id}")
     assert response.status_code == 403

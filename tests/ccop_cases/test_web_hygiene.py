@@ -117,6 +117,14 @@ def test_hsts_when_served_over_https(app):
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
+@pytest.mark.parametrize("hops,hsts", [(0, False), (1, True)])
+def test_https_behind_a_proxy_is_trusted_only_with_ccop_proxy_hops(settings, new_app, hops, hsts):
+    from apptest import with_settings
+    app = new_app(with_settings(settings, proxy_hops=hops))
+    response = app.test_client().get("/connexion", headers={"X-Forwarded-Proto": "https"})
+    assert ("Strict-Transport-Security" in response.headers) is hsts
+
+
 def test_pages_hold_no_inline_script_or_style(app, clock):
     html = _client_at(app, "full", clock).get("/").text
     assert "<script" not in html and "style=" not in html and "<style" not in html
