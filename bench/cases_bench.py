@@ -30,6 +30,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pyotp
+from audit_store_bench import _database  # the same fresh SQLite file or PostgreSQL schema
 from sqlalchemy import create_engine, text
 
 BIN = Path(sys.executable).parent
@@ -37,20 +38,11 @@ FIRST = ["Lucas", "Léa", "Nour", "Yanis", "Chloé", "Adam", "Inès", "Sacha", "
 LAST = ["Exemple", "Fictif", "Démonstration", "Modèle", "Essai", "Prototype", "Maquette", "Brouillon"]
 
 
-def _database(tmp: Path) -> tuple[str, str | None]:
-    url = os.environ.get("CCOP_DATABASE_URL", "")
-    if not url.startswith("postgresql"):
-        return f"sqlite:///{tmp / 'bench.sqlite3'}", None
-    schema = f"ccop_bench_{uuid.uuid4().hex[:8]}"
-    with create_engine(url).begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}", schema
-
-
 def seed(env: dict[str, str], count: int) -> tuple[str, str, uuid.UUID, list[uuid.UUID], list[tuple[str, str, date]]]:
     """Create a coordonnateur with a known password and TOTP secret, a group, and the cases."""
     os.environ.update(env)
     from ccop_cases import create_app
+    from ccop_cases.accounts import services as accounts
     from ccop_cases.auditing import auditor
     from ccop_cases.cases import services as cases
     from ccop_cases.charter import services as charter
@@ -61,7 +53,7 @@ def seed(env: dict[str, str], count: int) -> tuple[str, str, uuid.UUID, list[uui
     rt = app.extensions["ccop"]
     db, now = rt.database.session(), datetime.now(UTC)
     audit = auditor(db, rt.clock, "bench-seed", "system")
-    person, _ = charter.accounts.create_person(db, audit, rt.hasher, "bench.coordination", now)
+    person, _ = accounts.create_person(db, audit, rt.hasher, "bench.coordination", now)
     password, secret = "une phrase de passe pour le banc", pyotp.random_base32()
     person.password_hash, person.must_change_password = rt.hasher.hash(password), False
     person.totp_secret_enc, person.totp_enrolled_at = seal_totp_secret(rt.keys, person.id, secret), now

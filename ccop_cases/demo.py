@@ -18,10 +18,12 @@ from sqlalchemy.orm import Session
 from ccop_cases import runtime as rt
 from ccop_cases.accounts import services
 from ccop_cases.accounts.models import Person
+from ccop_cases.cases import services as cases
 from ccop_cases.cases.models import Case
 from ccop_cases.charter import services as charter
-from ccop_cases.charter.models import Council
+from ccop_cases.charter.models import Council, Membership, WorkingGroup
 from ccop_cases.encryption import open_totp_secret, seal_totp_secret
+from ccop_cases.identities.services import Identity
 from ccop_cases.security import otp
 
 # Obviously fictional accounts; usernames say what each one shows.
@@ -113,10 +115,6 @@ DEMO_CASES = (
 
 def seed_cases(db: Session) -> None:
     """A dozen fictional situations in every state (make run shows a living group)."""
-    from ccop_cases.cases import services as cases
-    from ccop_cases.charter.models import Membership, WorkingGroup
-    from ccop_cases.identities.services import Identity
-
     if db.scalar(select(Case.id)) is not None:
         return
     runtime, now = rt.runtime(), rt.now()

@@ -134,6 +134,3 @@ class SearchForm(FlaskForm):
 class RemovalForm(FlaskForm):
     reason = choice_field("Motif du retrait", lists.REMOVAL_REASONS)
 
-
-class ConfirmForm(FlaskForm):
-    """Only the CSRF token: a one-button act."""

@@ -13,12 +13,14 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ccop_cases.accounts.models import Person
 from ccop_cases.auditing import Auditor
 from ccop_cases.cases import lists
 from ccop_cases.cases.models import Case, CaseAction, CaseChange, CaseDecision, CaseParticipant, InformationRecord
 from ccop_cases.charter.models import Membership, WorkingGroup
 from ccop_cases.encryption import DataKey, KeyProvider, open_text, seal_text
 from ccop_cases.identities import services as identities
+from ccop_cases.identities.models import IdentityRecord
 from ccop_cases.identities.services import Identity
 from crypto import BlindIndex
 
@@ -153,8 +155,6 @@ SECTIONS = ("identity", "participants", "information", "actions", "decisions", "
 
 def read(db: Session, audit: Auditor, keys: KeyProvider, case: Case, *, reason: str | None = None) -> CaseView:
     """Decrypt the case for its page; audit the read (sections, and the reason for an archive)."""
-    from ccop_cases.accounts.models import Person
-
     dek = identities.unit_key(db, keys, case.id)
     people = identities.read_unit(db, keys, case.id, dek)
     note = open_text(dek, case.note_enc, table="case", column="note_enc", row_id=case.id) if case.note_enc else ""
@@ -219,8 +219,6 @@ def approve_derogation(db: Session, audit: Auditor, case: Case, record_id: uuid.
 
 
 def information_targets(db: Session, case: Case) -> list[str]:
-    from ccop_cases.identities.models import IdentityRecord
-
     reps = db.scalar(select(func.count()).where(IdentityRecord.unit_id == case.id,
                                                 IdentityRecord.role == "representative")) or 0
     return ["young_person"] + [f"representative_{i}" for i in range(1, reps + 1)]

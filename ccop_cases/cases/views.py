@@ -15,6 +15,7 @@ from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response
 
 from ccop_cases import runtime as rt
+from ccop_cases.accounts.models import Person
 from ccop_cases.cases import forms, lists, services
 from ccop_cases.cases.models import Case
 from ccop_cases.charter.models import INSTITUTIONS, Membership, WorkingGroup
@@ -179,8 +180,6 @@ def _case_page(case: Case, group: WorkingGroup, membership: Membership, *,
 
 
 def _member_choices(group: WorkingGroup) -> dict[str, str]:
-    from ccop_cases.accounts.models import Person
-
     rows = rt.db().execute(select(Membership.id, Person.username, Membership.institution)
                            .join(Person, Person.id == Membership.person_id)
                            .where(Membership.group_id == group.id, Membership.status == "active")
@@ -257,7 +256,6 @@ def _apply(act: str, form: Any, case: Case, m: Membership) -> str:
 def follow(case_id: uuid.UUID) -> Page:
     """Start the follow-up (coordonnateur; the family must have been informed, R11)."""
     case, _group, membership = load_case(case_id, "case.manage")
-    forms.ConfirmForm()  # the CSRF token was checked before the view
     try:
         services.follow(rt.db(), rt.audit(), rt.runtime().keys, case, membership, rt.now())
     except services.CaseError as exc:

@@ -7,7 +7,6 @@ format (``audit/FORMAT.md``), verifiable offline with ``audit/verify_audit_expor
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import takewhile
@@ -108,8 +107,3 @@ def page(db: Session, filters: Filters, number: int) -> tuple[list[Row], int]:
 
 def _row(entry: AuditEntry) -> Row:
     return Row(entry.seq, entry.ts, json.loads(entry.body) if entry.body else None)
-
-
-def all_rows(db: Session) -> Iterator[Row]:
-    for entry in db.scalars(select(AuditEntry).order_by(AuditEntry.seq)):
-        yield _row(entry)
