@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from audit import AuditLog, Checkpoint, Event, Record
@@ -87,24 +87,28 @@ class SqlAuditStore:
     """``audit.AuditStore`` on the caller's SQLAlchemy session (same transaction as the change).
 
     ``append_next`` locks the one-row head: ``SELECT … FOR UPDATE`` on PostgreSQL; on
-    SQLite every transaction already began with ``BEGIN IMMEDIATE`` (see ``db.py``).
+    SQLite every transaction already began with ``BEGIN IMMEDIATE`` (see ``db.py``). The
+    append runs on every audited request, so its three statements are built once and
+    executed on the session's connection (no ORM unit of work).
     """
+
+    _HEAD = select(AuditHead.seq, AuditHead.hash, AuditHead.ts).where(AuditHead.id == 1).with_for_update()
+    _ENTRY = insert(AuditEntry)
+    _ADVANCE = (update(AuditHead).where(AuditHead.id == 1)
+                .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"), ts=bindparam("new_ts")))
 
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def append_next(self, build: BuildRecord) -> Record:
-        head = self.session.execute(
-            select(AuditHead).where(AuditHead.id == 1).with_for_update()
-            .execution_options(populate_existing=True)
-        ).scalar_one()
+        connection = self.session.connection()
+        head = connection.execute(self._HEAD).one()
         record = build(head.seq + 1, head.hash, head.ts)
         entry = json.loads(record.body or b"{}")
-        self.session.add(AuditEntry(seq=record.seq, ts=record.ts, prev=record.prev, hash=record.hash,
-                                    body=record.body, action=entry["action"],
-                                    actor_id=entry["actor"]["id"]))
-        head.seq, head.hash, head.ts = record.seq, record.hash, record.ts
-        self.session.flush()
+        connection.execute(self._ENTRY, {"seq": record.seq, "ts": record.ts, "prev": record.prev,
+                                         "hash": record.hash, "body": record.body, "action": entry["action"],
+                                         "actor_id": entry["actor"]["id"]})
+        connection.execute(self._ADVANCE, {"new_seq": record.seq, "new_hash": record.hash, "new_ts": record.ts})
         return record
 
     def records(self, from_seq: int = 1) -> Iterator[Record]:

@@ -49,6 +49,9 @@ def new_id() -> uuid.UUID:
     return uuid.uuid4()
 
 
+READ_ONLY = "ccop_read_only"  # execution option of a transaction begun by ``begin_read``
+
+
 def make_engine(url: str) -> Engine:
     """Create the engine; SQLite gets foreign keys, WAL and a busy timeout for several workers."""
     if url.startswith("sqlite"):
@@ -57,7 +60,22 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     # hide_parameters: SQL errors must not carry submitted values into logs.
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    event.listen(engine, "begin", _postgresql_begin)
+    return engine
+
+
+def begin_read(session: Session) -> None:
+    """Begin the session's next transaction as a read-only one.
+
+    The database refuses any write in it. On SQLite it takes no lock, so the reads of one
+    worker do not queue behind another's write (a transaction that may write takes the
+    write lock up front, see ``_sqlite_begin``). For the hot read paths: read, commit,
+    then write (an audit entry) in a transaction of its own.
+    """
+    if session.in_transaction():
+        raise RuntimeError("begin_read needs a session with no transaction in progress")
+    session.connection(execution_options={READ_ONLY: True})
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -73,8 +91,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin(connection: Connection) -> None:
     # IMMEDIATE takes the write lock up front: two deferred transactions that both read and
-    # then write would deadlock (SQLITE_BUSY without waiting) instead of queueing.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # then write would deadlock (SQLITE_BUSY without waiting) instead of queueing. A read
+    # transaction (``begin_read``) takes no lock and is made read-only on its connection.
+    read_only = bool(connection.get_execution_options().get(READ_ONLY))
+    state = connection.connection.info  # follows the DBAPI connection across pool checkouts
+    if state.get(READ_ONLY, False) != read_only:
+        connection.exec_driver_sql(f"PRAGMA query_only = {'ON' if read_only else 'OFF'}")
+        state[READ_ONLY] = read_only
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _postgresql_begin(connection: Connection) -> None:
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("SET TRANSACTION READ ONLY")
 
 
 class Database:

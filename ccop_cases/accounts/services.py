@@ -345,20 +345,44 @@ def rotate_session(db: Session, record: WebSession, person: Person, stage: str, 
     return start_session(db, person, stage, now, started_at=record.started_at)
 
 
-def load_session(db: Session, audit: Auditor, token: str, limits: SessionLimits,
-                 now: datetime) -> WebSession | None:
-    """Return the live session for ``token``, ending it first when a timeout has passed."""
+def live_session(db: Session, token: str) -> tuple[WebSession, Person | None] | None:
+    """The session record for ``token`` and its person, unless unknown or already ended."""
     record = db.get(WebSession, _token_hash(token))
     if record is None or record.ended_at is not None:
         return None
-    for reason, expired in (("idle_timeout", now - record.last_seen_at > limits.idle),
-                            ("absolute_timeout", now - record.started_at > limits.absolute)):
-        if expired:
-            end_session(db, audit, record, reason, now)
-            return None
+    return record, db.get(Person, record.person_id)
+
+
+def session_change(record: WebSession, person: Person | None, limits: SessionLimits, now: datetime) -> str | None:
+    """What must be recorded before the session is used: the reason it ends, ``seen`` (a
+    last-seen time to refresh), or None."""
+    if now - record.last_seen_at > limits.idle:
+        return "idle_timeout"
+    if now - record.started_at > limits.absolute:
+        return "absolute_timeout"
+    if person is None or not person.is_active:
+        return "account_inactive"
     if now - record.last_seen_at > timedelta(seconds=30):  # spare a write on every request
+        return "seen"
+    return None
+
+
+def load_session(db: Session, audit: Auditor, token: str, limits: SessionLimits,
+                 now: datetime) -> tuple[WebSession, Person] | None:
+    """The live session for ``token`` and its person, after recording what ``session_change`` asks
+    (a timeout or an inactive account ends the session)."""
+    found = live_session(db, token)
+    if found is None:
+        return None
+    record, person = found
+    change = session_change(record, person, limits, now)
+    if change == "seen":
         record.last_seen_at = now
-    return record
+    elif change is not None:
+        end_session(db, audit, record, change, now)
+        return None
+    assert person is not None  # noqa: S101 - session_change ends a session without an active person
+    return record, person
 
 
 def end_session(db: Session, audit: Auditor, record: WebSession, reason: str, now: datetime) -> None:

@@ -51,9 +51,12 @@ class CaseParticipant(Base):
     """A member designated for one case, with the reason code (R4)."""
 
     __tablename__ = "case_participant"
+    # Case first: the decision asks "is this membership named on this case?" on every read,
+    # and a coordonnateur's membership is named on most of the group's cases.
+    __table_args__ = (Index("ix_case_participant_case_membership", "case_id", "membership_id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id"))
     membership_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("membership.id"), index=True)
     reason: Mapped[str] = mapped_column(String(40))
     added_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("membership.id"))

@@ -6,11 +6,12 @@ fault, the field."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ccop_cases.accounts.models import Person
@@ -24,7 +25,6 @@ from ccop_cases.identities.models import IdentityRecord
 from ccop_cases.identities.services import Identity
 from crypto import BlindIndex
 
-T = TypeVar("T")
 PAGE_SIZE = 20
 NOTE_MAX = 280
 
@@ -152,33 +152,47 @@ class CaseView:
 
 SECTIONS = ("identity", "participants", "information", "actions", "decisions", "history")
 
+# Built once, with bound parameters: the case page is the most requested page, and a
+# statement built per call costs more than its execution (SQLAlchemy's cache key included).
+_PARTICIPANTS = (select(CaseParticipant, Membership, Person.username)
+                 .join(Membership, Membership.id == CaseParticipant.membership_id)
+                 .join(Person, Person.id == Membership.person_id)
+                 .where(CaseParticipant.case_id == bindparam("case_id"), CaseParticipant.removed_at.is_(None)))
+_MEMBER_NAMES = (select(Membership.id, Person.username).join(Person, Person.id == Membership.person_id)
+                 .where(Membership.group_id == bindparam("group_id")))
 
-def read(db: Session, audit: Auditor, keys: KeyProvider, case: Case, *, reason: str | None = None) -> CaseView:
-    """Decrypt the case for its page; audit the read (sections, and the reason for an archive)."""
-    dek = identities.unit_key(db, keys, case.id)
-    people = identities.read_unit(db, keys, case.id, dek)
+
+def _section(model: Any, order: Any) -> Any:
+    return select(model).where(model.case_id == bindparam("case_id")).order_by(order)
+
+
+_INFORMATION = _section(InformationRecord, InformationRecord.recorded_at)
+_ACTIONS = _section(CaseAction, CaseAction.start_date)
+_DECISIONS = _section(CaseDecision, CaseDecision.recorded_at)
+_CHANGES = _section(CaseChange, CaseChange.changed_at)
+
+
+def read(db: Session, keys: KeyProvider, case: Case) -> CaseView:
+    """Decrypt the case for its page (the caller audits the read with ``audit_read``)."""
+    dek, people = identities.open_unit_identities(db, keys, case.id)
     note = open_text(dek, case.note_enc, table="case", column="note_enc", row_id=case.id) if case.note_enc else ""
     view = CaseView(case, people[0][1], [p for _, p in people[1:]], note)
-    view.participants = list(db.execute(
-        select(CaseParticipant, Membership, Person.username)
-        .join(Membership, Membership.id == CaseParticipant.membership_id)
-        .join(Person, Person.id == Membership.person_id)
-        .where(CaseParticipant.case_id == case.id, CaseParticipant.removed_at.is_(None))).all())
-    view.information = _rows(db, InformationRecord, case, InformationRecord.recorded_at)
-    view.actions = _rows(db, CaseAction, case, CaseAction.start_date)
-    view.decisions = _rows(db, CaseDecision, case, CaseDecision.recorded_at)
-    who = dict(db.execute(select(Membership.id, Person.username).join(Person, Person.id == Membership.person_id)
-                          .where(Membership.group_id == case.group_id)).all())
+    by_case = {"case_id": case.id}
+    view.participants = list(db.execute(_PARTICIPANTS, by_case).all())
+    view.information = list(db.scalars(_INFORMATION, by_case))
+    view.actions = list(db.scalars(_ACTIONS, by_case))
+    view.decisions = list(db.scalars(_DECISIONS, by_case))
+    who = dict(db.execute(_MEMBER_NAMES, {"group_id": case.group_id}).all())
     view.history = [(c, open_text(dek, c.value_enc, table="case_change", column="value_enc", row_id=c.id)
                      if c.value_enc else None, who.get(c.changed_by, "—") if c.changed_by else "système")
-                    for c in _rows(db, CaseChange, case, CaseChange.changed_at)]
-    details = {"sections": ".".join(SECTIONS)} | ({"archive_reason": reason} if reason else {})
-    audit.record("case.archive_read" if reason else "case.viewed", "case", case.id, **details)
+                    for c in db.scalars(_CHANGES, by_case)]
     return view
 
 
-def _rows(db: Session, model: type[T], case: Case, order: Any) -> list[T]:
-    return list(db.scalars(select(model).where(model.case_id == case.id).order_by(order)))  # type: ignore[attr-defined]
+def audit_read(audit: Auditor, case: Case, reason: str | None = None) -> None:
+    """Record a read of the case page: its sections, and the reason code for an archive (R10)."""
+    details = {"sections": ".".join(SECTIONS)} | ({"archive_reason": reason} if reason else {})
+    audit.record("case.archive_read" if reason else "case.viewed", "case", case.id, **details)
 
 
 # --- information of the family (R11) -------------------------------------------------------------
@@ -221,17 +235,30 @@ def approve_derogation(db: Session, audit: Auditor, case: Case, record_id: uuid.
 def information_targets(db: Session, case: Case) -> list[str]:
     reps = db.scalar(select(func.count()).where(IdentityRecord.unit_id == case.id,
                                                 IdentityRecord.role == "representative")) or 0
-    return ["young_person"] + [f"representative_{i}" for i in range(1, reps + 1)]
+    return _targets(reps)
+
+
+def _targets(representatives: int) -> list[str]:
+    return ["young_person"] + [f"representative_{i}" for i in range(1, representatives + 1)]
 
 
 def missing_information(db: Session, case: Case, today: date) -> list[str]:
     """Persons not yet informed and without a valid approved derogation (R11)."""
+    return _missing(db.scalars(_INFORMATION, {"case_id": case.id}), information_targets(db, case), today)
+
+
+def missing_from(view: CaseView, today: date) -> list[str]:
+    """``missing_information`` for a case already read (no query)."""
+    return _missing(view.information, _targets(len(view.representatives)), today)
+
+
+def _missing(records: Iterable[InformationRecord], targets: list[str], today: date) -> list[str]:
     done = set()
-    for r in db.scalars(select(InformationRecord).where(InformationRecord.case_id == case.id)):
+    for r in records:
         valid_derogation = r.derogation_reason and r.approved_by and r.review_date and r.review_date >= today
         if r.informed_on or valid_derogation:
             done.add(r.who)
-    return [who for who in information_targets(db, case) if who not in done]
+    return [who for who in targets if who not in done]
 
 
 # --- follow-up ------------------------------------------------------------------------------------

@@ -19,8 +19,9 @@ from ccop_cases.accounts.models import Person
 from ccop_cases.cases import forms, lists, services
 from ccop_cases.cases.models import Case
 from ccop_cases.charter.models import INSTITUTIONS, Membership, WorkingGroup
-from ccop_cases.charter.policy import HIDDEN, decide, membership_of
+from ccop_cases.charter.policy import HIDDEN, decide
 from ccop_cases.charter.views import load_group
+from ccop_cases.db import begin_read
 from ccop_cases.identities.services import Identity
 from ccop_cases.security.permissions import deny, permission, require
 
@@ -40,10 +41,8 @@ def load_case(case_id: uuid.UUID, action: str, *, archive_redirect: bool = False
     if archive_redirect and decision.remedy == "cases.archive_read":
         raise ArchiveReasonNeeded(url_for("cases.archive_read", case_id=case_id))
     require(decision, "case", case_id)
-    group = db.get_one(WorkingGroup, case.group_id)
-    membership = membership_of(db, g.person, group)
-    assert membership is not None  # noqa: S101 - allowed above, so there is one
-    return case, group, membership
+    assert decision.group is not None and decision.membership is not None  # noqa: S101 - allowed: both named
+    return case, decision.group, decision.membership
 
 
 class ArchiveReasonNeeded(RequestRedirect):
@@ -77,14 +76,16 @@ def listing(group_id: uuid.UUID) -> Page:
 @permission("authenticated")
 def search(group_id: uuid.UUID) -> Page:
     """Exact search by name and birth date (spelling variants found; no free-text search)."""
+    db = rt.db()
+    begin_read(db)
     group, _membership = load_group(group_id, "group.exchange")
     form = forms.SearchForm()
     results: list[tuple[Case, bool]] | None = None
     if form.validate_on_submit():
-        db = rt.db()
         cases = services.find(db, rt.runtime().keys, _settings().blind_index_bits, group, form.last_name.data,
                               form.given_names.data, form.birth_date.data)
         results = [(c, decide(db, g.person, "case.read_archive", c, now=rt.now()).allowed) for c in cases]
+        db.commit()  # the read transaction
         rt.audit().record("case.searched", "working_group", group.id, count=len(results))
         db.commit()
     return render_template("cases/search.html", group=group, form=form, results=results), 400 if form.errors else 200
@@ -151,6 +152,7 @@ def _attach(form: Any, exc: services.CaseError) -> None:
 @permission("authenticated")
 def case(case_id: uuid.UUID) -> Page:
     """The case page (participants and coordonnateur only)."""
+    begin_read(rt.db())
     case, group, membership = load_case(case_id, "case.view", archive_redirect=True)
     return _case_page(case, group, membership)
 
@@ -159,6 +161,7 @@ def case(case_id: uuid.UUID) -> Page:
 @permission("authenticated")
 def archive_read(case_id: uuid.UUID) -> Page:
     """A closed case is read only with a reason code, which the audit trail keeps (R10)."""
+    begin_read(rt.db())
     case, group, membership = load_case(case_id, "case.read_archive")
     form = forms.ArchiveReasonForm(request.args)
     if "motif" in request.args and form.validate():
@@ -170,13 +173,15 @@ def _case_page(case: Case, group: WorkingGroup, membership: Membership, *,
                reason: str | None = None) -> tuple[str, int]:
     """The read-only summary of a case; each act has its own page (see ``case_act``)."""
     db = rt.db()
-    view = services.read(db, rt.audit(), rt.runtime().keys, case, reason=reason)
-    missing = services.missing_information(db, case, rt.now().date())
-    db.commit()  # every query is done: rendering holds no transaction (SQLite writers queue on it)
+    view = services.read(db, rt.runtime().keys, case)
+    db.commit()  # the read transaction: every query is done before rendering
+    services.audit_read(rt.audit(), case, reason)
+    db.commit()  # the read is on the trail before anything is shown
     return render_template(
         "cases/case.html", view=view, group=group, membership=membership, lists=lists, institutions=INSTITUTIONS,
         coordinator=membership.role == "coordonnateur", open=case.state in ("proposed", "followed"),
-        missing=missing, today=rt.now().date(), acts=ACT_TITLES, removal=forms.RemovalForm()), 200
+        missing=services.missing_from(view, rt.now().date()), today=rt.now().date(), acts=ACT_TITLES,
+        removal=forms.RemovalForm()), 200
 
 
 def _member_choices(group: WorkingGroup) -> dict[str, str]:

@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ccop_cases.accounts.models import Person
 from ccop_cases.cases.models import Case, CaseParticipant
 from ccop_cases.charter.models import Council, Membership, WorkingGroup
-from ccop_cases.charter.services import pending_texts
+from ccop_cases.charter.services import pending_versions
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,10 @@ class Decision:
     remedy: str | None = None  # endpoint where the person can act on the refusal
     hide: bool = False  # answer 404: do not reveal that the object exists
     gone: bool = False  # answer 410: the object existed and was purged (R10)
+    # On an allowed group or case action, what the decision established: the group and the
+    # member's designation in it (callers use them instead of looking them up again).
+    group: WorkingGroup | None = None
+    membership: Membership | None = None
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -72,11 +76,24 @@ COORDINATOR_ONLY = Decision(False, "R4", "Réservé au coordonnateur du groupe."
 HIDDEN = Decision(False, "R4", "Ce groupe n’existe pas ou vous n’y êtes pas désigné.", hide=True)
 
 
+# The decision runs on every request that touches case data: its queries are built once
+# here, with bound parameters, so SQLAlchemy neither rebuilds nor re-keys them per call.
+_LATEST_MEMBERSHIP = (Membership.start_date.desc(), Membership.status_changed_at.desc())
+_MEMBERSHIP = (select(Membership).where(Membership.person_id == bindparam("person_id"),
+                                        Membership.group_id == bindparam("group_id"))
+               .order_by(*_LATEST_MEMBERSHIP).limit(1))
+# A case's group, the person's latest designation in it, and whether it is named on the case.
+_CASE_STANDING = (
+    select(WorkingGroup, Membership, select(CaseParticipant.id).where(
+        CaseParticipant.case_id == bindparam("case_id"), CaseParticipant.membership_id == Membership.id,
+        CaseParticipant.removed_at.is_(None)).exists())
+    .outerjoin(Membership, (Membership.group_id == WorkingGroup.id) & (Membership.person_id == bindparam("person_id")))
+    .where(WorkingGroup.id == bindparam("group_id")).order_by(*_LATEST_MEMBERSHIP).limit(1))
+
+
 def membership_of(db: Session, person: Person, group: WorkingGroup) -> Membership | None:
     """The person's latest designation in the group (an exclusion is kept as the latest)."""
-    return db.scalar(select(Membership).where(Membership.person_id == person.id,
-                                              Membership.group_id == group.id)
-                     .order_by(Membership.start_date.desc(), Membership.status_changed_at.desc()).limit(1))
+    return db.scalar(_MEMBERSHIP, {"person_id": person.id, "group_id": group.id})
 
 
 def _decide_group(db: Session, person: Person, action: str, group: WorkingGroup, now: datetime,
@@ -84,19 +101,20 @@ def _decide_group(db: Session, person: Person, action: str, group: WorkingGroup,
     membership = membership or membership_of(db, person, group)
     if membership is None:
         return HIDDEN  # R4, R22: another group's existence is not revealed
+    allow = Decision(True, group=group, membership=membership)
     if action == "group.view":
-        return ALLOW
+        return allow
     checks = (_constituted, _membership_active) if action == "group.exchange" else (_membership_active,)
     for check in checks:
         decision = check(group, membership, now)
         if not decision:
             return decision
-    if action == "group.exchange":
-        return _signed(db, membership)
-    if action == "group.coordinate":
+    if action in ("group.exchange", "group.coordinate"):
         signed = _signed(db, membership)
-        return signed if not signed or membership.role == "coordonnateur" else COORDINATOR_ONLY
-    return ALLOW if group.status != "dissolved" else _constituted(group, membership, now)
+        if not signed:
+            return signed
+        return COORDINATOR_ONLY if action == "group.coordinate" and membership.role != "coordonnateur" else allow
+    return allow if group.status != "dissolved" else _constituted(group, membership, now)
 
 
 def _constituted(group: WorkingGroup, _membership: Membership, _now: datetime) -> Decision:
@@ -125,12 +143,12 @@ def _membership_active(_group: WorkingGroup, m: Membership, now: datetime) -> De
 
 
 def _signed(db: Session, membership: Membership) -> Decision:
-    for text in pending_texts(db, membership):
-        if text.kind == "charter":
+    for kind, version in pending_versions(db, membership):
+        if kind == "charter":
             return Decision(False, "R3", f"Vous devez signer la charte déontologique en vigueur "
-                                         f"(version {text.version}) avant tout échange.", remedy="charter.sign")
+                                         f"(version {version}) avant tout échange.", remedy="charter.sign")
         return Decision(False, "R2", f"Vous devez prendre connaissance du règlement intérieur en vigueur "
-                                     f"(version {text.version}) avant tout échange.", remedy="charter.sign")
+                                     f"(version {version}) avant tout échange.", remedy="charter.sign")
     return ALLOW
 
 
@@ -142,12 +160,12 @@ OPEN_STATES = ("proposed", "followed")
 
 
 def _decide_case(db: Session, person: Person, action: str, case: Case, now: datetime) -> Decision:
-    group = db.get_one(WorkingGroup, case.group_id)
-    membership = membership_of(db, person, group)
+    group, membership, participant = db.execute(
+        _CASE_STANDING, {"case_id": case.id, "person_id": person.id, "group_id": case.group_id}).one()
     is_coordinator = membership is not None and membership.role == "coordonnateur"
     # Out of reach first: whoever is neither a participant nor the coordonnateur learns
     # nothing, not even through which group rule would refuse them (R4, R22).
-    if membership is None or not (is_coordinator or _participant(db, case, membership)):
+    if membership is None or not (is_coordinator or participant):
         return Decision(False, "R4", "Cette situation n’existe pas ou vous n’y êtes pas désigné.", hide=True)
     decision = _decide_group(db, person, "group.exchange", group, now, membership)
     if not decision:
@@ -157,17 +175,9 @@ def _decide_case(db: Session, person: Person, action: str, case: Case, now: date
                         gone=True)
     if case.state not in OPEN_STATES:
         if action == "case.read_archive":
-            return ALLOW
+            return decision
         return Decision(False, "R10", "Situation clôturée : sa consultation demande un motif, et elle ne "
                                       "se modifie plus.", remedy="cases.archive_read")
-    if action == "case.read_archive":
-        return ALLOW
     if action == "case.manage" and not is_coordinator:
         return COORDINATOR_ONLY
-    return ALLOW
-
-
-def _participant(db: Session, case: Case, membership: Membership) -> bool:
-    return db.scalar(select(CaseParticipant.id).where(
-        CaseParticipant.case_id == case.id, CaseParticipant.membership_id == membership.id,
-        CaseParticipant.removed_at.is_(None))) is not None
+    return decision

@@ -11,9 +11,10 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from argon2 import PasswordHasher
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ccop_cases.accounts import services as accounts
@@ -200,18 +201,32 @@ def exclude_member(db: Session, audit: Auditor, membership: Membership, reason: 
 # --- signatures -----------------------------------------------------------------------------------
 
 
-def pending_texts(db: Session, membership: Membership) -> list[GoverningText]:
-    """Current charter and rules versions this member has not signed or acknowledged yet
-    (one query: it runs on every exchange decision)."""
+def _pending(*columns: Any) -> Select[Any]:
+    """The latest version of each kind of text in the member's group that the member has
+    not signed (built once: it runs on every exchange decision)."""
     latest = (select(GoverningText.kind, func.max(GoverningText.version).label("version"))
-              .where(GoverningText.group_id == membership.group_id).group_by(GoverningText.kind).subquery())
-    signed = select(Signature.id).where(Signature.membership_id == membership.id,
-                                        Signature.text_id == GoverningText.id)
-    return list(db.scalars(
-        select(GoverningText).join(latest, (latest.c.kind == GoverningText.kind)
-                                   & (latest.c.version == GoverningText.version))
-        .where(GoverningText.group_id == membership.group_id, ~signed.exists())
-        .order_by(GoverningText.kind)))
+              .where(GoverningText.group_id == bindparam("group_id")).group_by(GoverningText.kind).subquery())
+    return (select(*columns)
+            .join(latest, (latest.c.kind == GoverningText.kind) & (latest.c.version == GoverningText.version))
+            .where(GoverningText.group_id == bindparam("group_id"),
+                   ~select(Signature.id).where(Signature.membership_id == bindparam("membership_id"),
+                                               Signature.text_id == GoverningText.id).exists())
+            .order_by(GoverningText.kind))
+
+
+_PENDING_TEXTS = _pending(GoverningText)
+_PENDING_VERSIONS = _pending(GoverningText.kind, GoverningText.version)  # without the texts themselves
+
+
+def pending_texts(db: Session, membership: Membership) -> list[GoverningText]:
+    """Current charter and rules versions this member has not signed or acknowledged yet."""
+    return list(db.scalars(_PENDING_TEXTS, {"group_id": membership.group_id, "membership_id": membership.id}))
+
+
+def pending_versions(db: Session, membership: Membership) -> list[tuple[str, int]]:
+    """(kind, version) of each text ``pending_texts`` would return."""
+    rows = db.execute(_PENDING_VERSIONS, {"group_id": membership.group_id, "membership_id": membership.id})
+    return [(kind, version) for kind, version in rows]
 
 
 def sign(db: Session, audit: Auditor, membership: Membership, text: GoverningText, now: datetime) -> None:

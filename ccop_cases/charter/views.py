@@ -22,7 +22,7 @@ from ccop_cases.charter.models import (
     Signature,
     WorkingGroup,
 )
-from ccop_cases.charter.policy import HIDDEN, decide, membership_of
+from ccop_cases.charter.policy import HIDDEN, decide
 from ccop_cases.security.permissions import deny, permission, require
 
 bp = Blueprint("charter", __name__)
@@ -34,10 +34,10 @@ def load_group(group_id: uuid.UUID, action: str) -> tuple[WorkingGroup, Membersh
     group = db.get(WorkingGroup, group_id)
     if group is None:
         deny(HIDDEN, "working_group", group_id)  # a forged id looks like another group's (R22)
-    require(decide(db, g.person, action, group, now=rt.now()), "working_group", group_id)
-    membership = membership_of(db, g.person, group)
-    assert membership is not None  # noqa: S101 - decide() allowed, so a membership exists
-    return group, membership
+    decision = decide(db, g.person, action, group, now=rt.now())
+    require(decision, "working_group", group_id)
+    assert decision.membership is not None  # noqa: S101 - an allowed group decision names the membership
+    return group, decision.membership
 
 
 @bp.route("/")

@@ -7,8 +7,9 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from ccop_cases.encryption import DataKey, KeyProvider, open_text, seal_text
@@ -84,12 +85,35 @@ def read_identity(dek: DataKey, row: IdentityRecord) -> Identity:
     return Identity(**values)  # type: ignore[arg-type]
 
 
-def read_unit(db: Session, keys: KeyProvider, unit_id: uuid.UUID,
-              dek: DataKey | None = None) -> list[tuple[IdentityRecord, Identity]]:
-    dek = dek or unit_key(db, keys, unit_id)
-    rows = db.scalars(select(IdentityRecord).where(IdentityRecord.unit_id == unit_id)
-                      .order_by(IdentityRecord.position)).all()
-    return [(row, read_identity(dek, row)) for row in rows]
+# Built once: every case page reads its unit this way.
+_UNIT = (select(IdentityRecord, DataKeyRecord.kek_id, DataKeyRecord.wrapped)
+         .join(DataKeyRecord, DataKeyRecord.unit_id == IdentityRecord.unit_id)
+         .where(IdentityRecord.unit_id == bindparam("unit_id")).order_by(IdentityRecord.position))
+
+
+def open_unit_identities(db: Session, keys: KeyProvider,
+                         unit_id: uuid.UUID) -> tuple[DataKey, list[tuple[IdentityRecord, Identity]]]:
+    """The unit's data key and its identities, decrypted, from one query; LookupError when
+    the unit has no key or no identity (shredded), DecryptionError when a value is refused."""
+    rows = db.execute(_UNIT, {"unit_id": unit_id}).all()
+    if not rows:
+        raise LookupError("no data key or no identity for this unit (shredded or never opened)")
+    dek = DataKey.unwrap(keys, rows[0].kek_id, rows[0].wrapped, unit_id=unit_id)
+    return dek, [(row, read_identity(dek, row)) for row, _kek_id, _wrapped in rows]
+
+
+def read_unit(db: Session, keys: KeyProvider, unit_id: uuid.UUID) -> list[tuple[IdentityRecord, Identity]]:
+    return open_unit_identities(db, keys, unit_id)[1]
+
+
+# Built once: each candidate of a token's bucket with its unit's wrapped key, and only the
+# columns the comparison needs.
+_CANDIDATES = (
+    select(IdentityRecord.id, IdentityRecord.unit_id, IdentityRecord.last_name_enc, IdentityRecord.given_names_enc,
+           IdentityRecord.birth_date_enc, DataKeyRecord.kek_id, DataKeyRecord.wrapped)
+    .join(IdentityToken, IdentityToken.identity_id == IdentityRecord.id)
+    .join(DataKeyRecord, DataKeyRecord.unit_id == IdentityRecord.unit_id)
+    .where(IdentityToken.scope == bindparam("scope"), IdentityToken.token == bindparam("token")))
 
 
 def search(db: Session, keys: KeyProvider, index: BlindIndex, scope: uuid.UUID,
@@ -97,24 +121,25 @@ def search(db: Session, keys: KeyProvider, index: BlindIndex, scope: uuid.UUID,
     """Units of ``scope`` holding exactly this identity (spelling variants included).
 
     The token narrows to a bucket of candidates; each is decrypted and compared in
-    normalised form, so only true matches are returned.
+    normalised form, so only true matches are returned. The birth date is compared
+    first: it is one field to decrypt and rules out nearly every other candidate.
     """
     wanted = BlindIndex.normalise(last_name, given_names, birth_date)
     token = index.token(last_name, given_names, birth_date)
-    candidates = db.execute(  # one query: each candidate with its unit's wrapped key
-        select(IdentityRecord, DataKeyRecord.kek_id, DataKeyRecord.wrapped)
-        .join(IdentityToken, IdentityToken.identity_id == IdentityRecord.id)
-        .join(DataKeyRecord, DataKeyRecord.unit_id == IdentityRecord.unit_id)
-        .where(IdentityToken.scope == scope, IdentityToken.token == token)
-    ).all()
     found: set[uuid.UUID] = set()
-    for row, kek_id, wrapped in candidates:
-        dek = DataKey.unwrap(keys, kek_id, wrapped, unit_id=row.unit_id)
-        fields_ = [open_text(dek, getattr(row, f"{name}_enc"), table=TABLE, column=f"{name}_enc", row_id=row.id)
-                   for name in ("last_name", "given_names", "birth_date")]  # only what is compared
-        if BlindIndex.normalise(fields_[0], fields_[1], date.fromisoformat(fields_[2])) == wanted:
+    for row in db.execute(_CANDIDATES, {"scope": scope, "token": token}):
+        dek = DataKey.unwrap(keys, row.kek_id, row.wrapped, unit_id=row.unit_id)
+        if _open(dek, row, "birth_date") != wanted[2]:
+            continue
+        candidate = BlindIndex.normalise(_open(dek, row, "last_name"), _open(dek, row, "given_names"),
+                                         date.fromisoformat(wanted[2]))
+        if candidate == wanted:
             found.add(row.unit_id)
     return sorted(found, key=str)
+
+
+def _open(dek: DataKey, row: Any, name: str) -> str:
+    return open_text(dek, getattr(row, f"{name}_enc"), table=TABLE, column=f"{name}_enc", row_id=row.id)
 
 
 def shred_unit(db: Session, unit_id: uuid.UUID) -> dict[str, int]:

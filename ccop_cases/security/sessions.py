@@ -17,6 +17,7 @@ from ccop_cases import runtime as rt
 from ccop_cases.accounts import services
 from ccop_cases.accounts.models import Person, WebSession
 from ccop_cases.charter.models import Deployment
+from ccop_cases.db import begin_read
 
 
 class Actor(UserMixin):
@@ -37,16 +38,16 @@ def load_current() -> None:
     if not isinstance(token, str):
         return
     db = rt.db()
-    guard = rt.system_audit(db, "session-guard")
-    record = services.load_session(db, guard, token, rt.runtime().limits, rt.now())
-    person = db.get(Person, record.person_id) if record else None
-    if record is not None and (person is None or not person.is_active):
-        services.end_session(db, guard, record, "account_inactive", rt.now())
-        record = None
-    if record is None:
+    begin_read(db)  # most requests change nothing in their session: read it without a lock
+    limits, now = rt.runtime().limits, rt.now()
+    found = services.live_session(db, token)
+    if found is not None and services.session_change(*found, limits, now) is not None:
+        db.rollback()  # a timeout or a last-seen time to record: again, in a write transaction
+        found = services.load_session(db, rt.system_audit(db, "session-guard"), token, limits, now)
+    if found is None:
         session.pop("sid", None)
     else:
-        g.web_session, g.person = record, person
+        g.web_session, g.person = found
         # Read here, in this short transaction, not while a template renders (R20 banner).
         g.pilot = db.scalar(select(Deployment.mode).where(Deployment.id == 1)) == "pilot"
     db.commit()  # timeouts and last-seen times are recorded even if the view fails
