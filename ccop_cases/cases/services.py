@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ccop_cases.accounts.models import Person
@@ -139,22 +139,26 @@ def _history(db: Session, dek: DataKey, case: Case, field_code: str, value: str 
 
 @dataclass
 class CaseView:
+    """A case decrypted for its page; the sections are read-only rows (attribute access)."""
+
     case: Case
     young: Identity
     representatives: list[Identity]
     note: str
-    participants: list[tuple[CaseParticipant, Membership, str]] = field(default_factory=list)
-    information: list[InformationRecord] = field(default_factory=list)
-    actions: list[CaseAction] = field(default_factory=list)
-    decisions: list[CaseDecision] = field(default_factory=list)
-    history: list[tuple[CaseChange, str | None, str]] = field(default_factory=list)  # change, value, who
+    participants: list[Row[Any]] = field(default_factory=list)  # id, reason, membership_id, institution, username
+    information: list[Row[Any]] = field(default_factory=list)
+    actions: list[Row[Any]] = field(default_factory=list)
+    decisions: list[Row[Any]] = field(default_factory=list)
+    history: list[tuple[Row[Any], str | None, str]] = field(default_factory=list)  # change, value, who
 
 
 SECTIONS = ("identity", "participants", "information", "actions", "decisions", "history")
 
-# Built once, with bound parameters: the case page is the most requested page, and a
-# statement built per call costs more than its execution (SQLAlchemy's cache key included).
-_PARTICIPANTS = (select(CaseParticipant, Membership, Person.username)
+# Built once, with bound parameters, and run on the connection as plain rows: the case
+# page is the most requested page, and building a statement or ORM objects per call costs
+# more than running the query.
+_PARTICIPANTS = (select(CaseParticipant.id, CaseParticipant.reason, CaseParticipant.membership_id,
+                        Membership.institution, Person.username)
                  .join(Membership, Membership.id == CaseParticipant.membership_id)
                  .join(Person, Person.id == Membership.person_id)
                  .where(CaseParticipant.case_id == bindparam("case_id"), CaseParticipant.removed_at.is_(None)))
@@ -163,7 +167,7 @@ _MEMBER_NAMES = (select(Membership.id, Person.username).join(Person, Person.id =
 
 
 def _section(model: Any, order: Any) -> Any:
-    return select(model).where(model.case_id == bindparam("case_id")).order_by(order)
+    return select(*model.__table__.c).where(model.case_id == bindparam("case_id")).order_by(order)
 
 
 _INFORMATION = _section(InformationRecord, InformationRecord.recorded_at)
@@ -177,15 +181,15 @@ def read(db: Session, keys: KeyProvider, case: Case) -> CaseView:
     dek, people = identities.open_unit_identities(db, keys, case.id)
     note = open_text(dek, case.note_enc, table="case", column="note_enc", row_id=case.id) if case.note_enc else ""
     view = CaseView(case, people[0][1], [p for _, p in people[1:]], note)
-    by_case = {"case_id": case.id}
-    view.participants = list(db.execute(_PARTICIPANTS, by_case).all())
-    view.information = list(db.scalars(_INFORMATION, by_case))
-    view.actions = list(db.scalars(_ACTIONS, by_case))
-    view.decisions = list(db.scalars(_DECISIONS, by_case))
-    who = dict(db.execute(_MEMBER_NAMES, {"group_id": case.group_id}).all())
+    connection, by_case = db.connection(), {"case_id": case.id}
+    view.participants = list(connection.execute(_PARTICIPANTS, by_case))
+    view.information = list(connection.execute(_INFORMATION, by_case))
+    view.actions = list(connection.execute(_ACTIONS, by_case))
+    view.decisions = list(connection.execute(_DECISIONS, by_case))
+    who = dict(connection.execute(_MEMBER_NAMES, {"group_id": case.group_id}).all())
     view.history = [(c, open_text(dek, c.value_enc, table="case_change", column="value_enc", row_id=c.id)
                      if c.value_enc else None, who.get(c.changed_by, "—") if c.changed_by else "système")
-                    for c in db.scalars(_CHANGES, by_case)]
+                    for c in connection.execute(_CHANGES, by_case)]
     return view
 
 
@@ -244,7 +248,7 @@ def _targets(representatives: int) -> list[str]:
 
 def missing_information(db: Session, case: Case, today: date) -> list[str]:
     """Persons not yet informed and without a valid approved derogation (R11)."""
-    return _missing(db.scalars(_INFORMATION, {"case_id": case.id}), information_targets(db, case), today)
+    return _missing(db.execute(_INFORMATION, {"case_id": case.id}), information_targets(db, case), today)
 
 
 def missing_from(view: CaseView, today: date) -> list[str]:
@@ -252,7 +256,7 @@ def missing_from(view: CaseView, today: date) -> list[str]:
     return _missing(view.information, _targets(len(view.representatives)), today)
 
 
-def _missing(records: Iterable[InformationRecord], targets: list[str], today: date) -> list[str]:
+def _missing(records: Iterable[Any], targets: list[str], today: date) -> list[str]:
     done = set()
     for r in records:
         valid_derogation = r.derogation_reason and r.approved_by and r.review_date and r.review_date >= today
