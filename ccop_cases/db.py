@@ -50,6 +50,9 @@ def new_id() -> uuid.UUID:
 
 
 READ_ONLY = "ccop_read_only"  # execution option of a transaction begun by ``begin_read``
+# How a session begins a read-only transaction (in its ``info``). PostgreSQL: psycopg opens
+# it with BEGIN READ ONLY (no extra round trip); SQLite: see ``_sqlite_begin``.
+READ_OPTIONS = "ccop_read_options"
 
 
 def make_engine(url: str) -> Engine:
@@ -60,9 +63,7 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     # hide_parameters: SQL errors must not carry submitted values into logs.
-    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
-    event.listen(engine, "begin", _postgresql_begin)
-    return engine
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def begin_read(session: Session) -> None:
@@ -75,7 +76,7 @@ def begin_read(session: Session) -> None:
     """
     if session.in_transaction():
         raise RuntimeError("begin_read needs a session with no transaction in progress")
-    session.connection(execution_options={READ_ONLY: True})
+    session.connection(execution_options=session.info[READ_OPTIONS])
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -86,6 +87,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA mmap_size=134217728")
     cursor.close()
 
 
@@ -101,22 +103,20 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def _postgresql_begin(connection: Connection) -> None:
-    if connection.get_execution_options().get(READ_ONLY):
-        connection.exec_driver_sql("SET TRANSACTION READ ONLY")
-
-
 class Database:
     """Holds the engine and the session factory of one application."""
 
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False,
+                                     info={READ_OPTIONS: {READ_ONLY: True, "postgresql_readonly": True}})
 
     def bind_to(self, connection: Connection) -> None:
-        """Test seam: run every session inside an outer transaction that a test rolls back."""
+        """Test seam: run every session inside an outer transaction that a test rolls back
+        (already begun, so a read inside it is not made read-only: see test_transactions.py)."""
         self.sessions = sessionmaker(
-            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint",
+            info={READ_OPTIONS: {}},
         )
 
     def session(self) -> Session:

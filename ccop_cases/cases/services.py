@@ -342,7 +342,10 @@ def find(db: Session, keys: KeyProvider, bits: int, group: WorkingGroup, last_na
          birth: date) -> list[Case]:
     """Cases of the group holding exactly this identity (spelling variants included)."""
     found = identities.search(db, keys, blind_index(keys, bits, group.id), group.id, last_name, given_names, birth)
-    return list(db.scalars(select(Case).where(Case.id.in_(found), Case.state != "purged")))
+    return list(db.scalars(_FOUND, {"ids": found})) if found else []
+
+
+_FOUND = select(Case).where(Case.id.in_(bindparam("ids", expanding=True)), Case.state != "purged")
 
 
 # --- lists ----------------------------------------------------------------------------------------

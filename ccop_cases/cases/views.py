@@ -21,7 +21,6 @@ from ccop_cases.cases.models import Case
 from ccop_cases.charter.models import INSTITUTIONS, Membership, WorkingGroup
 from ccop_cases.charter.policy import HIDDEN, decide
 from ccop_cases.charter.views import load_group
-from ccop_cases.db import begin_read
 from ccop_cases.identities.services import Identity
 from ccop_cases.security.permissions import deny, permission, require
 
@@ -56,7 +55,7 @@ def _settings() -> Any:
 
 
 @bp.route("/groupes/<uuid:group_id>/situations")
-@permission("authenticated")
+@permission("authenticated", read_only=True)
 def listing(group_id: uuid.UUID) -> Page:
     """My situations; for the coordonnateur, all the group's, filterable by state."""
     group, membership = load_group(group_id, "group.exchange")
@@ -66,6 +65,7 @@ def listing(group_id: uuid.UUID) -> Page:
         state = ""
     number = max(1, request.args.get("page", 1, type=int) or 1)
     cases, pages = services.listing(rt.db(), group, membership, everything=everything, state=state, page=number)
+    rt.db().commit()  # the read transaction
     rt.audit().record("case.listed", "working_group", group.id, count=len(cases), page=number)
     rt.db().commit()
     return render_template("cases/list.html", group=group, cases=cases, pages=pages, number=min(number, pages),
@@ -73,11 +73,10 @@ def listing(group_id: uuid.UUID) -> Page:
 
 
 @bp.route("/groupes/<uuid:group_id>/recherche", methods=["GET", "POST"])
-@permission("authenticated")
+@permission("authenticated", read_only=True)
 def search(group_id: uuid.UUID) -> Page:
     """Exact search by name and birth date (spelling variants found; no free-text search)."""
     db = rt.db()
-    begin_read(db)
     group, _membership = load_group(group_id, "group.exchange")
     form = forms.SearchForm()
     results: list[tuple[Case, bool]] | None = None
@@ -149,19 +148,17 @@ def _attach(form: Any, exc: services.CaseError) -> None:
 
 
 @bp.route("/situations/<uuid:case_id>")
-@permission("authenticated")
+@permission("authenticated", read_only=True)
 def case(case_id: uuid.UUID) -> Page:
     """The case page (participants and coordonnateur only)."""
-    begin_read(rt.db())
     case, group, membership = load_case(case_id, "case.view", archive_redirect=True)
     return _case_page(case, group, membership)
 
 
 @bp.route("/situations/<uuid:case_id>/archive")
-@permission("authenticated")
+@permission("authenticated", read_only=True)
 def archive_read(case_id: uuid.UUID) -> Page:
     """A closed case is read only with a reason code, which the audit trail keeps (R10)."""
-    begin_read(rt.db())
     case, group, membership = load_case(case_id, "case.read_archive")
     form = forms.ArchiveReasonForm(request.args)
     if "motif" in request.args and form.validate():

@@ -33,13 +33,19 @@ for _name in DECIDED:
     STAGES[_name] = STAGES["authenticated"]
 
 
-def permission(name: str) -> Callable[[F], F]:
-    """Declare the permission of a view (``public``, ``authenticated``…)."""
+def permission(name: str, *, read_only: bool = False) -> Callable[[F], F]:
+    """Declare the permission of a view (``public``, ``authenticated``…).
+
+    ``read_only``: the view runs in the read-only transaction in which its session was
+    loaded (``db.begin_read``: no lock on SQLite); it commits that transaction before it
+    appends its audit entry in a write transaction of its own.
+    """
     if name not in STAGES:
         raise ValueError(f"unknown permission {name!r}")
 
     def mark(view: F) -> F:
         view.ccop_permission = name  # type: ignore[attr-defined]
+        view.ccop_read_only = read_only  # type: ignore[attr-defined]
         return view
 
     return mark
@@ -48,6 +54,11 @@ def permission(name: str) -> Callable[[F], F]:
 def declared_permission(endpoint: str | None) -> str | None:
     view = current_app.view_functions.get(endpoint or "")
     return getattr(view, "ccop_permission", None)
+
+
+def declared_read_only(endpoint: str | None) -> bool:
+    view = current_app.view_functions.get(endpoint or "")
+    return bool(getattr(view, "ccop_read_only", False))
 
 
 def enforce() -> Response | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, session
+from flask import g, request, session
 from flask_login import UserMixin
 from sqlalchemy import select
 
@@ -18,6 +18,7 @@ from ccop_cases.accounts import services
 from ccop_cases.accounts.models import Person, WebSession
 from ccop_cases.charter.models import Deployment
 from ccop_cases.db import begin_read
+from ccop_cases.security.permissions import declared_read_only
 
 
 class Actor(UserMixin):
@@ -44,13 +45,16 @@ def load_current() -> None:
     if found is not None and services.session_change(*found, limits, now) is not None:
         db.rollback()  # a timeout or a last-seen time to record: again, in a write transaction
         found = services.load_session(db, rt.system_audit(db, "session-guard"), token, limits, now)
+        db.commit()  # recorded even if the view fails
+        begin_read(db)
     if found is None:
         session.pop("sid", None)
     else:
         g.web_session, g.person = found
         # Read here, in this short transaction, not while a template renders (R20 banner).
         g.pilot = db.scalar(select(Deployment.mode).where(Deployment.id == 1)) == "pilot"
-    db.commit()  # timeouts and last-seen times are recorded even if the view fails
+    if not declared_read_only(request.endpoint):
+        db.commit()  # the view begins its own transaction; a read-only view continues this one
 
 
 def request_loader(_request: Any) -> Actor | None:

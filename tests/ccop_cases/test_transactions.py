@@ -61,3 +61,29 @@ def test_a_reader_does_not_wait_for_a_writer_holding_its_lock(committed_app):
     # A transaction that may write would have waited for the writer (busy timeout: 30 s).
     assert not thread.is_alive() and elapsed < 5
     assert seen == [None]  # the last committed state, not the writer's uncommitted change
+
+
+def test_a_read_only_route_reads_then_audits_and_still_records_the_session(committed_app):
+    """The case page (declared read-only) on real connections: its read is on the trail,
+    and a last-seen time due on the same request is recorded in a write transaction."""
+    from apptest import login, make_account, make_governance
+    from test_cases import propose
+
+    from ccop_cases.accounts.models import WebSession
+    from ccop_cases.oversight.models import AuditEntry
+
+    rt = committed_app.extensions["ccop"]
+    gov = make_governance(committed_app)
+    member = make_account(committed_app, "lecture.seule")
+    gov.sign_all(gov.designate(member, role="coordonnateur"))
+    client = committed_app.test_client()
+    login(client, member, rt.clock)
+    case_page = propose(client, gov).location
+    rt.clock.advance(seconds=31)  # the session's last-seen time is now due
+
+    assert client.get(case_page).status_code == 200
+    with rt.database.session() as session:
+        viewed = session.scalars(select(AuditEntry.action).where(AuditEntry.action == "case.viewed")).all()
+        seen = session.scalars(select(WebSession.last_seen_at).where(WebSession.ended_at.is_(None))).all()
+    assert viewed == ["case.viewed"]
+    assert seen == [rt.clock()]
