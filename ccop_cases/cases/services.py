@@ -157,13 +157,13 @@ SECTIONS = ("identity", "participants", "information", "actions", "decisions", "
 # Built once, with bound parameters, and run on the connection as plain rows: the case
 # page is the most requested page, and building a statement or ORM objects per call costs
 # more than running the query.
-_PARTICIPANTS = (select(CaseParticipant.id, CaseParticipant.reason, CaseParticipant.membership_id,
-                        Membership.institution, Person.username)
-                 .join(Membership, Membership.id == CaseParticipant.membership_id)
-                 .join(Person, Person.id == Membership.person_id)
-                 .where(CaseParticipant.case_id == bindparam("case_id"), CaseParticipant.removed_at.is_(None)))
-_MEMBER_NAMES = (select(Membership.id, Person.username).join(Person, Person.id == Membership.person_id)
-                 .where(Membership.group_id == bindparam("group_id")))
+# Every member of the group (names for the history), with their participation in the case if any.
+_MEMBERS = (select(CaseParticipant.id, CaseParticipant.reason, Membership.id.label("membership_id"),
+                   Membership.institution, Person.username)
+            .join(Person, Person.id == Membership.person_id)
+            .outerjoin(CaseParticipant, (CaseParticipant.membership_id == Membership.id)
+                       & (CaseParticipant.case_id == bindparam("case_id")) & CaseParticipant.removed_at.is_(None))
+            .where(Membership.group_id == bindparam("group_id")))
 
 
 def _section(model: Any, order: Any) -> Any:
@@ -182,11 +182,12 @@ def read(db: Session, keys: KeyProvider, case: Case) -> CaseView:
     note = open_text(dek, case.note_enc, table="case", column="note_enc", row_id=case.id) if case.note_enc else ""
     view = CaseView(case, people[0][1], [p for _, p in people[1:]], note)
     connection, by_case = db.connection(), {"case_id": case.id}
-    view.participants = list(connection.execute(_PARTICIPANTS, by_case))
+    members: list[Row[Any]] = list(connection.execute(_MEMBERS, {"case_id": case.id, "group_id": case.group_id}))
+    view.participants = [m for m in members if m.id is not None]
     view.information = list(connection.execute(_INFORMATION, by_case))
     view.actions = list(connection.execute(_ACTIONS, by_case))
     view.decisions = list(connection.execute(_DECISIONS, by_case))
-    who = dict(connection.execute(_MEMBER_NAMES, {"group_id": case.group_id}).all())
+    who = {m.membership_id: m.username for m in members}
     view.history = [(c, open_text(dek, c.value_enc, table="case_change", column="value_enc", row_id=c.id)
                      if c.value_enc else None, who.get(c.changed_by, "—") if c.changed_by else "système")
                     for c in connection.execute(_CHANGES, by_case)]

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from ccop_cases.accounts.models import Person
 from ccop_cases.cases.models import Case, CaseParticipant
-from ccop_cases.charter.models import Council, Membership, WorkingGroup
-from ccop_cases.charter.services import pending_versions
+from ccop_cases.charter.models import Council, GoverningText, Membership, WorkingGroup
+from ccop_cases.charter.services import pending, pending_versions
 
 
 @dataclass(frozen=True)
@@ -82,11 +82,13 @@ _LATEST_MEMBERSHIP = (Membership.start_date.desc(), Membership.status_changed_at
 _MEMBERSHIP = (select(Membership).where(Membership.person_id == bindparam("person_id"),
                                         Membership.group_id == bindparam("group_id"))
                .order_by(*_LATEST_MEMBERSHIP).limit(1))
-# A case's group, the person's latest designation in it, and whether it is named on the case.
+# A case's group, the person's latest designation in it, whether it is named on the case,
+# and whether it has texts to sign.
 _CASE_STANDING = (
     select(WorkingGroup, Membership, select(CaseParticipant.id).where(
         CaseParticipant.case_id == bindparam("case_id"), CaseParticipant.membership_id == Membership.id,
-        CaseParticipant.removed_at.is_(None)).exists())
+        CaseParticipant.removed_at.is_(None)).exists(),
+        pending(WorkingGroup.id, Membership.id, GoverningText.id).exists())
     .outerjoin(Membership, (Membership.group_id == WorkingGroup.id) & (Membership.person_id == bindparam("person_id")))
     .where(WorkingGroup.id == bindparam("group_id")).order_by(*_LATEST_MEMBERSHIP).limit(1))
 
@@ -97,7 +99,7 @@ def membership_of(db: Session, person: Person, group: WorkingGroup) -> Membershi
 
 
 def _decide_group(db: Session, person: Person, action: str, group: WorkingGroup, now: datetime,
-                  membership: Membership | None = None) -> Decision:
+                  membership: Membership | None = None, unsigned: bool = True) -> Decision:
     membership = membership or membership_of(db, person, group)
     if membership is None:
         return HIDDEN  # R4, R22: another group's existence is not revealed
@@ -110,7 +112,7 @@ def _decide_group(db: Session, person: Person, action: str, group: WorkingGroup,
         if not decision:
             return decision
     if action in ("group.exchange", "group.coordinate"):
-        signed = _signed(db, membership)
+        signed = _signed(db, membership) if unsigned else ALLOW
         if not signed:
             return signed
         return COORDINATOR_ONLY if action == "group.coordinate" and membership.role != "coordonnateur" else allow
@@ -160,14 +162,14 @@ OPEN_STATES = ("proposed", "followed")
 
 
 def _decide_case(db: Session, person: Person, action: str, case: Case, now: datetime) -> Decision:
-    group, membership, participant = db.execute(
+    group, membership, participant, unsigned = db.execute(
         _CASE_STANDING, {"case_id": case.id, "person_id": person.id, "group_id": case.group_id}).one()
     is_coordinator = membership is not None and membership.role == "coordonnateur"
     # Out of reach first: whoever is neither a participant nor the coordonnateur learns
     # nothing, not even through which group rule would refuse them (R4, R22).
     if membership is None or not (is_coordinator or participant):
         return Decision(False, "R4", "Cette situation n’existe pas ou vous n’y êtes pas désigné.", hide=True)
-    decision = _decide_group(db, person, "group.exchange", group, now, membership)
+    decision = _decide_group(db, person, "group.exchange", group, now, membership, unsigned)
     if not decision:
         return decision
     if case.state == "purged":

@@ -15,7 +15,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ccop_cases.accounts import services as accounts
 from ccop_cases.accounts.models import Person
@@ -201,21 +201,25 @@ def exclude_member(db: Session, audit: Auditor, membership: Membership, reason: 
 # --- signatures -----------------------------------------------------------------------------------
 
 
-def _pending(*columns: Any) -> Select[Any]:
-    """The latest version of each kind of text in the member's group that the member has
-    not signed (built once: it runs on every exchange decision)."""
-    latest = (select(GoverningText.kind, func.max(GoverningText.version).label("version"))
-              .where(GoverningText.group_id == bindparam("group_id")).group_by(GoverningText.kind).subquery())
+def pending(group_id: Any, membership_id: Any, *columns: Any) -> Select[Any]:
+    """``columns`` of each current text (no newer version of its kind) of the group that the
+    membership has not signed; the ids may be bound parameters or outer columns (the
+    decision function asks it inside its own query)."""
+    newer = aliased(GoverningText)
     return (select(*columns)
-            .join(latest, (latest.c.kind == GoverningText.kind) & (latest.c.version == GoverningText.version))
-            .where(GoverningText.group_id == bindparam("group_id"),
-                   ~select(Signature.id).where(Signature.membership_id == bindparam("membership_id"),
-                                               Signature.text_id == GoverningText.id).exists())
+            .where(GoverningText.group_id == group_id,
+                   ~select(newer.id).where(newer.group_id == GoverningText.group_id, newer.kind == GoverningText.kind,
+                                           newer.version > GoverningText.version).correlate_except(newer).exists(),
+                   ~select(Signature.id).where(Signature.membership_id == membership_id,
+                                               Signature.text_id == GoverningText.id)
+                   .correlate_except(Signature).exists())
             .order_by(GoverningText.kind))
 
 
-_PENDING_TEXTS = _pending(GoverningText)
-_PENDING_VERSIONS = _pending(GoverningText.kind, GoverningText.version)  # without the texts themselves
+# Built once: they run on every exchange decision.
+_PENDING_TEXTS = pending(bindparam("group_id"), bindparam("membership_id"), GoverningText)
+_PENDING_VERSIONS = pending(bindparam("group_id"), bindparam("membership_id"),
+                            GoverningText.kind, GoverningText.version)  # without the texts themselves
 
 
 def pending_texts(db: Session, membership: Membership) -> list[GoverningText]:
