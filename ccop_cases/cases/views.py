@@ -22,7 +22,7 @@ from ccop_cases.charter.models import INSTITUTIONS, Membership, WorkingGroup
 from ccop_cases.charter.policy import HIDDEN, decide
 from ccop_cases.charter.views import load_group
 from ccop_cases.identities.services import Identity
-from ccop_cases.security.permissions import deny, permission, require
+from ccop_cases.security.permissions import deny, permission, reconfirm, require
 
 bp = Blueprint("cases", __name__)
 Page = str | Response | tuple[str, int]
@@ -67,6 +67,7 @@ def listing(group_id: uuid.UUID) -> Page:
     cases, pages = services.listing(rt.db(), group, membership, everything=everything, state=state, page=number)
     rt.db().commit()  # the read transaction
     rt.audit().record("case.listed", "working_group", group.id, count=len(cases), page=number)
+    reconfirm("group.exchange", group, "working_group", group.id)
     rt.db().commit()
     return render_template("cases/list.html", group=group, cases=cases, pages=pages, number=min(number, pages),
                            everything=everything, state=state, states=lists.STATES, today=rt.now().date())
@@ -86,6 +87,7 @@ def search(group_id: uuid.UUID) -> Page:
         results = [(c, decide(db, g.person, "case.read_archive", c, now=rt.now()).allowed) for c in cases]
         db.commit()  # the read transaction
         rt.audit().record("case.searched", "working_group", group.id, count=len(results))
+        reconfirm("group.exchange", group, "working_group", group.id)
         db.commit()
     return render_template("cases/search.html", group=group, form=form, results=results), 400 if form.errors else 200
 
@@ -173,6 +175,7 @@ def _case_page(case: Case, group: WorkingGroup, membership: Membership, *,
     view = services.read(db, rt.runtime().keys, case)
     db.commit()  # the read transaction: every query is done before rendering
     services.audit_read(rt.audit(), case, reason)
+    reconfirm("case.read_archive" if reason else "case.view", case, "case", case.id)
     db.commit()  # the read is on the trail before anything is shown
     return render_template(
         "cases/case.html", view=view, group=group, membership=membership, lists=lists, institutions=INSTITUTIONS,

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from ccop_cases.accounts.models import Person
@@ -76,31 +77,39 @@ COORDINATOR_ONLY = Decision(False, "R4", "Réservé au coordonnateur du groupe."
 HIDDEN = Decision(False, "R4", "Ce groupe n’existe pas ou vous n’y êtes pas désigné.", hide=True)
 
 
-# The decision runs on every request that touches case data: its queries are built once
-# here, with bound parameters, so SQLAlchemy neither rebuilds nor re-keys them per call.
-_LATEST_MEMBERSHIP = (Membership.start_date.desc(), Membership.status_changed_at.desc())
-_MEMBERSHIP = (select(Membership).where(Membership.person_id == bindparam("person_id"),
-                                        Membership.group_id == bindparam("group_id"))
-               .order_by(*_LATEST_MEMBERSHIP).limit(1))
-# A case's group, the person's latest designation in it, whether it is named on the case,
-# and whether it has texts to sign.
-_CASE_STANDING = (
-    select(WorkingGroup, Membership, select(CaseParticipant.id).where(
-        CaseParticipant.case_id == bindparam("case_id"), CaseParticipant.membership_id == Membership.id,
-        CaseParticipant.removed_at.is_(None)).exists(),
-        pending(WorkingGroup.id, Membership.id, GoverningText.id).exists())
-    .outerjoin(Membership, (Membership.group_id == WorkingGroup.id) & (Membership.person_id == bindparam("person_id")))
-    .where(WorkingGroup.id == bindparam("group_id")).order_by(*_LATEST_MEMBERSHIP).limit(1))
+def _standing(*columns: Any) -> Select[Any]:
+    """The group, the person's latest designation in it (an exclusion is kept as the latest),
+    whether that designation has texts to sign, then ``columns``.
+
+    Built once with bound parameters: the decision runs on every request that touches case
+    data. ``populate_existing``: rows already in the session are refreshed, because a read
+    is decided again, after its audit entry, with the objects loaded for the read.
+    """
+    return (select(WorkingGroup, Membership, pending(WorkingGroup.id, Membership.id, GoverningText.id).exists(),
+                   *columns)
+            .outerjoin(Membership,
+                       (Membership.group_id == WorkingGroup.id) & (Membership.person_id == bindparam("person_id")))
+            .where(WorkingGroup.id == bindparam("group_id"))
+            .order_by(Membership.start_date.desc(), Membership.status_changed_at.desc()).limit(1)
+            .execution_options(populate_existing=True))
 
 
-def membership_of(db: Session, person: Person, group: WorkingGroup) -> Membership | None:
-    """The person's latest designation in the group (an exclusion is kept as the latest)."""
-    return db.scalar(_MEMBERSHIP, {"person_id": person.id, "group_id": group.id})
+_GROUP_STANDING = _standing()
+# ... and whether the designation is named on the case, and the case's current state.
+_CASE_STANDING = _standing(
+    select(CaseParticipant.id).where(CaseParticipant.case_id == bindparam("case_id"),
+                                     CaseParticipant.membership_id == Membership.id,
+                                     CaseParticipant.removed_at.is_(None)).exists(),
+    select(Case.state).where(Case.id == bindparam("case_id")).scalar_subquery())
 
 
-def _decide_group(db: Session, person: Person, action: str, group: WorkingGroup, now: datetime,
-                  membership: Membership | None = None, unsigned: bool = True) -> Decision:
-    membership = membership or membership_of(db, person, group)
+def _decide_group(db: Session, person: Person, action: str, group: WorkingGroup, now: datetime) -> Decision:
+    group, membership, unsigned = db.execute(_GROUP_STANDING, {"person_id": person.id, "group_id": group.id}).one()
+    return _group_rules(db, action, group, membership, unsigned, now)
+
+
+def _group_rules(db: Session, action: str, group: WorkingGroup, membership: Membership | None, unsigned: bool,
+                 now: datetime) -> Decision:
     if membership is None:
         return HIDDEN  # R4, R22: another group's existence is not revealed
     allow = Decision(True, group=group, membership=membership)
@@ -112,9 +121,8 @@ def _decide_group(db: Session, person: Person, action: str, group: WorkingGroup,
         if not decision:
             return decision
     if action in ("group.exchange", "group.coordinate"):
-        signed = _signed(db, membership) if unsigned else ALLOW
-        if not signed:
-            return signed
+        if unsigned:
+            return _unsigned(db, membership)
         return COORDINATOR_ONLY if action == "group.coordinate" and membership.role != "coordonnateur" else allow
     return allow if group.status != "dissolved" else _constituted(group, membership, now)
 
@@ -144,14 +152,14 @@ def _membership_active(_group: WorkingGroup, m: Membership, now: datetime) -> De
     return ALLOW
 
 
-def _signed(db: Session, membership: Membership) -> Decision:
-    for kind, version in pending_versions(db, membership):
-        if kind == "charter":
-            return Decision(False, "R3", f"Vous devez signer la charte déontologique en vigueur "
-                                         f"(version {version}) avant tout échange.", remedy="charter.sign")
-        return Decision(False, "R2", f"Vous devez prendre connaissance du règlement intérieur en vigueur "
+def _unsigned(db: Session, membership: Membership) -> Decision:
+    """The refusal naming the first text the member has not signed (charter first: R3, then R2)."""
+    kind, version = pending_versions(db, membership)[0]
+    if kind == "charter":
+        return Decision(False, "R3", f"Vous devez signer la charte déontologique en vigueur "
                                      f"(version {version}) avant tout échange.", remedy="charter.sign")
-    return ALLOW
+    return Decision(False, "R2", f"Vous devez prendre connaissance du règlement intérieur en vigueur "
+                                 f"(version {version}) avant tout échange.", remedy="charter.sign")
 
 
 # case.view: read an open case; case.read_archive: read a closed one with a reason code
@@ -162,20 +170,20 @@ OPEN_STATES = ("proposed", "followed")
 
 
 def _decide_case(db: Session, person: Person, action: str, case: Case, now: datetime) -> Decision:
-    group, membership, participant, unsigned = db.execute(
+    group, membership, unsigned, participant, state = db.execute(
         _CASE_STANDING, {"case_id": case.id, "person_id": person.id, "group_id": case.group_id}).one()
     is_coordinator = membership is not None and membership.role == "coordonnateur"
     # Out of reach first: whoever is neither a participant nor the coordonnateur learns
     # nothing, not even through which group rule would refuse them (R4, R22).
     if membership is None or not (is_coordinator or participant):
         return Decision(False, "R4", "Cette situation n’existe pas ou vous n’y êtes pas désigné.", hide=True)
-    decision = _decide_group(db, person, "group.exchange", group, now, membership, unsigned)
+    decision = _group_rules(db, "group.exchange", group, membership, unsigned, now)
     if not decision:
         return decision
-    if case.state == "purged":
+    if state == "purged":  # the state in the database now, not the one of the object passed in
         return Decision(False, "R10", "Cette situation a été effacée à l’issue de sa durée de conservation.",
                         gone=True)
-    if case.state not in OPEN_STATES:
+    if state not in OPEN_STATES:
         if action == "case.read_archive":
             return decision
         return Decision(False, "R10", "Situation clôturée : sa consultation demande un motif, et elle ne "

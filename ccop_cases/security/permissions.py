@@ -37,8 +37,9 @@ def permission(name: str, *, read_only: bool = False) -> Callable[[F], F]:
     """Declare the permission of a view (``public``, ``authenticated``…).
 
     ``read_only``: the view runs in the read-only transaction in which its session was
-    loaded (``db.begin_read``: no lock on SQLite); it commits that transaction before it
-    appends its audit entry in a write transaction of its own.
+    loaded (``db.begin_read``: no lock on SQLite); it commits that transaction, appends its
+    audit entry in a write transaction of its own and ``reconfirm``s the decision there,
+    before anything is shown.
     """
     if name not in STAGES:
         raise ValueError(f"unknown permission {name!r}")
@@ -93,6 +94,15 @@ def require(decision: Decision, target_type: str, target_id: object = "") -> Non
     """Raise (404 or 403) unless allowed; the denial is audited in a transaction of its own."""
     if not decision.allowed:
         deny(decision, target_type, target_id)
+
+
+def reconfirm(action: str, resource: object, target_type: str, target_id: object = "") -> None:
+    """Decide again in the write transaction where a read-only view has just appended its
+    audit entry, before anything is shown. The entry's append holds the audit head (and
+    SQLite's write lock), and every revocation (exclusion, suspension, withdrawal, purge)
+    appends its own entry, so none can commit in between: one committed since the read
+    refuses the page, rolls the entry back and is audited as a denial."""
+    require(decide(rt.db(), g.person, action, resource, now=rt.now()), target_type, target_id)
 
 
 def deny(decision: Decision, target_type: str, target_id: object = "") -> NoReturn:

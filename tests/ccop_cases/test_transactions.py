@@ -1,17 +1,27 @@
 """Read transactions (``db.begin_read``): the database refuses writes in them, the next
-transaction writes again, and on SQLite a reader does not queue behind a writer."""
+transaction writes again, and on SQLite a reader does not queue behind a writer. The case
+tests' fixtures run here on real connections and commits (``app`` below), where the
+database enforces the read-only transactions of the read-only views."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
+from test_cases import GET_TABLE, ROLES, proposed, world  # noqa: F401 - fixtures, used by parameter name
 
-from ccop_cases.charter.models import Deployment
+from ccop_cases.charter.models import Deployment, Membership
 from ccop_cases.db import begin_read
+from ccop_cases.oversight.models import AuditEntry
+
+
+@pytest.fixture
+def app(committed_app):
+    return committed_app
 
 
 def _database(app):
@@ -87,3 +97,58 @@ def test_a_read_only_route_reads_then_audits_and_still_records_the_session(commi
         seen = session.scalars(select(WebSession.last_seen_at).where(WebSession.ended_at.is_(None))).all()
     assert viewed == ["case.viewed"]
     assert seen == [rt.clock()]
+
+
+def test_routes_by_role_on_real_transactions(world, login_as, proposed):
+    """The case tests' role table again, with read-only transactions enforced by the database."""
+    seen = []
+    for role in ROLES:
+        client = login_as(getattr(world, role))  # each login moves the clock: last-seen writes happen too
+        for route, expected in GET_TABLE.items():
+            url = route.format(case=proposed.id, group=world.gov.group.id)
+            seen.append((role, route, client.get(url).status_code, expected[ROLES.index(role)]))
+    assert [row for row in seen if row[2] != row[3]] == []
+
+
+def test_a_search_reads_then_audits_on_real_transactions(app, world, login_as, proposed):
+    from apptest import post
+    from test_cases import YOUNG
+
+    url = f"/groupes/{world.gov.group.id}/recherche"
+    response = post(login_as(world.participant), url, {"last_name": "NDIAYE LEFEVRE", "given_names": "ines",
+                                                       "birth_date": YOUNG["birth_date"]})
+    assert response.status_code == 200 and proposed.reference in response.text
+    with app.extensions["ccop"].database.session() as session:
+        bodies = [json.loads(b) for b in session.scalars(select(AuditEntry.body)
+                                                         .where(AuditEntry.action == "case.searched"))]
+    assert [b["details"]["count"] for b in bodies] == ["1"]
+
+
+@pytest.mark.parametrize(("revocation", "status", "rule"), [
+    ("excluded", 403, "R15"),  # the member was excluded (R15) after the page was read
+    ("suspended", 403, "R15"),
+])
+def test_a_revocation_committed_after_the_read_refuses_the_page(app, world, login_as, proposed, monkeypatch,
+                                                                  revocation, status, rule):
+    from ccop_cases.cases import services
+
+    database, member = app.extensions["ccop"].database, world.participant
+    client = login_as(member)
+    real_read = services.read
+
+    def read_then_revoke(db, keys, case):
+        view = real_read(db, keys, case)
+        with database.session() as other:  # committed by someone else between the read and its entry
+            other.execute(update(Membership).where(Membership.person_id == member.person.id)
+                          .values(status=revocation))
+            other.commit()
+        return view
+
+    monkeypatch.setattr(services, "read", read_then_revoke)
+    response = client.get(f"/situations/{proposed.id}")
+    assert response.status_code == status and rule in response.text
+    assert "Ndiaye" not in response.text
+    with database.session() as session:
+        actions = session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq.desc()).limit(1)).all()
+        viewed = session.scalars(select(AuditEntry.seq).where(AuditEntry.action == "case.viewed")).all()
+    assert actions == ["access.denied"] and viewed == []
