@@ -154,9 +154,10 @@ class CaseView:
 
 SECTIONS = ("identity", "participants", "information", "actions", "decisions", "history")
 
-# Built once, with bound parameters, and run on the connection as plain rows: the case
-# page is the most requested page, and building a statement or ORM objects per call costs
-# more than running the query.
+# The case page's queries are built once, with bound parameters, and run on the connection
+# as plain rows: it is the most requested page, and building a statement or ORM objects per
+# call costs more than running the query.
+
 # Every member of the group (names for the history), with their participation in the case if any.
 _MEMBERS = (select(CaseParticipant.id, CaseParticipant.reason, Membership.id.label("membership_id"),
                    Membership.institution, Person.username)

@@ -129,7 +129,7 @@ def search(db: Session, keys: KeyProvider, index: BlindIndex, scope: uuid.UUID,
     found: set[uuid.UUID] = set()
     for row in db.execute(_CANDIDATES, {"scope": scope, "token": token}):
         dek = DataKey.unwrap(keys, row.kek_id, row.wrapped, unit_id=row.unit_id)
-        if _open(dek, row, "birth_date") != wanted[2]:
+        if _open(dek, row, "birth_date") != wanted[2]:  # stored as ISO text, like wanted[2] (_as_text)
             continue
         candidate = BlindIndex.normalise(_open(dek, row, "last_name"), _open(dek, row, "given_names"),
                                          date.fromisoformat(wanted[2]))
