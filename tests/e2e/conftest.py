@@ -17,7 +17,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,9 +25,9 @@ from typing import Any
 import gunicorn
 import pyotp
 import pytest
+from apptest import database_url, drop_schema
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from sqlalchemy import create_engine, text
 
 CHROMIUM = Path("/usr/bin/chromium")
 # No sandbox: CI runs as root. The other flags keep the browser from calling home (no network here).
@@ -129,24 +128,6 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-def _fresh_schema(url: str) -> tuple[str, str]:
-    """A new schema of the PostgreSQL database, as tests/ccop_cases/apptest.py database_url() does."""
-    schema = f"ccop_e2e_{uuid.uuid4().hex[:10]}"
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    sep = "&" if "?" in url else "?"
-    return f"{url}{sep}options=-csearch_path%3D{schema}", schema
-
-
-def _drop_schema(url: str, schema: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
-
-
 def _ccop(env: dict[str, str], cwd: Path, *args: str) -> str:
     done = subprocess.run([str(BIN / "ccop"), *args], env=env, cwd=cwd, capture_output=True,  # noqa: S603 (our own CLI)
                           text=True, timeout=120, check=False)
@@ -192,9 +173,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, artifacts: Path) -> Iterato
     instance = tmp_path_factory.mktemp("e2e-instance")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCOP_")}  # no stray key dir or setting
     env |= {"CCOP_ENV": "development", "CCOP_INSTANCE_DIR": str(instance)}
-    pg_url, schema = os.environ.get("CCOP_DATABASE_URL", ""), None
-    if pg_url.startswith("postgresql"):
-        env["CCOP_DATABASE_URL"], schema = _fresh_schema(pg_url)
+    env["CCOP_DATABASE_URL"], schema = database_url(instance)  # SQLite there, or a fresh PostgreSQL schema
     proc = None
     try:
         _ccop(env, instance, "keys", "init")
@@ -218,7 +197,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, artifacts: Path) -> Iterato
                 proc.kill()
                 proc.wait()
         if schema:
-            _drop_schema(pg_url, schema)
+            drop_schema(schema)
 
 
 # --- the browser ---------------------------------------------------------------------------------
