@@ -70,7 +70,7 @@ def appends_on_fresh_database(appends: int, writers: int) -> float:
         app = create_app(Settings(env="test", instance_dir=Path(tmp), database_url=url,
                                   key_dir=Path(tmp) / "keys", log_format="json"))
         rate = appends_per_second(app, appends, writers)
-        app.extensions["ccop"].database.engine.dispose()
+        app.extensions["ccop"].database.dispose()
         if schema:
             with create_engine(os.environ["CCOP_DATABASE_URL"]).begin() as conn:
                 conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -127,7 +127,7 @@ def main() -> None:
         latencies(app, "/bench/plain", 100)  # warm up
         plain = latencies(app, "/bench/plain", args.requests)
         audited = latencies(app, "/bench/audited", args.requests)
-        app.extensions["ccop"].database.engine.dispose()
+        app.extensions["ccop"].database.dispose()
         if schema:
             with create_engine(os.environ["CCOP_DATABASE_URL"]).begin() as conn:
                 conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

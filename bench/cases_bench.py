@@ -86,7 +86,7 @@ def seed(env: dict[str, str], count: int) -> tuple[str, str, uuid.UUID, list[uui
             print(f"  {i + 1} situations", file=sys.stderr)
     db.commit()
     db.close()
-    rt.database.engine.dispose()
+    rt.database.dispose()
     return password, secret, group.id, ids, people
 
 

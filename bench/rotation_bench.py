@@ -62,7 +62,7 @@ def main_bench() -> None:
                                     obj=ScriptInfo(create_app=lambda: app))
         elapsed = time.perf_counter() - started
         assert result.exit_code == 0, result.output
-        app.extensions["ccop"].database.engine.dispose()
+        app.extensions["ccop"].database.dispose()
     backend = url.split(":", 1)[0]
     print(f"{'units':<44}{units:>12,}")
     print(f"{'library rewrap per DEK (baseline)':<44}{library * 1e6:>10.1f} µs")

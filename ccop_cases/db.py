@@ -49,21 +49,38 @@ def new_id() -> uuid.UUID:
     return uuid.uuid4()
 
 
-READ_ONLY = "ccop_read_only"  # execution option of a transaction begun by ``begin_read``
-# How a session begins a read-only transaction (in its ``info``). PostgreSQL: psycopg opens
-# it with BEGIN READ ONLY (no extra round trip); SQLite: see ``_sqlite_begin``.
-READ_OPTIONS = "ccop_read_options"
+READ_BIND = "ccop_read_bind"  # session info: the engine of read-only transactions
+READING = "ccop_reading"  # session info: the current transaction was begun by ``begin_read``
 
 
-def make_engine(url: str) -> Engine:
-    """Create the engine; SQLite gets foreign keys, WAL and a busy timeout for several workers."""
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
+    """Create the engine; SQLite gets foreign keys, WAL and a busy timeout for several workers.
+
+    ``read_only``: an engine whose transactions the database refuses to write in (SQLite:
+    connections opened with ``PRAGMA query_only``, so it needs a pool of its own).
+    """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "connect", _sqlite_pragmas(read_only))
+        event.listen(engine, "begin", _sqlite_begin("BEGIN" if read_only else "BEGIN IMMEDIATE"))
         return engine
     # hide_parameters: SQL errors must not carry submitted values into logs.
     return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+
+
+class RoutingSession(Session):
+    """A session whose read transactions (``begin_read``) run on the read-only engine."""
+
+    def get_bind(self, mapper: Any = None, **kw: Any) -> Engine | Connection:
+        if self.info.get(READING):
+            return self.info[READ_BIND]  # type: ignore[no-any-return]
+        return super().get_bind(mapper, **kw)
+
+
+@event.listens_for(RoutingSession, "after_transaction_end")
+def _end_read(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(READING, None)  # the next transaction may write again
 
 
 def begin_read(session: Session) -> None:
@@ -76,48 +93,64 @@ def begin_read(session: Session) -> None:
     """
     if session.in_transaction():
         raise RuntimeError("begin_read needs a session with no transaction in progress")
-    session.connection(execution_options=session.info[READ_OPTIONS])
+    if session.info.get(READ_BIND) is not None:
+        session.info[READING] = True
+    session.connection()
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # pysqlite's own transaction handling breaks SAVEPOINT; SQLAlchemy's documented recipe
-    # turns it off and emits BEGIN itself (see _sqlite_begin).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA mmap_size=134217728")
-    cursor.close()
+def _sqlite_pragmas(read_only: bool) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own transaction handling breaks SAVEPOINT; SQLAlchemy's documented
+        # recipe turns it off and emits BEGIN itself (see _sqlite_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA mmap_size=134217728")
+        # Set once per connection: changing it expires every statement SQLite has prepared
+        # on the connection, so reads and writes use connections of their own.
+        cursor.execute(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
+        cursor.close()
+
+    return on_connect
 
 
-def _sqlite_begin(connection: Connection) -> None:
+def _sqlite_begin(statement: str) -> Any:
     # IMMEDIATE takes the write lock up front: two deferred transactions that both read and
     # then write would deadlock (SQLITE_BUSY without waiting) instead of queueing. A read
-    # transaction (``begin_read``) takes no lock and is made read-only on its connection.
-    read_only = bool(connection.get_execution_options().get(READ_ONLY))
-    state = connection.connection.info  # follows the DBAPI connection across pool checkouts
-    if state.get(READ_ONLY, False) != read_only:
-        connection.exec_driver_sql(f"PRAGMA query_only = {'ON' if read_only else 'OFF'}")
-        state[READ_ONLY] = read_only
-    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    # transaction (``begin_read``) takes no lock: its connection refuses writes.
+    def on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql(statement)
+
+    return on_begin
 
 
 class Database:
-    """Holds the engine and the session factory of one application."""
+    """Holds the engines (one for read-only transactions) and the session factory of one
+    application."""
 
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False,
-                                     info={READ_OPTIONS: {READ_ONLY: True, "postgresql_readonly": True}})
+        # PostgreSQL: the same pool, each transaction begun READ ONLY by psycopg (no extra
+        # round trip); SQLite: a pool of connections that refuse writes.
+        self.read_engine = (make_engine(url, read_only=True) if url.startswith("sqlite")
+                            else self.engine.execution_options(postgresql_readonly=True))
+        self.sessions = sessionmaker(self.engine, class_=RoutingSession, expire_on_commit=False,
+                                     info={READ_BIND: self.read_engine})
 
     def bind_to(self, connection: Connection) -> None:
         """Test seam: run every session inside an outer transaction that a test rolls back
         (already begun, so a read inside it is not made read-only: see test_transactions.py)."""
         self.sessions = sessionmaker(
-            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint",
-            info={READ_OPTIONS: {}},
+            bind=connection, class_=RoutingSession, expire_on_commit=False,
+            join_transaction_mode="create_savepoint", info={READ_BIND: None},
         )
+
+    def dispose(self) -> None:
+        """Close every pooled connection (both engines)."""
+        self.read_engine.dispose()
+        self.engine.dispose()
 
     def session(self) -> Session:
         return self.sessions()

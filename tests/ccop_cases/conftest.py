@@ -39,7 +39,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
 def base_app(settings: Settings) -> Iterator[Flask]:
     app = create_app(settings)
     yield app
-    app.extensions["ccop"].database.engine.dispose()
+    app.extensions["ccop"].database.dispose()
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def new_app() -> Iterator[Callable[[Settings], Flask]]:
 
     yield make
     for app in made:
-        app.extensions["ccop"].database.engine.dispose()
+        app.extensions["ccop"].database.dispose()
 
 
 @pytest.fixture
@@ -103,7 +103,7 @@ def committed_app(settings: Settings, tmp_path: Path, clock: FakeClock,
     app = new_app(replace(settings, database_url=url))
     app.extensions["ccop"].clock = clock
     yield app
-    app.extensions["ccop"].database.engine.dispose()
+    app.extensions["ccop"].database.dispose()
     if schema:
         drop_schema(schema)
 

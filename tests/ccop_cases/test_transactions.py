@@ -36,7 +36,7 @@ def test_a_read_transaction_refuses_writes_and_the_next_one_writes_again(committ
         with pytest.raises(DBAPIError):
             session.execute(update(Deployment).where(Deployment.id == 1).values(aipd_reference="AIPD-1"))
         session.rollback()
-        # The same pooled connection, now in an ordinary transaction.
+        # The next transaction of the same session writes (on the writing engine).
         session.execute(update(Deployment).where(Deployment.id == 1).values(aipd_reference="AIPD-1"))
         session.commit()
     with database.session() as session:
