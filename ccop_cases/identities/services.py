@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import Row, Select, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from ccop_cases.encryption import DataKey, KeyProvider, open_text, seal_text
@@ -74,7 +74,7 @@ def write_identity(db: Session, dek: DataKey, unit_id: uuid.UUID, role: str, pos
     return row
 
 
-def read_identity(dek: DataKey, row: IdentityRecord) -> Identity:
+def read_identity(dek: DataKey, row: IdentityRecord | Row[Any]) -> Identity:
     """Decrypt one row; raise DecryptionError on any failure (no partial result)."""
     values: dict[str, object] = {}
     for f in fields(Identity):
@@ -85,24 +85,25 @@ def read_identity(dek: DataKey, row: IdentityRecord) -> Identity:
     return Identity(**values)  # type: ignore[arg-type]
 
 
-# Built once: every case page reads its unit this way.
-_UNIT = (select(IdentityRecord, DataKeyRecord.kek_id, DataKeyRecord.wrapped)
+# Built once: every case page reads its unit this way, as plain rows (no ORM objects).
+_UNIT: Select[Any] = (select(*IdentityRecord.__table__.c, DataKeyRecord.kek_id, DataKeyRecord.wrapped)
          .join(DataKeyRecord, DataKeyRecord.unit_id == IdentityRecord.unit_id)
          .where(IdentityRecord.unit_id == bindparam("unit_id")).order_by(IdentityRecord.position))
 
 
 def open_unit_identities(db: Session, keys: KeyProvider,
-                         unit_id: uuid.UUID) -> tuple[DataKey, list[tuple[IdentityRecord, Identity]]]:
-    """The unit's data key and its identities, decrypted, from one query; LookupError when
+                         unit_id: uuid.UUID) -> tuple[DataKey, list[tuple[Row[Any], Identity]]]:
+    """The unit's data key and its identity rows, decrypted, from one query; LookupError when
     the unit has no key or no identity (shredded), DecryptionError when a value is refused."""
-    rows = db.execute(_UNIT, {"unit_id": unit_id}).all()
+    db.flush()  # on the connection, the ORM would not flush pending changes first
+    rows = db.connection().execute(_UNIT, {"unit_id": unit_id}).all()
     if not rows:
         raise LookupError("no data key or no identity for this unit (shredded or never opened)")
     dek = DataKey.unwrap(keys, rows[0].kek_id, rows[0].wrapped, unit_id=unit_id)
-    return dek, [(row, read_identity(dek, row)) for row, _kek_id, _wrapped in rows]
+    return dek, [(row, read_identity(dek, row)) for row in rows]
 
 
-def read_unit(db: Session, keys: KeyProvider, unit_id: uuid.UUID) -> list[tuple[IdentityRecord, Identity]]:
+def read_unit(db: Session, keys: KeyProvider, unit_id: uuid.UUID) -> list[tuple[Row[Any], Identity]]:
     return open_unit_identities(db, keys, unit_id)[1]
 
 
@@ -127,7 +128,7 @@ def search(db: Session, keys: KeyProvider, index: BlindIndex, scope: uuid.UUID,
     wanted = BlindIndex.normalise(last_name, given_names, birth_date)
     token = index.token(last_name, given_names, birth_date)
     found: set[uuid.UUID] = set()
-    for row in db.execute(_CANDIDATES, {"scope": scope, "token": token}):
+    for row in db.connection().execute(_CANDIDATES, {"scope": scope, "token": token}):
         dek = DataKey.unwrap(keys, row.kek_id, row.wrapped, unit_id=row.unit_id)
         if _open(dek, row, "birth_date") != wanted[2]:  # stored as ISO text, like wanted[2] (_as_text)
             continue
