@@ -32,16 +32,12 @@ def load_case(case_id: uuid.UUID, action: str, *, archive_redirect: bool = False
                                                                                            Membership]:
     """The case if the decision function allows ``action``; 404, 410 or 403 otherwise. With
     ``archive_redirect``, a closed case sends the reader to the reason form (R10)."""
-    db = rt.db()
-    case = db.get(Case, case_id)
-    if case is None:
-        deny(HIDDEN, "case", case_id)
-    decision = decide(db, g.person, action, case, now=rt.now())
+    decision = decide(rt.db(), g.person, action, case_id, now=rt.now())
     if archive_redirect and decision.remedy == "cases.archive_read":
         raise ArchiveReasonNeeded(url_for("cases.archive_read", case_id=case_id))
     require(decision, "case", case_id)
-    assert decision.group is not None and decision.membership is not None  # noqa: S101 - allowed: both named
-    return case, decision.group, decision.membership
+    assert decision.case and decision.group and decision.membership  # noqa: S101 - allowed: all three named
+    return decision.case, decision.group, decision.membership
 
 
 class ArchiveReasonNeeded(RequestRedirect):

@@ -8,7 +8,8 @@ reach is not revealed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +34,7 @@ class Decision:
     # member's designation in it (callers use them instead of looking them up again).
     group: WorkingGroup | None = None
     membership: Membership | None = None
+    case: Case | None = None  # on an allowed case action: the case, as the decision read it
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -64,8 +66,8 @@ def decide(db: Session, person: Person | None, action: str, resource: object = N
         return ALLOW
     if action in GROUP_ACTIONS and isinstance(resource, WorkingGroup):
         return _decide_group(db, person, action, resource, now)
-    if action in CASE_ACTIONS and isinstance(resource, Case):
-        return _decide_case(db, person, action, resource, now)
+    if action in CASE_ACTIONS and isinstance(resource, Case | uuid.UUID):
+        return _decide_case(db, person, action, resource.id if isinstance(resource, Case) else resource, now)
     raise ValueError(f"unknown action {action!r} on {type(resource).__name__}")  # default deny, loudly
 
 
@@ -75,9 +77,10 @@ def decide(db: Session, person: Person | None, action: str, resource: object = N
 GROUP_ACTIONS = ("group.view", "group.sign", "group.exchange", "group.coordinate")
 COORDINATOR_ONLY = Decision(False, "R4", "Réservé au coordonnateur du groupe.")
 HIDDEN = Decision(False, "R4", "Ce groupe n’existe pas ou vous n’y êtes pas désigné.", hide=True)
+CASE_HIDDEN = Decision(False, "R4", "Cette situation n’existe pas ou vous n’y êtes pas désigné.", hide=True)
 
 
-def _standing(*columns: Any) -> Select[Any]:
+def _standing(*columns: Any, where: Any) -> Select[Any]:
     """The group, the person's latest designation in it (an exclusion is kept as the latest),
     whether that designation has texts to sign, then ``columns``.
 
@@ -89,18 +92,19 @@ def _standing(*columns: Any) -> Select[Any]:
                    *columns)
             .outerjoin(Membership,
                        (Membership.group_id == WorkingGroup.id) & (Membership.person_id == bindparam("person_id")))
-            .where(WorkingGroup.id == bindparam("group_id"))
+            .where(where)
             .order_by(Membership.start_date.desc(), Membership.status_changed_at.desc()).limit(1)
             .execution_options(populate_existing=True))
 
 
-_GROUP_STANDING = _standing()
-# ... and whether the designation is named on the case, and the case's current state.
+_GROUP_STANDING = _standing(where=WorkingGroup.id == bindparam("group_id"))
+# ... for a case: the case itself, with its current state, and whether the designation is
+# named on it.
 _CASE_STANDING = _standing(
-    select(CaseParticipant.id).where(CaseParticipant.case_id == bindparam("case_id"),
-                                     CaseParticipant.membership_id == Membership.id,
-                                     CaseParticipant.removed_at.is_(None)).exists(),
-    select(Case.state).where(Case.id == bindparam("case_id")).scalar_subquery())
+    Case, select(CaseParticipant.id).where(CaseParticipant.case_id == Case.id,
+                                           CaseParticipant.membership_id == Membership.id,
+                                           CaseParticipant.removed_at.is_(None)).exists(),
+    where=(Case.id == bindparam("case_id")) & (WorkingGroup.id == Case.group_id))
 
 
 def _decide_group(db: Session, person: Person, action: str, group: WorkingGroup, now: datetime) -> Decision:
@@ -169,18 +173,22 @@ CASE_ACTIONS = ("case.view", "case.read_archive", "case.edit", "case.inform", "c
 OPEN_STATES = ("proposed", "followed")
 
 
-def _decide_case(db: Session, person: Person, action: str, case: Case, now: datetime) -> Decision:
-    group, membership, unsigned, participant, state = db.execute(
-        _CASE_STANDING, {"case_id": case.id, "person_id": person.id, "group_id": case.group_id}).one()
+def _decide_case(db: Session, person: Person, action: str, case_id: uuid.UUID, now: datetime) -> Decision:
+    found = db.execute(_CASE_STANDING, {"case_id": case_id, "person_id": person.id}).one_or_none()
+    if found is None:
+        return CASE_HIDDEN  # no such case
+    group, membership, unsigned, case, participant = found
     is_coordinator = membership is not None and membership.role == "coordonnateur"
     # Out of reach first: whoever is neither a participant nor the coordonnateur learns
     # nothing, not even through which group rule would refuse them (R4, R22).
     if membership is None or not (is_coordinator or participant):
-        return Decision(False, "R4", "Cette situation n’existe pas ou vous n’y êtes pas désigné.", hide=True)
+        return CASE_HIDDEN
     decision = _group_rules(db, "group.exchange", group, membership, unsigned, now)
     if not decision:
         return decision
-    if state == "purged":  # the state in the database now, not the one of the object passed in
+    decision = replace(decision, case=case)
+    state = case.state  # as the database holds it now (populate_existing)
+    if state == "purged":
         return Decision(False, "R10", "Cette situation a été effacée à l’issue de sa durée de conservation.",
                         gone=True)
     if state not in OPEN_STATES:
