@@ -176,8 +176,7 @@ def _case_page(case: Case, group: WorkingGroup, membership: Membership, *,
     return render_template(
         "cases/case.html", view=view, group=group, membership=membership, lists=lists, institutions=INSTITUTIONS,
         coordinator=membership.role == "coordonnateur", open=case.state in ("proposed", "followed"),
-        missing=services.missing_from(view, rt.now().date()), today=rt.now().date(), acts=ACT_TITLES,
-        removal=forms.RemovalForm()), 200
+        missing=services.missing_from(view, rt.now().date()), today=rt.now().date(), acts=ACT_TITLES), 200
 
 
 def _member_choices(group: WorkingGroup) -> dict[str, str]:
