@@ -341,13 +341,15 @@ def close(db: Session, audit: Auditor, keys: KeyProvider, case: Case, m: Members
 
 
 def find(db: Session, keys: KeyProvider, bits: int, group: WorkingGroup, last_name: str, given_names: str,
-         birth: date) -> list[Case]:
-    """Cases of the group holding exactly this identity (spelling variants included)."""
+         birth: date) -> list[Row[Any]]:
+    """Id and reference of the group's cases holding exactly this identity (spelling
+    variants included)."""
     found = identities.search(db, keys, blind_index(keys, bits, group.id), group.id, last_name, given_names, birth)
-    return list(db.scalars(_FOUND, {"ids": found})) if found else []
+    return list(db.connection().execute(_FOUND, {"ids": found})) if found else []
 
 
-_FOUND = select(Case).where(Case.id.in_(bindparam("ids", expanding=True)), Case.state != "purged")
+_FOUND = (select(Case.id, Case.reference).where(Case.id.in_(bindparam("ids", expanding=True)), Case.state != "purged")
+          .order_by(Case.reference))
 
 
 # --- lists ----------------------------------------------------------------------------------------

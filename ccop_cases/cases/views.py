@@ -76,11 +76,11 @@ def search(group_id: uuid.UUID) -> Page:
     db = rt.db()
     group, _membership = load_group(group_id, "group.exchange")
     form = forms.SearchForm()
-    results: list[tuple[Case, bool]] | None = None
+    results: list[tuple[Any, bool]] | None = None
     if form.validate_on_submit():
-        cases = services.find(db, rt.runtime().keys, _settings().blind_index_bits, group, form.last_name.data,
+        found = services.find(db, rt.runtime().keys, _settings().blind_index_bits, group, form.last_name.data,
                               form.given_names.data, form.birth_date.data)
-        results = [(c, decide(db, g.person, "case.read_archive", c, now=rt.now()).allowed) for c in cases]
+        results = [(c, decide(db, g.person, "case.read_archive", c.id, now=rt.now()).allowed) for c in found]
         db.commit()  # the read transaction
         rt.audit().record("case.searched", "working_group", group.id, count=len(results))
         reconfirm("group.exchange", group, "working_group", group.id)
