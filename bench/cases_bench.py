@@ -1,11 +1,12 @@
 """Case page and search under load, beside a trivial authenticated page of the same app.
 
-Seeds N cases (default 10 000) through the real services, serves the app with gunicorn (2
-workers), logs in once, then sends requests from 4 client threads over keep-alive
-connections. Prints requests/s, p50 and p95 for each page and the ratio against the trivial
-page (the cost of decrypting, deciding and auditing). Asserts nothing about time.
+Seeds N cases (default 10 000, in one group; ``--groups`` spreads them) through the real
+services, serves the app with gunicorn (2 sync workers: each request on a new connection),
+logs in once, then sends requests from 4 client threads, the pages in turn. Prints
+requests/s, p50 and p95 for each page and the ratio against the trivial page (the cost of
+decrypting, deciding and auditing). Asserts nothing about time.
 
-    .venv/bin/python bench/cases_bench.py [--cases 10000] [--requests 600]
+    .venv/bin/python bench/cases_bench.py [--cases 10000] [--groups 1] [--requests 1200] [--rounds 6]
 
 SQLite in a temp dir, or PostgreSQL (a fresh schema) when CCOP_DATABASE_URL says so.
 """
@@ -38,8 +39,12 @@ FIRST = ["Lucas", "Léa", "Nour", "Yanis", "Chloé", "Adam", "Inès", "Sacha", "
 LAST = ["Exemple", "Fictif", "Démonstration", "Modèle", "Essai", "Prototype", "Maquette", "Brouillon"]
 
 
-def seed(env: dict[str, str], count: int) -> tuple[str, str, uuid.UUID, list[uuid.UUID], list[tuple[str, str, date]]]:
-    """Create a coordonnateur with a known password and TOTP secret, a group, and the cases."""
+Person = tuple[uuid.UUID, str, str, date]  # group, last name, first name, birth date
+
+
+def seed(env: dict[str, str], count: int, groups: int) -> tuple[str, str, list[uuid.UUID], list[Person]]:
+    """Create a coordonnateur with a known password and TOTP secret, ``groups`` constituted
+    groups where they signed the texts, and ``count`` cases spread evenly over them."""
     os.environ.update(env)
     from ccop_cases import create_app
     from ccop_cases.accounts import services as accounts
@@ -59,35 +64,40 @@ def seed(env: dict[str, str], count: int) -> tuple[str, str, uuid.UUID, list[uui
     person.totp_secret_enc, person.totp_enrolled_at = seal_totp_secret(rt.keys, person.id, secret), now
     council = charter.create_council(db, audit, kind="CLSPD", name="Banc", communes="99001 Banc", president=person,
                                      now=now)
-    group = charter.create_group(db, audit, council, name="CCOP banc", legal_basis="L132-5", vocation="territorial",
-                                 perimeter="Banc", theme="", is_ccop=True, territory_label="QPV", now=now)
-    charter.record_act(db, audit, group, act_date=date(2026, 1, 1), reference="BANC", document="acte")
-    for kind in ("charter", "rules"):
-        charter.adopt_text(db, audit, group, kind=kind, text=kind, adopted_on=date(2026, 1, 1), now=now)
-    charter.change_status(db, audit, group, "constitute", reason="", now=now)
-    membership, _ = charter.designate(db, audit, rt.hasher, group, charter.Designation(
-        "bench.coordination", "mairie", "Coordonnateur", "coordonnateur", "BANC", date(2026, 1, 1), None), now)
-    for version in charter.pending_texts(db, membership):
-        charter.sign(db, audit, membership, version, now)
+    designated = []
+    for number in range(1, groups + 1):
+        group = charter.create_group(db, audit, council, name=f"CCOP banc {number}", legal_basis="L132-5",
+                                     vocation="territorial", perimeter="Banc", theme="", is_ccop=True,
+                                     territory_label="QPV", now=now)
+        charter.record_act(db, audit, group, act_date=date(2026, 1, 1), reference=f"BANC-{number}", document="acte")
+        for kind in ("charter", "rules"):
+            charter.adopt_text(db, audit, group, kind=kind, text=kind, adopted_on=date(2026, 1, 1), now=now)
+        charter.change_status(db, audit, group, "constitute", reason="", now=now)
+        membership, _ = charter.designate(db, audit, rt.hasher, group, charter.Designation(
+            "bench.coordination", "mairie", "Coordonnateur", "coordonnateur", "BANC", date(2026, 1, 1), None), now)
+        for version in charter.pending_texts(db, membership):
+            charter.sign(db, audit, membership, version, now)
+        designated.append((group, membership))
     db.commit()
     ids, people = [], []
     for i in range(count):
+        group, membership = designated[i % groups]
         born = date(2004, 1, 1) + timedelta(days=i % 3650)
-        who = (f"{random.choice(LAST)}-{i}", random.choice(FIRST), born)
-        young = Identity(who[0], who[1], born, "F", f"{i} rue du Banc", "06 00 00 00 00", f"banc{i}@example.org")
-        rep = Identity(who[0], "Parent")
+        last, first = f"{random.choice(LAST)}-{i}", random.choice(FIRST)
+        young = Identity(last, first, born, "F", f"{i} rue du Banc", "06 00 00 00 00", f"banc{i}@example.org")
+        rep = Identity(last, "Parent")
         case, _ = cases.propose(db, audit, rt.keys, rt.settings.blind_index_bits, group, membership, cases.Proposal(
             young=young, representatives=[rep], school_situation="schooled", purpose="public_tranquillity",
             referral_origin="school", exposure_factors=["absenteeism"], submission_id=uuid.uuid4()), now)
         ids.append(case.id)
-        people.append(who)
+        people.append((group.id, last, first, born))
         if i % 500 == 499:
             db.commit()
             print(f"  {i + 1} situations", file=sys.stderr)
     db.commit()
     db.close()
     rt.database.dispose()
-    return password, secret, group.id, ids, people
+    return password, secret, ids, people
 
 
 class Client:
@@ -129,7 +139,7 @@ def login(port: int, password: str, secret: str) -> Client:
 
 
 def load(port: int, cookie: str, requests: int, make: object) -> tuple[float, list[float]]:
-    """``requests`` calls of ``make(client)`` from 4 threads; return (requests/s, latencies ms)."""
+    """``requests`` calls of ``make(client)`` from 4 threads; return (seconds, latencies ms)."""
     latencies: list[float] = []
     lock = threading.Lock()
 
@@ -149,13 +159,34 @@ def load(port: int, cookie: str, requests: int, make: object) -> tuple[float, li
         t.start()
     for t in threads:
         t.join()
-    return len(latencies) / (time.perf_counter() - started), latencies
+    return time.perf_counter() - started, latencies
+
+
+def measure(port: int, cookie: str, pages: dict[str, object], requests: int,
+            rounds: int) -> dict[str, tuple[float, list[float]]]:
+    """Each page in turn, ``rounds`` times, after a warm-up round; return (requests/s, latencies).
+
+    The speed of a shared machine drifts over a run: taking the pages in turn lets each one
+    see the same drift, so the ratios hold better than the absolute figures.
+    """
+    for make in pages.values():
+        load(port, cookie, 40, make)
+    spent = dict.fromkeys(pages, 0.0)
+    latencies: dict[str, list[float]] = {name: [] for name in pages}
+    for _ in range(rounds):
+        for name, make in pages.items():
+            seconds, lat = load(port, cookie, requests // rounds, make)
+            spent[name] += seconds
+            latencies[name] += lat
+    return {name: (len(latencies[name]) / spent[name], latencies[name]) for name in pages}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=10_000)
-    parser.add_argument("--requests", type=int, default=600)
+    parser.add_argument("--groups", type=int, default=1, help="groups the cases are spread over")
+    parser.add_argument("--requests", type=int, default=1200, help="per page, over all rounds")
+    parser.add_argument("--rounds", type=int, default=6)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url, schema = _database(Path(tmp))
@@ -164,7 +195,7 @@ def main() -> None:
         subprocess.run([BIN / "ccop", "keys", "init"], env={**os.environ, **env}, check=True, capture_output=True)  # noqa: S603 - our own venv executables
         subprocess.run([BIN / "ccop", "db", "upgrade"], env={**os.environ, **env}, check=True, capture_output=True)  # noqa: S603 - our own venv executables
         started = time.perf_counter()
-        password, secret, group_id, ids, people = seed(env, args.cases)
+        password, secret, ids, people = seed(env, args.cases, args.groups)
         print(f"seeded {args.cases} cases in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -180,11 +211,11 @@ def main() -> None:
                 except OSError:
                     time.sleep(0.2)
             client = login(port, password, secret)
-            _, page = client.request("GET", f"/groupes/{group_id}/recherche")
+            _, page = client.request("GET", f"/groupes/{people[0][0]}/recherche")
             csrf = token(page)
 
             def search(c: Client) -> int:
-                last, first, born = random.choice(people)
+                group_id, last, first, born = random.choice(people)
                 return c.request("POST", f"/groupes/{group_id}/recherche", {
                     "last_name": last, "given_names": first, "birth_date": born.isoformat(), "csrf_token": csrf})[0]
 
@@ -193,7 +224,7 @@ def main() -> None:
                 "case page": lambda c: c.request("GET", f"/situations/{random.choice(ids)}")[0],
                 "search by name + birth date": search,
             }
-            results = {name: load(port, client.cookie, args.requests, make) for name, make in pages.items()}
+            results = measure(port, client.cookie, pages, args.requests, args.rounds)
         finally:
             server.terminate()
             server.wait()
@@ -201,7 +232,8 @@ def main() -> None:
             with create_engine(os.environ["CCOP_DATABASE_URL"]).begin() as conn:
                 conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     base = results["trivial authenticated page"][0]
-    print(f"backend: {url.split(':', 1)[0]}, {args.cases} cases, 2 gunicorn workers, 4 client threads")
+    print(f"backend: {url.split(':', 1)[0]}, {args.cases} cases in {args.groups} group(s), 2 gunicorn workers, "
+          f"4 client threads, {args.rounds} rounds of {args.requests // args.rounds} requests per page")
     print(f"{'page':<32}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'ratio':>8}")
     for name, (rate, lat) in results.items():
         p95 = statistics.quantiles(lat, n=20)[18]
