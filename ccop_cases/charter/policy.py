@@ -9,11 +9,11 @@ reach is not revealed.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from ccop_cases.accounts.models import Person
@@ -31,10 +31,9 @@ class Decision:
     hide: bool = False  # answer 404: do not reveal that the object exists
     gone: bool = False  # answer 410: the object existed and was purged (R10)
     # On an allowed group or case action, what the decision established: the group and the
-    # member's designation in it (callers use them instead of looking them up again).
-    group: WorkingGroup | None = None
-    membership: Membership | None = None
-    case: Case | None = None  # on an allowed case action: the case, as the decision read it
+    # member's designation in it (ids: a caller that needs the objects loads them).
+    group_id: uuid.UUID | None = None
+    membership_id: uuid.UUID | None = None
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -64,10 +63,11 @@ def decide(db: Session, person: Person | None, action: str, resource: object = N
         if isinstance(resource, Council) and resource.president_id != person.id:
             return Decision(False, "R17", "Ce conseil relève d’un autre président.", hide=True)  # R22
         return ALLOW
-    if action in GROUP_ACTIONS and isinstance(resource, WorkingGroup):
-        return _decide_group(db, person, action, resource, now)
+    # Group and case actions take the object or its id: the decision reads what it needs.
+    if action in GROUP_ACTIONS and isinstance(resource, WorkingGroup | uuid.UUID):
+        return _decide_group(db, person, action, _id(resource), now)
     if action in CASE_ACTIONS and isinstance(resource, Case | uuid.UUID):
-        return _decide_case(db, person, action, resource.id if isinstance(resource, Case) else resource, now)
+        return _decide_case(db, person, action, _id(resource), now)
     raise ValueError(f"unknown action {action!r} on {type(resource).__name__}")  # default deny, loudly
 
 
@@ -80,67 +80,71 @@ HIDDEN = Decision(False, "R4", "Ce groupe n’existe pas ou vous n’y êtes pas
 CASE_HIDDEN = Decision(False, "R4", "Cette situation n’existe pas ou vous n’y êtes pas désigné.", hide=True)
 
 
+def _id(resource: WorkingGroup | Case | uuid.UUID) -> uuid.UUID:
+    return resource if isinstance(resource, uuid.UUID) else resource.id
+
+
 def _standing(*columns: Any, where: Any) -> Select[Any]:
-    """The group, the person's latest designation in it (an exclusion is kept as the latest),
+    """What the rules read, as one plain row: the group's status, the person's latest
+    designation in it (an exclusion is kept as the latest; all None when there is none),
     whether that designation has texts to sign, then ``columns``.
 
-    Built once with bound parameters: the decision runs on every request that touches case
-    data. ``populate_existing``: rows already in the session are refreshed, because a read
-    is decided again, after its audit entry, with the objects loaded for the read.
+    Built once with bound parameters and run on the connection, without ORM objects: the
+    decision runs on every request that touches case data, and a read-only view takes it
+    again after its audit entry. It reads the database as it is now, whatever objects the
+    session holds.
     """
-    return (select(WorkingGroup, Membership, pending(WorkingGroup.id, Membership.id, GoverningText.id).exists(),
-                   *columns)
+    return (select(WorkingGroup.id.label("group_id"), WorkingGroup.status.label("group_status"),
+                   Membership.id, Membership.role, Membership.status, Membership.start_date, Membership.end_date,
+                   pending(WorkingGroup.id, Membership.id, GoverningText.id).exists().label("unsigned"), *columns)
             .outerjoin(Membership,
                        (Membership.group_id == WorkingGroup.id) & (Membership.person_id == bindparam("person_id")))
             .where(where)
-            .order_by(Membership.start_date.desc(), Membership.status_changed_at.desc()).limit(1)
-            .execution_options(populate_existing=True))
+            .order_by(Membership.start_date.desc(), Membership.status_changed_at.desc()).limit(1))
 
 
 _GROUP_STANDING = _standing(where=WorkingGroup.id == bindparam("group_id"))
-# ... for a case: the case itself, with its current state, and whether the designation is
-# named on it.
+# ... for a case: its current state, and whether the designation is named on it.
 _CASE_STANDING = _standing(
-    Case, select(CaseParticipant.id).where(CaseParticipant.case_id == Case.id,
-                                           CaseParticipant.membership_id == Membership.id,
-                                           CaseParticipant.removed_at.is_(None)).exists(),
+    Case.state.label("case_state"),
+    select(CaseParticipant.id).where(CaseParticipant.case_id == Case.id, CaseParticipant.membership_id == Membership.id,
+                                     CaseParticipant.removed_at.is_(None)).exists().label("participant"),
     where=(Case.id == bindparam("case_id")) & (WorkingGroup.id == Case.group_id))
 
 
-def _decide_group(db: Session, person: Person, action: str, group: WorkingGroup, now: datetime) -> Decision:
-    group, membership, unsigned = db.execute(_GROUP_STANDING, {"person_id": person.id, "group_id": group.id}).one()
-    return _group_rules(db, action, group, membership, unsigned, now)
+def _decide_group(db: Session, person: Person, action: str, group_id: uuid.UUID, now: datetime) -> Decision:
+    standing = db.connection().execute(_GROUP_STANDING, {"person_id": person.id, "group_id": group_id}).first()
+    return HIDDEN if standing is None else _group_rules(db, action, standing, now)
 
 
-def _group_rules(db: Session, action: str, group: WorkingGroup, membership: Membership | None, unsigned: bool,
-                 now: datetime) -> Decision:
-    if membership is None:
+def _group_rules(db: Session, action: str, standing: Row[Any], now: datetime) -> Decision:
+    if standing.id is None:
         return HIDDEN  # R4, R22: another group's existence is not revealed
-    allow = Decision(True, group=group, membership=membership)
+    allow = Decision(True, group_id=standing.group_id, membership_id=standing.id)
     if action == "group.view":
         return allow
     checks = (_constituted, _membership_active) if action == "group.exchange" else (_membership_active,)
     for check in checks:
-        decision = check(group, membership, now)
+        decision = check(standing, now)
         if not decision:
             return decision
     if action in ("group.exchange", "group.coordinate"):
-        if unsigned:
-            return _unsigned(db, membership)
-        return COORDINATOR_ONLY if action == "group.coordinate" and membership.role != "coordonnateur" else allow
-    return allow if group.status != "dissolved" else _constituted(group, membership, now)
+        if standing.unsigned:
+            return _unsigned(db, standing)
+        return COORDINATOR_ONLY if action == "group.coordinate" and standing.role != "coordonnateur" else allow
+    return allow if standing.group_status != "dissolved" else _constituted(standing, now)
 
 
-def _constituted(group: WorkingGroup, _membership: Membership, _now: datetime) -> Decision:
-    if group.status == "constituted":
+def _constituted(standing: Row[Any], _now: datetime) -> Decision:
+    if standing.group_status == "constituted":
         return ALLOW
     state = {"draft": "n’est pas (encore) constitué", "suspended": "est suspendu",
-             "dissolved": "est dissous"}[group.status]
+             "dissolved": "est dissous"}[standing.group_status]
     return Decision(False, "R1", f"Échange impossible : ce groupe {state} comme groupe de travail "
                                  "du CLSPD/CISPD (art. L132-5 CSI). Adressez-vous au président du groupe.")
 
 
-def _membership_active(_group: WorkingGroup, m: Membership, now: datetime) -> Decision:
+def _membership_active(m: Row[Any], now: datetime) -> Decision:
     today = now.date()
     if m.status == "excluded":
         return Decision(False, "R15", "Vous avez été exclu des travaux de ce groupe. Seule une nouvelle "
@@ -156,9 +160,9 @@ def _membership_active(_group: WorkingGroup, m: Membership, now: datetime) -> De
     return ALLOW
 
 
-def _unsigned(db: Session, membership: Membership) -> Decision:
+def _unsigned(db: Session, standing: Row[Any]) -> Decision:
     """The refusal naming the first text the member has not signed (charter first: R3, then R2)."""
-    kind, version = pending_versions(db, membership)[0]
+    kind, version = pending_versions(db, standing.group_id, standing.id)[0]
     if kind == "charter":
         return Decision(False, "R3", f"Vous devez signer la charte déontologique en vigueur "
                                      f"(version {version}) avant tout échange.", remedy="charter.sign")
@@ -174,20 +178,18 @@ OPEN_STATES = ("proposed", "followed")
 
 
 def _decide_case(db: Session, person: Person, action: str, case_id: uuid.UUID, now: datetime) -> Decision:
-    found = db.execute(_CASE_STANDING, {"case_id": case_id, "person_id": person.id}).one_or_none()
-    if found is None:
+    standing = db.connection().execute(_CASE_STANDING, {"case_id": case_id, "person_id": person.id}).first()
+    if standing is None:
         return CASE_HIDDEN  # no such case
-    group, membership, unsigned, case, participant = found
-    is_coordinator = membership is not None and membership.role == "coordonnateur"
+    is_coordinator = standing.role == "coordonnateur"
     # Out of reach first: whoever is neither a participant nor the coordonnateur learns
     # nothing, not even through which group rule would refuse them (R4, R22).
-    if membership is None or not (is_coordinator or participant):
+    if standing.id is None or not (is_coordinator or standing.participant):
         return CASE_HIDDEN
-    decision = _group_rules(db, "group.exchange", group, membership, unsigned, now)
+    decision = _group_rules(db, "group.exchange", standing, now)
     if not decision:
         return decision
-    decision = replace(decision, case=case)
-    state = case.state  # as the database holds it now (populate_existing)
+    state = standing.case_state
     if state == "purged":
         return Decision(False, "R10", "Cette situation a été effacée à l’issue de sa durée de conservation.",
                         gone=True)

@@ -227,9 +227,9 @@ def pending_texts(db: Session, membership: Membership) -> list[GoverningText]:
     return list(db.scalars(_PENDING_TEXTS, {"group_id": membership.group_id, "membership_id": membership.id}))
 
 
-def pending_versions(db: Session, membership: Membership) -> list[tuple[str, int]]:
-    """(kind, version) of each text ``pending_texts`` would return."""
-    rows = db.execute(_PENDING_VERSIONS, {"group_id": membership.group_id, "membership_id": membership.id})
+def pending_versions(db: Session, group_id: uuid.UUID, membership_id: uuid.UUID) -> list[tuple[str, int]]:
+    """(kind, version) of each text ``pending_texts`` would return for this membership."""
+    rows = db.execute(_PENDING_VERSIONS, {"group_id": group_id, "membership_id": membership_id})
     return [(kind, version) for kind, version in rows]
 
 

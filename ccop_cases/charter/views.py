@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, flash, g, redirect, render_template, url_for
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from werkzeug.wrappers import Response
 
 from ccop_cases import runtime as rt
@@ -22,22 +22,24 @@ from ccop_cases.charter.models import (
     Signature,
     WorkingGroup,
 )
-from ccop_cases.charter.policy import HIDDEN, decide
-from ccop_cases.security.permissions import deny, permission, require
+from ccop_cases.charter.policy import decide
+from ccop_cases.security.permissions import permission, require
 
 bp = Blueprint("charter", __name__)
 
 
 def load_group(group_id: uuid.UUID, action: str) -> tuple[WorkingGroup, Membership]:
-    """The group if the decision function allows ``action`` on it; 404 when out of reach."""
+    """The group and the person's designation in it if the decision function allows
+    ``action``; 404 when out of reach (a forged id looks like another group's, R22)."""
     db = rt.db()
-    group = db.get(WorkingGroup, group_id)
-    if group is None:
-        deny(HIDDEN, "working_group", group_id)  # a forged id looks like another group's (R22)
-    decision = decide(db, g.person, action, group, now=rt.now())
+    decision = decide(db, g.person, action, group_id, now=rt.now())
     require(decision, "working_group", group_id)
-    assert decision.membership is not None  # noqa: S101 - an allowed group decision names the membership
-    return group, decision.membership
+    group, membership = db.execute(_LOADED, {"membership_id": decision.membership_id}).one()
+    return group, membership
+
+
+_LOADED = (select(WorkingGroup, Membership).join(Membership, Membership.group_id == WorkingGroup.id)
+           .where(Membership.id == bindparam("membership_id")))
 
 
 @bp.route("/")
