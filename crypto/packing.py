@@ -21,13 +21,12 @@ def pack(*fields: bytes) -> bytes:
     Length prefixes make the encoding injective: ("ab", "c") and ("a", "bc") differ,
     which a plain separator would not guarantee.
     """
-    out = bytearray()
+    parts: list[bytes] = []
     for field in fields:
         if len(field) > _FIELD_LIMIT:
             raise ValueError("field too long to pack")
-        out += len(field).to_bytes(4, "big")
-        out += field
-    return bytes(out)
+        parts += (len(field).to_bytes(4, "big"), field)
+    return b"".join(parts)
 
 
 def id_text(value: RowId) -> bytes:

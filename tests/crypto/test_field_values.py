@@ -191,3 +191,9 @@ def test_context_accepts_uuid_int_and_its_string_form_alike(dek: DataKey) -> Non
     assert dek.decrypt(value, context=Context("case_person", "last_name", str(row))) == b"Dupont"
     numbered = dek.encrypt(b"Dupont", context=Context("person", "totp_secret", 42))
     assert dek.decrypt(numbered, context=Context("person", "totp_secret", "42")) == b"Dupont"
+
+
+def test_pack_prefixes_each_field_with_its_length_as_four_big_endian_bytes() -> None:
+    # Pinned bytes: values stored with earlier code must keep the same associated data.
+    assert pack(b"ab", b"", b"c") == bytes.fromhex("00000002" "6162" "00000000" "00000001" "63")
+    assert pack() == b""
