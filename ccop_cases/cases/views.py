@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response
 
@@ -33,18 +33,12 @@ def load_case(case_id: uuid.UUID, action: str, *, archive_redirect: bool = False
     """The case, its group and the person's designation if the decision function allows
     ``action``; 404, 410 or 403 otherwise. With ``archive_redirect``, a closed case sends the
     reader to the reason form (R10)."""
-    db = rt.db()
-    decision = decide(db, g.person, action, case_id, now=rt.now())
+    decision = decide(rt.db(), g.person, action, case_id, now=rt.now(), load=True)
     if archive_redirect and decision.remedy == "cases.archive_read":
         raise ArchiveReasonNeeded(url_for("cases.archive_read", case_id=case_id))
     require(decision, "case", case_id)
-    case, group, membership = db.execute(_LOADED, {"case_id": case_id, "membership_id": decision.membership_id}).one()
-    return case, group, membership
-
-
-_LOADED = (select(Case, WorkingGroup, Membership).join(WorkingGroup, WorkingGroup.id == Case.group_id)
-           .join(Membership, Membership.group_id == WorkingGroup.id)
-           .where(Case.id == bindparam("case_id"), Membership.id == bindparam("membership_id")))
+    assert decision.case and decision.group and decision.membership  # noqa: S101 - loaded on an allowed decision
+    return decision.case, decision.group, decision.membership
 
 
 class ArchiveReasonNeeded(RequestRedirect):

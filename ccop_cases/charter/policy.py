@@ -9,7 +9,7 @@ reach is not revealed.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -30,10 +30,11 @@ class Decision:
     remedy: str | None = None  # endpoint where the person can act on the refusal
     hide: bool = False  # answer 404: do not reveal that the object exists
     gone: bool = False  # answer 410: the object existed and was purged (R10)
-    # On an allowed group or case action, what the decision established: the group and the
-    # member's designation in it (ids: a caller that needs the objects loads them).
-    group_id: uuid.UUID | None = None
-    membership_id: uuid.UUID | None = None
+    # On an allowed group or case action decided with ``load``: the group, the member's
+    # designation in it and the case, as the decision read them.
+    group: WorkingGroup | None = None
+    membership: Membership | None = None
+    case: Case | None = None
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -51,8 +52,13 @@ DUTIES = {
 
 
 def decide(db: Session, person: Person | None, action: str, resource: object = None, *,
-           now: datetime) -> Decision:
-    """Allow or deny ``action`` on ``resource`` for ``person``, checking rules in order."""
+           now: datetime, load: bool = False) -> Decision:
+    """Allow or deny ``action`` on ``resource`` for ``person``, checking rules in order.
+
+    ``load``: an allowed group or case action also returns the group, the membership (and
+    the case) as ORM objects, read by the same query; without it the decision builds no
+    object (a decision taken again, a list of results).
+    """
     if person is None or not person.is_active or not person.is_enrolled:
         return Decision(False, "R21", "Connexion avec double authentification requise.",
                         remedy="accounts.login")
@@ -65,9 +71,9 @@ def decide(db: Session, person: Person | None, action: str, resource: object = N
         return ALLOW
     # Group and case actions take the object or its id: the decision reads what it needs.
     if action in GROUP_ACTIONS and isinstance(resource, WorkingGroup | uuid.UUID):
-        return _decide_group(db, person, action, _id(resource), now)
+        return _decide_group(db, person, action, _id(resource), now, load)
     if action in CASE_ACTIONS and isinstance(resource, Case | uuid.UUID):
-        return _decide_case(db, person, action, _id(resource), now)
+        return _decide_case(db, person, action, _id(resource), now, load)
     raise ValueError(f"unknown action {action!r} on {type(resource).__name__}")  # default deny, loudly
 
 
@@ -89,10 +95,10 @@ def _standing(*columns: Any, where: Any) -> Select[Any]:
     designation in it (an exclusion is kept as the latest; all None when there is none),
     whether that designation has texts to sign, then ``columns``.
 
-    Built once with bound parameters and run on the connection, without ORM objects: the
-    decision runs on every request that touches case data, and a read-only view takes it
-    again after its audit entry. It reads the database as it is now, whatever objects the
-    session holds.
+    Built once with bound parameters: the decision runs on every request that touches case
+    data, and a read-only view takes it again after its audit entry. Run on the connection
+    it builds no ORM object; the ``_LOADED`` variants add the objects (``decide(load=True)``),
+    refreshed if the session already holds them.
     """
     return (select(WorkingGroup.id.label("group_id"), WorkingGroup.status.label("group_status"),
                    Membership.id, Membership.role, Membership.status, Membership.start_date, Membership.end_date,
@@ -110,19 +116,35 @@ _CASE_STANDING = _standing(
     select(CaseParticipant.id).where(CaseParticipant.case_id == Case.id, CaseParticipant.membership_id == Membership.id,
                                      CaseParticipant.removed_at.is_(None)).exists().label("participant"),
     where=(Case.id == bindparam("case_id")) & (WorkingGroup.id == Case.group_id))
+_GROUP_LOADED = _GROUP_STANDING.add_columns(WorkingGroup, Membership).execution_options(populate_existing=True)
+_CASE_LOADED = _CASE_STANDING.add_columns(WorkingGroup, Membership, Case).execution_options(populate_existing=True)
 
 
-def _decide_group(db: Session, person: Person, action: str, group_id: uuid.UUID, now: datetime) -> Decision:
-    standing = db.connection().execute(_GROUP_STANDING, {"person_id": person.id, "group_id": group_id}).first()
-    return HIDDEN if standing is None else _group_rules(db, action, standing, now)
+def _standing_row(db: Session, query: Select[Any], loaded: Select[Any], params: dict[str, Any],
+                  load: bool) -> Row[Any] | None:
+    return db.execute(loaded, params).first() if load else db.connection().execute(query, params).first()
+
+
+def _with_objects(decision: Decision, standing: Row[Any], load: bool) -> Decision:
+    if not (decision and load):
+        return decision
+    return replace(decision, group=standing.WorkingGroup, membership=standing.Membership,
+                   case=getattr(standing, "Case", None))
+
+
+def _decide_group(db: Session, person: Person, action: str, group_id: uuid.UUID, now: datetime,
+                  load: bool) -> Decision:
+    standing = _standing_row(db, _GROUP_STANDING, _GROUP_LOADED, {"person_id": person.id, "group_id": group_id}, load)
+    if standing is None:
+        return HIDDEN
+    return _with_objects(_group_rules(db, action, standing, now), standing, load)
 
 
 def _group_rules(db: Session, action: str, standing: Row[Any], now: datetime) -> Decision:
     if standing.id is None:
         return HIDDEN  # R4, R22: another group's existence is not revealed
-    allow = Decision(True, group_id=standing.group_id, membership_id=standing.id)
     if action == "group.view":
-        return allow
+        return ALLOW
     checks = (_constituted, _membership_active) if action == "group.exchange" else (_membership_active,)
     for check in checks:
         decision = check(standing, now)
@@ -131,8 +153,8 @@ def _group_rules(db: Session, action: str, standing: Row[Any], now: datetime) ->
     if action in ("group.exchange", "group.coordinate"):
         if standing.unsigned:
             return _unsigned(db, standing)
-        return COORDINATOR_ONLY if action == "group.coordinate" and standing.role != "coordonnateur" else allow
-    return allow if standing.group_status != "dissolved" else _constituted(standing, now)
+        return COORDINATOR_ONLY if action == "group.coordinate" and standing.role != "coordonnateur" else ALLOW
+    return ALLOW if standing.group_status != "dissolved" else _constituted(standing, now)
 
 
 def _constituted(standing: Row[Any], _now: datetime) -> Decision:
@@ -177,10 +199,15 @@ CASE_ACTIONS = ("case.view", "case.read_archive", "case.edit", "case.inform", "c
 OPEN_STATES = ("proposed", "followed")
 
 
-def _decide_case(db: Session, person: Person, action: str, case_id: uuid.UUID, now: datetime) -> Decision:
-    standing = db.connection().execute(_CASE_STANDING, {"case_id": case_id, "person_id": person.id}).first()
+def _decide_case(db: Session, person: Person, action: str, case_id: uuid.UUID, now: datetime,
+                 load: bool) -> Decision:
+    standing = _standing_row(db, _CASE_STANDING, _CASE_LOADED, {"case_id": case_id, "person_id": person.id}, load)
     if standing is None:
         return CASE_HIDDEN  # no such case
+    return _with_objects(_case_rules(db, action, standing, now), standing, load)
+
+
+def _case_rules(db: Session, action: str, standing: Row[Any], now: datetime) -> Decision:
     is_coordinator = standing.role == "coordonnateur"
     # Out of reach first: whoever is neither a participant nor the coordonnateur learns
     # nothing, not even through which group rule would refuse them (R4, R22).

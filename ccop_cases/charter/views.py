@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, flash, g, redirect, render_template, url_for
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ccop_cases import runtime as rt
@@ -31,15 +31,10 @@ bp = Blueprint("charter", __name__)
 def load_group(group_id: uuid.UUID, action: str) -> tuple[WorkingGroup, Membership]:
     """The group and the person's designation in it if the decision function allows
     ``action``; 404 when out of reach (a forged id looks like another group's, R22)."""
-    db = rt.db()
-    decision = decide(db, g.person, action, group_id, now=rt.now())
+    decision = decide(rt.db(), g.person, action, group_id, now=rt.now(), load=True)
     require(decision, "working_group", group_id)
-    group, membership = db.execute(_LOADED, {"membership_id": decision.membership_id}).one()
-    return group, membership
-
-
-_LOADED = (select(WorkingGroup, Membership).join(Membership, Membership.group_id == WorkingGroup.id)
-           .where(Membership.id == bindparam("membership_id")))
+    assert decision.group and decision.membership  # noqa: S101 - loaded on an allowed decision
+    return decision.group, decision.membership
 
 
 @bp.route("/")
