@@ -93,9 +93,15 @@ def begin_read(session: Session) -> None:
     """
     if session.in_transaction():
         raise RuntimeError("begin_read needs a session with no transaction in progress")
-    if session.info.get(READ_BIND) is not None:
-        session.info[READING] = True
-    session.connection()
+    if session.info.get(READ_BIND) is None:
+        session.connection()  # the test seam: one outer transaction, see ``bind_to``
+        return
+    session.info[READING] = True
+    try:
+        session.connection()
+    except BaseException:
+        session.info.pop(READING, None)
+        raise
 
 
 def _sqlite_pragmas(read_only: bool) -> Any:

@@ -122,7 +122,10 @@ _CASE_LOADED = _CASE_STANDING.add_columns(WorkingGroup, Membership, Case).execut
 
 def _standing_row(db: Session, query: Select[Any], loaded: Select[Any], params: dict[str, Any],
                   load: bool) -> Row[Any] | None:
-    return db.execute(loaded, params).first() if load else db.connection().execute(query, params).first()
+    if load:
+        return db.execute(loaded, params).first()
+    db.flush()  # as the ORM would before a query: the decision sees the session's pending changes
+    return db.connection().execute(query, params).first()
 
 
 def _with_objects(decision: Decision, standing: Row[Any], load: bool) -> Decision:

@@ -87,8 +87,8 @@ def read_identity(dek: DataKey, row: IdentityRecord | Row[Any]) -> Identity:
 
 # Built once: every case page reads its unit this way, as plain rows (no ORM objects).
 _UNIT: Select[Any] = (select(*IdentityRecord.__table__.c, DataKeyRecord.kek_id, DataKeyRecord.wrapped)
-         .join(DataKeyRecord, DataKeyRecord.unit_id == IdentityRecord.unit_id)
-         .where(IdentityRecord.unit_id == bindparam("unit_id")).order_by(IdentityRecord.position))
+                      .join(DataKeyRecord, DataKeyRecord.unit_id == IdentityRecord.unit_id)
+                      .where(IdentityRecord.unit_id == bindparam("unit_id")).order_by(IdentityRecord.position))
 
 
 def open_unit_identities(db: Session, keys: KeyProvider,
