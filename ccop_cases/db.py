@@ -100,7 +100,7 @@ def begin_read(session: Session) -> None:
     try:
         session.connection()
     except BaseException:
-        session.info.pop(READING, None)
+        session.rollback()  # ends the transaction begun for it, and so the routing
         raise
 
 

@@ -128,6 +128,7 @@ def search(db: Session, keys: KeyProvider, index: BlindIndex, scope: uuid.UUID,
     wanted = BlindIndex.normalise(last_name, given_names, birth_date)
     token = index.token(last_name, given_names, birth_date)
     found: set[uuid.UUID] = set()
+    db.flush()  # on the connection, the ORM would not flush pending changes first
     for row in db.connection().execute(_CANDIDATES, {"scope": scope, "token": token}):
         dek = DataKey.unwrap(keys, row.kek_id, row.wrapped, unit_id=row.unit_id)
         if _open(dek, row, "birth_date") != wanted[2]:  # stored as ISO text, like wanted[2] (_as_text)

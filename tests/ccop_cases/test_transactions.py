@@ -50,6 +50,25 @@ def test_begin_read_refuses_a_session_already_in_a_transaction(committed_app):
             begin_read(session)
 
 
+def test_a_read_transaction_that_cannot_begin_leaves_the_session_free(committed_app, monkeypatch):
+    database = _database(committed_app)
+
+    def refuse() -> None:
+        raise ConnectionError("base injoignable")
+
+    with database.session() as session:
+        with monkeypatch.context() as patch:
+            patch.setattr(database.read_engine, "connect", refuse)
+            with pytest.raises(ConnectionError):
+                begin_read(session)
+        assert not session.in_transaction()  # nothing half-begun, nothing routed to the read engine
+        session.execute(update(Deployment).where(Deployment.id == 1).values(aipd_reference="AIPD-2"))
+        session.commit()
+        begin_read(session)
+        with pytest.raises(DBAPIError):  # and the next read transaction is read-only again
+            session.execute(update(Deployment).where(Deployment.id == 1).values(aipd_reference="AIPD-3"))
+
+
 def test_a_reader_does_not_wait_for_a_writer_holding_its_lock(committed_app):
     database = _database(committed_app)
     writer = database.session()
