@@ -22,7 +22,7 @@ from ccop_cases.charter.models import INSTITUTIONS, Membership, WorkingGroup
 from ccop_cases.charter.policy import HIDDEN, decide
 from ccop_cases.charter.views import load_group
 from ccop_cases.identities.services import Identity
-from ccop_cases.security.permissions import deny, permission, reconfirm, require
+from ccop_cases.security.permissions import deny, finish_read, permission, require
 
 bp = Blueprint("cases", __name__)
 Page = str | Response | tuple[str, int]
@@ -62,10 +62,8 @@ def listing(group_id: uuid.UUID) -> Page:
         state = ""
     number = max(1, request.args.get("page", 1, type=int) or 1)
     cases, pages = services.listing(rt.db(), group, membership, everything=everything, state=state, page=number)
-    rt.db().commit()  # the read transaction
-    rt.audit().record("case.listed", "working_group", group.id, count=len(cases), page=number)
-    reconfirm("group.exchange", group, "working_group", group.id)
-    rt.db().commit()
+    finish_read(lambda audit: audit.record("case.listed", "working_group", group.id, count=len(cases), page=number),
+                "group.exchange", group, "working_group", group.id)
     return render_template("cases/list.html", group=group, cases=cases, pages=pages, number=min(number, pages),
                            everything=everything, state=state, states=lists.STATES, today=rt.now().date())
 
@@ -82,10 +80,8 @@ def search(group_id: uuid.UUID) -> Page:
         found = services.find(db, rt.runtime().keys, _settings().blind_index_bits, group, form.last_name.data,
                               form.given_names.data, form.birth_date.data)
         results = [(c, decide(db, g.person, "case.read_archive", c.id, now=rt.now()).allowed) for c in found]
-        db.commit()  # the read transaction
-        rt.audit().record("case.searched", "working_group", group.id, count=len(results))
-        reconfirm("group.exchange", group, "working_group", group.id)
-        db.commit()
+        finish_read(lambda audit: audit.record("case.searched", "working_group", group.id, count=len(found)),
+                    "group.exchange", group, "working_group", group.id)
     return render_template("cases/search.html", group=group, form=form, results=results), 400 if form.errors else 200
 
 
@@ -169,11 +165,9 @@ def _case_page(case: Case, group: WorkingGroup, membership: Membership, *,
                reason: str | None = None) -> tuple[str, int]:
     """The read-only summary of a case; each act has its own page (see ``case_act``)."""
     db = rt.db()
-    view = services.read(db, rt.runtime().keys, case)
-    db.commit()  # the read transaction: every query is done before rendering
-    services.audit_read(rt.audit(), case, reason)
-    reconfirm("case.read_archive" if reason else "case.view", case, "case", case.id)
-    db.commit()  # the read is on the trail before anything is shown
+    view = services.read(db, rt.runtime().keys, case)  # every query is done before rendering
+    finish_read(lambda audit: services.audit_read(audit, case, reason),
+                "case.read_archive" if reason else "case.view", case, "case", case.id)
     return render_template(
         "cases/case.html", view=view, group=group, membership=membership, lists=lists, institutions=INSTITUTIONS,
         coordinator=membership.role == "coordonnateur", open=case.state in ("proposed", "followed"),

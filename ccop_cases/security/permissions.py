@@ -14,6 +14,7 @@ from werkzeug.exceptions import Forbidden, Gone, NotFound
 from werkzeug.wrappers import Response
 
 from ccop_cases import runtime as rt
+from ccop_cases.auditing import Auditor
 from ccop_cases.charter.policy import Decision, decide
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -37,9 +38,7 @@ def permission(name: str, *, read_only: bool = False) -> Callable[[F], F]:
     """Declare the permission of a view (``public``, ``authenticated``…).
 
     ``read_only``: the view runs in the read-only transaction in which its session was
-    loaded (``db.begin_read``: no lock on SQLite); it commits that transaction, appends its
-    audit entry in a write transaction of its own and ``reconfirm``s the decision there,
-    before anything is shown.
+    loaded (``db.begin_read``: no lock on SQLite) and ends it with ``finish_read``.
     """
     if name not in STAGES:
         raise ValueError(f"unknown permission {name!r}")
@@ -96,13 +95,21 @@ def require(decision: Decision, target_type: str, target_id: object = "") -> Non
         deny(decision, target_type, target_id)
 
 
-def reconfirm(action: str, resource: object, target_type: str, target_id: object = "") -> None:
-    """Decide again in the write transaction where a read-only view has just appended its
-    audit entry, before anything is shown. The entry's append holds the audit head (and
-    SQLite's write lock), and every revocation (exclusion, suspension, withdrawal, purge)
-    appends its own entry, so none can commit in between: one committed since the read
-    refuses the page, rolls the entry back and is audited as a denial."""
-    require(decide(rt.db(), g.person, action, resource, now=rt.now()), target_type, target_id)
+def finish_read(append: Callable[[Auditor], None], action: str, resource: object, target_type: str,
+                target_id: object = "") -> None:
+    """How a read-only view ends its read, before anything is shown: commit the read
+    transaction, ``append`` the read's audit entry in a write transaction, decide ``action``
+    again there, and commit.
+
+    The entry's append holds the audit head (and SQLite's write lock), and every revocation
+    (exclusion, suspension, withdrawal, purge) appends its own entry, so none can commit in
+    between: one committed since the read refuses the page, rolls the entry back and is
+    audited as a denial."""
+    db = rt.db()
+    db.commit()
+    append(rt.audit())
+    require(decide(db, g.person, action, resource, now=rt.now()), target_type, target_id)
+    db.commit()
 
 
 def deny(decision: Decision, target_type: str, target_id: object = "") -> NoReturn:
