@@ -128,7 +128,7 @@ class ArchiveReasonForm(FlaskForm):
 class SearchForm(FlaskForm):
     last_name = text_field("Nom", 100, required=True)
     given_names = text_field("Prénom", 150, required=True)
-    birth_date = date_field("Date de naissance")
+    birth_date = date_field("Date de naissance", extra=(valid_birth_date,))
 
 
 class RemovalForm(FlaskForm):

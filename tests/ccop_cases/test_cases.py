@@ -324,6 +324,18 @@ def test_search_finds_variants_audits_only_the_count_and_keeps_names_out_of_urls
     assert "Aucune situation" in none.text
 
 
+@pytest.mark.parametrize(("born", "message"), [("2099-01-01", "ne peut pas être dans le futur"),
+                                               ("1985-01-01", "antérieure à 1990")])
+def test_search_with_an_impossible_birth_date_says_why_and_searches_nothing(world, login_as, db, born, message):
+    client = login_as(world.coordinator)
+    searched = len(_audit(db, "case.searched"))
+    response = post(client, f"/groupes/{world.gov.group.id}/recherche",
+                    {"last_name": "Ndiaye", "given_names": "Inès", "birth_date": born})
+    assert response.status_code == 400 and message in response.text
+    assert 'value="Ndiaye"' in response.text and f'value="{born}"' in response.text  # kept for correction
+    assert len(_audit(db, "case.searched")) == searched
+
+
 # --- sessions and minutes (R7, R14, R3) -----------------------------------------------------------
 
 @pytest.fixture
