@@ -14,6 +14,7 @@ SQLite in a temp dir, or PostgreSQL (a fresh schema) when CCOP_DATABASE_URL says
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import os
 import random
@@ -27,6 +28,7 @@ import threading
 import time
 import urllib.parse
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -40,9 +42,10 @@ LAST = ["Exemple", "Fictif", "Démonstration", "Modèle", "Essai", "Prototype", 
 
 
 Person = tuple[uuid.UUID, str, str, date]  # group, last name, first name, birth date
+Seed = tuple[str, str, list[uuid.UUID], list[Person]]  # password, TOTP secret, case ids, people
 
 
-def seed(env: dict[str, str], count: int, groups: int) -> tuple[str, str, list[uuid.UUID], list[Person]]:
+def seed(env: dict[str, str], count: int, groups: int) -> Seed:
     """Create a coordonnateur with a known password and TOTP secret, ``groups`` constituted
     groups where they signed the texts, and ``count`` cases spread evenly over them."""
     os.environ.update(env)
@@ -98,6 +101,27 @@ def seed(env: dict[str, str], count: int, groups: int) -> tuple[str, str, list[u
     db.close()
     rt.database.dispose()
     return password, secret, ids, people
+
+
+@contextlib.contextmanager
+def seeded(count: int, groups: int) -> Iterator[tuple[str, dict[str, str], Seed]]:
+    """A fresh database (SQLite file in a temp dir, or a PostgreSQL schema dropped at the end)
+    with keys, migrations and ``seed``; yields (url, environment of the app, what ``seed`` returns)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        url, schema = _database(Path(tmp))
+        env = {"CCOP_ENV": "development", "CCOP_INSTANCE_DIR": tmp, "CCOP_DATABASE_URL": url,
+               "CCOP_LOG_FORMAT": "json"}
+        for command in (["keys", "init"], ["db", "upgrade"]):
+            subprocess.run([BIN / "ccop", *command], env={**os.environ, **env}, check=True, capture_output=True)  # noqa: S603 - our own venv executables
+        started = time.perf_counter()
+        seeded_data = seed(env, count, groups)
+        print(f"seeded {count} cases in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        try:
+            yield url, env, seeded_data
+        finally:
+            if schema:
+                with create_engine(os.environ["CCOP_DATABASE_URL"]).begin() as conn:
+                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 class Client:
@@ -188,15 +212,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1200, help="per page, over all rounds")
     parser.add_argument("--rounds", type=int, default=6)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        url, schema = _database(Path(tmp))
-        env = {"CCOP_ENV": "development", "CCOP_INSTANCE_DIR": tmp, "CCOP_DATABASE_URL": url,
-               "CCOP_LOG_FORMAT": "json"}
-        subprocess.run([BIN / "ccop", "keys", "init"], env={**os.environ, **env}, check=True, capture_output=True)  # noqa: S603 - our own venv executables
-        subprocess.run([BIN / "ccop", "db", "upgrade"], env={**os.environ, **env}, check=True, capture_output=True)  # noqa: S603 - our own venv executables
-        started = time.perf_counter()
-        password, secret, ids, people = seed(env, args.cases, args.groups)
-        print(f"seeded {args.cases} cases in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    with seeded(args.cases, args.groups) as (url, env, (password, secret, ids, people)):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
@@ -228,9 +244,6 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait()
-        if schema:
-            with create_engine(os.environ["CCOP_DATABASE_URL"]).begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     base = results["trivial authenticated page"][0]
     print(f"backend: {url.split(':', 1)[0]}, {args.cases} cases in {args.groups} group(s), 2 gunicorn workers, "
           f"4 client threads, {args.rounds} rounds of {args.requests // args.rounds} requests per page")

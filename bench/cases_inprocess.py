@@ -18,17 +18,12 @@ import argparse
 import contextlib
 import os
 import random
-import subprocess
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pyotp
-from audit_store_bench import _database
-from cases_bench import BIN, seed, token
-from sqlalchemy import create_engine, text
+from cases_bench import seeded, token
 
 
 def client(password: str, secret: str) -> tuple[Any, Any]:
@@ -66,13 +61,7 @@ def main() -> None:
     parser.add_argument("--groups", type=int, default=1)
     parser.add_argument("--requests", type=int, default=600, help="per page and round")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        url, schema = _database(Path(tmp))
-        env = {"CCOP_ENV": "development", "CCOP_INSTANCE_DIR": tmp, "CCOP_DATABASE_URL": url,
-               "CCOP_LOG_FORMAT": "json"}
-        for command in (["keys", "init"], ["db", "upgrade"]):
-            subprocess.run([BIN / "ccop", *command], env={**os.environ, **env}, check=True, capture_output=True)  # noqa: S603 - our own venv executables
-        password, secret, ids, people = seed(env, args.cases, args.groups)
+    with seeded(args.cases, args.groups) as (url, _env, (password, secret, ids, people)):
         app, web = client(password, secret)
         csrf = token(web.get(f"/groupes/{people[0][0]}/recherche").text)
 
@@ -98,9 +87,6 @@ def main() -> None:
             finally:
                 views.finish_read = audit_step
         app.extensions["ccop"].database.dispose()
-        if schema:
-            with create_engine(os.environ["CCOP_DATABASE_URL"]).begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     print(f"backend: {url.split(':', 1)[0]}, {args.cases} cases in {args.groups} group(s), one process, "
           f"one request at a time, best of 3 rounds of {args.requests}")
     print(f"{'page':<30}{'ms':>8}{'ratio':>8}{'  without the audit step: ms':>30}{'ratio':>8}")
