@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
-from apptest import current_code, make_account, make_governance, post
+from apptest import current_code, login, make_account, make_governance, post
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
@@ -68,6 +68,19 @@ def propose(client, gov, **changes):
     data = {**YOUNG, **changes, "submission_id": submission, "csrf_token": token}
     data = {k: v for k, v in data.items() if v is not None}
     return client.post(url, data=_form(data))
+
+
+def coordinator_with_a_case(app, username):
+    """On a committed app (real transactions): a constituted group whose coordonnateur
+    ``username`` signed its texts, logged in and having proposed a case; returns the client
+    and the case page's URL."""
+    rt = app.extensions["ccop"]
+    gov = make_governance(app)
+    member = make_account(app, username)
+    gov.sign_all(gov.designate(member, role="coordonnateur"))
+    client = app.test_client()
+    login(client, member, rt.clock)
+    return client, propose(client, gov).location
 
 
 def _case(db, reference=None):
@@ -493,14 +506,7 @@ def test_the_raw_database_holds_no_identity_after_a_full_journey(committed_app, 
     from test_encryption import _encodings, _raw_database_bytes
 
     app = committed_app
-    rt = app.extensions["ccop"]
-    gov = make_governance(app)
-    member = make_account(app, "journey.member")
-    gov.sign_all(gov.designate(member, role="coordonnateur"))
-    client = app.test_client()
-    from apptest import login
-    login(client, member, rt.clock)
-    case_page = propose(client, gov).location
+    client, case_page = coordinator_with_a_case(app, "journey.member")
     post(client, f"{case_page}/information", {"inf-who": "young_person", "inf-informed_on": "2026-03-01",
                                               "inf-means": "letter"}, token_from=case_page)
     post(client, f"{case_page}/actions", {"act-action_type": "citizenship", "act-start_date": "2026-03-01",

@@ -95,19 +95,13 @@ def test_a_reader_does_not_wait_for_a_writer_holding_its_lock(committed_app):
 def test_a_read_only_route_reads_then_audits_and_still_records_the_session(committed_app):
     """The case page (declared read-only) on real connections: its read is on the trail,
     and a last-seen time due on the same request is recorded in a write transaction."""
-    from apptest import login, make_account, make_governance
-    from test_cases import propose
+    from test_cases import coordinator_with_a_case
 
     from ccop_cases.accounts.models import WebSession
     from ccop_cases.oversight.models import AuditEntry
 
     rt = committed_app.extensions["ccop"]
-    gov = make_governance(committed_app)
-    member = make_account(committed_app, "lecture.seule")
-    gov.sign_all(gov.designate(member, role="coordonnateur"))
-    client = committed_app.test_client()
-    login(client, member, rt.clock)
-    case_page = propose(client, gov).location
+    client, case_page = coordinator_with_a_case(committed_app, "lecture.seule")
     rt.clock.advance(seconds=31)  # the session's last-seen time is now due
 
     assert client.get(case_page).status_code == 200
