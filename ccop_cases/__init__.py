@@ -28,10 +28,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     logs.configure(settings.log_format)
     app = Flask(__name__, instance_path=str(settings.instance_dir))
     keys = open_keys(settings.key_dir)
-    app.extensions["ccop"] = Runtime(
-        settings=settings, database=Database(settings.database_url), keys=keys,
-        hasher=passwords.make_hasher(cheap=settings.is_test),
-    )
+    hasher = passwords.make_hasher(cheap=settings.is_test)
+    passwords.dummy_hash(hasher)  # computed now, so no login pays for it (timing, DESIGN §7)
+    app.extensions["ccop"] = Runtime(settings=settings, database=Database(settings.database_url), keys=keys,
+                                     hasher=hasher)
     _configure_flask(app, settings, keys.purpose_key("session").secret_bytes())
     _register_hooks(app)
     _register_blueprints(app)

@@ -57,9 +57,6 @@ def throttle_key(username: str) -> str:
 
 # --- password step -------------------------------------------------------------------------
 
-_DUMMY_HASH: dict[int, str] = {}
-
-
 def check_password(db: Session, audit: Auditor, hasher: PasswordHasher, username: str,
                    password: str, now: datetime) -> Person:
     """First login step. Raise LoginRefused (same kind for unknown user and wrong password)."""
@@ -69,8 +66,7 @@ def check_password(db: Session, audit: Auditor, hasher: PasswordHasher, username
     _refuse_if_throttled(db, audit, key, target, "password", now)
     if person is None or not person.is_active:
         # Spend the same time as a real verification so timing does not reveal existence.
-        dummy = _DUMMY_HASH.setdefault(id(hasher), hasher.hash(secrets.token_hex(16)))
-        passwords.verify(hasher, dummy, password)
+        passwords.verify(hasher, passwords.dummy_hash(hasher), password)
         _fail(db, audit, key, target, "password", now)
     if not passwords.verify(hasher, person.password_hash, password):
         _fail(db, audit, key, target, "password", now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from functools import cache
 from importlib import resources
 
@@ -17,6 +18,19 @@ def make_hasher(cheap: bool = False) -> PasswordHasher:
     if cheap:
         return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     return PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4)
+
+
+_DUMMY_HASHES: dict[tuple[int, ...], str] = {}
+
+
+def dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash of a random password under ``hasher``'s parameters, computed once per parameter
+    set: verifying against it costs what verifying a real hash costs, and nothing more, so an
+    unknown login takes the same work as a known one with a wrong password."""
+    params = (hasher.time_cost, hasher.memory_cost, hasher.parallelism, hasher.hash_len, hasher.salt_len)
+    if params not in _DUMMY_HASHES:
+        _DUMMY_HASHES[params] = hasher.hash(secrets.token_hex(16))
+    return _DUMMY_HASHES[params]
 
 
 def verify(hasher: PasswordHasher, stored_hash: str, password: str) -> bool:

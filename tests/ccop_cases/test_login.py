@@ -288,3 +288,33 @@ def test_inactive_account_cannot_log_in_and_loses_its_session(login_as, account,
     assert c.get("/").location == "/connexion"
     r = post(app.test_client(), "/connexion", {"username": account.username, "password": PASSWORD})
     assert r.status_code == 400 and GENERIC in r.text
+
+
+@pytest.fixture
+def hash_calls(monkeypatch):
+    """Every argon2 ``hash`` and ``verify`` call, counted by name (the work, not the time)."""
+    from argon2 import PasswordHasher
+
+    calls: dict[str, int] = {"hash": 0, "verify": 0}
+
+    def counted(name):
+        real = getattr(PasswordHasher, name)
+
+        def wrapper(self, *args, **kwargs):
+            calls[name] += 1
+            return real(self, *args, **kwargs)
+        return wrapper
+
+    for name in calls:
+        monkeypatch.setattr(PasswordHasher, name, counted(name))
+    return calls
+
+
+@pytest.mark.parametrize("username", ["agent.test", "personne.inconnue"])
+def test_unknown_and_known_usernames_cost_the_same_hash_work(app, account, clock, hash_calls, username):
+    """Item 3 of issue 12: an unknown login used to hash a fresh dummy on every call (twice the work)."""
+    c = app.test_client()
+    for _ in range(3):
+        assert post(c, "/connexion", {"username": username, "password": "mauvais mot de passe"}).status_code == 400
+        clock.advance(seconds=1000)
+    assert hash_calls == {"hash": 0, "verify": 3}
