@@ -76,7 +76,8 @@ def db() -> None:
 @db.command("upgrade", with_appcontext=False)
 def db_upgrade() -> None:
     """Appliquer les migrations jusqu'à la dernière version."""
-    upgrade(_settings().database_url)
+    settings = _settings()
+    upgrade(settings.database_url, key_dir=settings.key_dir if settings.key_dir.exists() else None)
     click.echo("Base de données à jour.")
 
 

@@ -99,7 +99,7 @@ def seed_governance(db: Session) -> None:
             for text in charter.pending_texts(db, membership):
                 charter.sign(db, audit, membership, text, now)
         if username == "demo.exclu":
-            charter.exclude_member(db, audit, membership, "Manquement fictif de démonstration", now)
+            charter.exclude_member(db, audit, rt.runtime().keys, membership, "Manquement fictif de démonstration", now)
 
 
 # (last name, given names, age in years, state, sex); obviously fictional names.

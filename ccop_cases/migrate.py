@@ -10,15 +10,16 @@ from alembic.config import Config
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def alembic_config(database_url: str) -> Config:
+def alembic_config(database_url: str, key_dir: Path | None = None) -> Config:
     config = Config()
+    config.attributes["key_dir"] = key_dir  # for revisions that seal existing values (0007)
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+def upgrade(database_url: str, revision: str = "head", key_dir: Path | None = None) -> None:
+    command.upgrade(alembic_config(database_url, key_dir), revision)
 
 
 def check(database_url: str) -> None:

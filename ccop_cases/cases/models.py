@@ -41,6 +41,9 @@ class Case(Base):
     purge_due: Mapped[date | None]
     purged_at: Mapped[datetime | None]
     purge_reason: Mapped[str | None] = mapped_column(String(24))
+    # A member's proposal matching an open situation of the group (R4, R9): the coordonnateur
+    # resolves it; the proposer is never told which situation it matched.
+    duplicate_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("case.id"))
 
     @property
     def factor_codes(self) -> list[str]:

@@ -239,7 +239,9 @@ def member(membership_id: uuid.UUID, http_status: int = 200, **forms_: Any) -> P
                 "reset": forms.CodeOnlyForm(prefix="2fa")}
     return render_template("charter/console/member.html", membership=membership, group=group,
                            person=person, roles=ROLES, institutions=INSTITUTIONS,
-                           member_statuses=MEMBERSHIP_STATUSES, **{**defaults, **forms_}), http_status
+                           member_statuses=MEMBERSHIP_STATUSES,
+                           status_reason=services.status_reason(rt.db(), rt.runtime().keys, membership),
+                           **{**defaults, **forms_}), http_status
 
 
 @bp.route("/membres/<uuid:membership_id>/<act>", methods=["POST"])
@@ -251,13 +253,13 @@ def member_act(membership_id: uuid.UUID, act: str) -> Page:
     handlers: dict[str, tuple[type[FlaskForm], str, Callable[[Any], object], str]] = {
         "fin": (forms.EndDateForm, "end", lambda f: services.set_end_date(db, audit, membership, f.end_date.data),
                 "Date de fin enregistrée."),
-        "suspendre": (forms.ReasonForm, "sus", lambda f: services.suspend_member(db, audit, membership,
-                                                                                   f.reason.data, now),
+        "suspendre": (forms.ReasonForm, "sus", lambda f: services.suspend_member(db, audit, rt.runtime().keys,
+                                                                                   membership, f.reason.data, now),
                       "Participation suspendue : ses sessions ont pris fin."),
         "reprendre": (forms.ConfirmForm, "rep", lambda f: services.reinstate_member(db, audit, membership, now),
                       "Suspension levée."),
-        "exclure": (forms.ExcludeForm, "exc", lambda f: services.exclude_member(db, audit, membership,
-                                                                                 f.reason.data, now),
+        "exclure": (forms.ExcludeForm, "exc", lambda f: services.exclude_member(db, audit, rt.runtime().keys,
+                                                                                 membership, f.reason.data, now),
                     "Membre exclu : ses sessions ont pris fin immédiatement (R15)."),
         "2fa": (forms.CodeOnlyForm, "2fa", lambda f: accounts.reset_second_factor(db, audit, person, now),
                 "Double authentification réinitialisée : nouvel enrôlement à la prochaine connexion."),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ccop_cases.db import Base, new_id
@@ -92,7 +92,7 @@ class Membership(Base):
     start_date: Mapped[date]
     end_date: Mapped[date | None]
     status: Mapped[str] = mapped_column(String(16), default="active")
-    status_reason: Mapped[str | None] = mapped_column(String(300))
+    status_reason_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # free text: sealed (group key)
     status_changed_at: Mapped[datetime]
 
 

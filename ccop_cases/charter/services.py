@@ -28,6 +28,8 @@ from ccop_cases.charter.models import (
     Signature,
     WorkingGroup,
 )
+from ccop_cases.encryption import KeyProvider, open_text, seal_text
+from ccop_cases.identities.services import group_key
 
 
 class CharterError(Exception):
@@ -170,11 +172,31 @@ def set_end_date(db: Session, audit: Auditor, membership: Membership, end_date: 
                  end_date=end_date.isoformat() if end_date else "none")
 
 
-def suspend_member(db: Session, audit: Auditor, membership: Membership, reason: str, now: datetime) -> int:
+def _set_status(db: Session, keys: KeyProvider | None, membership: Membership, status: str, reason: str | None,
+                now: datetime) -> None:
+    """Change a member's status; a reason is free text, so it is sealed under the group's key."""
+    membership.status, membership.status_changed_at, membership.status_reason_enc = status, now, None
+    if reason and reason.strip():
+        assert keys is not None  # noqa: S101 - a reason always comes with the key provider
+        membership.status_reason_enc = seal_text(group_key(db, keys, membership.group_id, now), reason.strip(),
+                                                 table="membership", column="status_reason_enc", row_id=membership.id)
+
+
+def status_reason(db: Session, keys: KeyProvider, membership: Membership) -> str:
+    """The reason of the member's suspension or exclusion, decrypted for the console."""
+    if membership.status_reason_enc is None:
+        return ""
+    key = group_key(db, keys, membership.group_id, membership.status_changed_at)
+    return open_text(key, membership.status_reason_enc, table="membership", column="status_reason_enc",
+                     row_id=membership.id)
+
+
+def suspend_member(db: Session, audit: Auditor, keys: KeyProvider, membership: Membership, reason: str,
+                   now: datetime) -> int:
     """Suspend a member: access stops at once and their sessions end (R15)."""
     if membership.status != "active":
         raise CharterError("Seule une participation active peut être suspendue.")
-    membership.status, membership.status_reason, membership.status_changed_at = "suspended", reason, now
+    _set_status(db, keys, membership, "suspended", reason, now)
     audit.record("membership.suspended", "membership", membership.id)
     return accounts.end_all_sessions(db, audit, membership.person_id, "member_suspended", now)
 
@@ -183,16 +205,17 @@ def reinstate_member(db: Session, audit: Auditor, membership: Membership, now: d
     if membership.status != "suspended":
         raise CharterError("Seule une participation suspendue peut reprendre ; après une exclusion, "
                            "une nouvelle désignation est nécessaire (R15).")
-    membership.status, membership.status_reason, membership.status_changed_at = "active", None, now
+    _set_status(db, None, membership, "active", None, now)
     audit.record("membership.reinstated", "membership", membership.id)
 
 
-def exclude_member(db: Session, audit: Auditor, membership: Membership, reason: str, now: datetime) -> int:
+def exclude_member(db: Session, audit: Auditor, keys: KeyProvider, membership: Membership, reason: str,
+                   now: datetime) -> int:
     """Exclude for a breach of confidentiality (R15): final for this designation; every session
     of the person ends now; re-admission only by a new designation."""
     if membership.status == "excluded":
         raise CharterError("Cette personne est déjà exclue.")
-    membership.status, membership.status_reason, membership.status_changed_at = "excluded", reason, now
+    _set_status(db, keys, membership, "excluded", reason, now)
     membership.end_date = min(membership.end_date or now.date(), now.date())
     audit.record("membership.excluded", "membership", membership.id, group=membership.group_id)
     return accounts.end_all_sessions(db, audit, membership.person_id, "member_excluded", now)

@@ -49,6 +49,14 @@ def unit_key(db: Session, keys: KeyProvider, unit_id: uuid.UUID) -> DataKey:
     return DataKey.unwrap(keys, record.kek_id, record.wrapped, unit_id=unit_id)
 
 
+def group_key(db: Session, keys: KeyProvider, group_id: uuid.UUID, now: datetime) -> DataKey:
+    """The data key that seals a group's free texts (session minutes, reasons of a member's
+    suspension or exclusion): a unit of its own, opened on first use."""
+    if db.get(DataKeyRecord, group_id) is None:
+        return open_unit(db, keys, group_id, now)
+    return unit_key(db, keys, group_id)
+
+
 def _as_text(value: object) -> str | None:
     if value is None:
         return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ccop_cases.db import Base, new_id
@@ -18,7 +18,8 @@ class Meeting(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     group_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("working_group.id"), index=True)
     scheduled_for: Mapped[datetime]
-    minutes: Mapped[str] = mapped_column(Text, default="")
+    # Sealed under the group's data key like every free text (identities.group_key).
+    minutes_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("membership.id"))
     created_at: Mapped[datetime]
 

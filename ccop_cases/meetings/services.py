@@ -3,9 +3,8 @@ minutes (R14). Flask-free; audited in the caller's transaction."""
 
 from __future__ import annotations
 
-import re
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -13,10 +12,11 @@ from sqlalchemy.orm import Session
 from ccop_cases.auditing import Auditor
 from ccop_cases.cases.models import Case
 from ccop_cases.charter.models import Membership, WorkingGroup
-from ccop_cases.encryption import DecryptionError, KeyProvider
+from ccop_cases.encryption import DecryptionError, KeyProvider, open_text, seal_text
 from ccop_cases.identities import services as identities
+from ccop_cases.identities.services import Identity
 from ccop_cases.meetings.models import AgendaItem, Attendance, Meeting
-from crypto.blindindex import first_given_name, normalise_name
+from crypto.blindindex import normalise_name
 
 
 class MeetingError(Exception):
@@ -59,27 +59,76 @@ def record_attendance(db: Session, audit: Auditor, meeting: Meeting, memberships
     audit.record("meeting.attendance_recorded", "meeting", meeting.id, present=len(memberships))
 
 
-def write_minutes(db: Session, audit: Auditor, keys: KeyProvider, meeting: Meeting, text: str) -> None:
-    """Store the minutes unless they name a person followed in the group (R14). The refusal
-    says which rule, never which case: the check must not become a name search."""
-    if names_in(db, keys, meeting.group_id, text):
-        raise MeetingError("Le compte rendu cite le nom d’une personne suivie dans ce groupe : il ne doit "
-                           "nommer personne (R14). Désignez les situations par leur référence.", "minutes")
-    meeting.minutes = text
+def write_minutes(db: Session, audit: Auditor, keys: KeyProvider, meeting: Meeting, text: str,
+                  now: datetime) -> None:
+    """Seal the minutes under the group's key unless they name a person followed in the group
+    (R14). The refusal quotes the words that matched: its reader, the coordonnateur, sees
+    every situation of the group, so the check teaches nothing a search would not."""
+    found = identifying_words(db, keys, meeting.group_id, text)
+    if found:
+        quoted = ", ".join(f"« {word} »" for word in found)
+        raise MeetingError(f"Le compte rendu cite {quoted}, qui désigne une personne suivie dans ce groupe (nom, "
+                           "prénom ou date de naissance) : il ne doit nommer personne (R14). Désignez les "
+                           "situations par leur référence.", "minutes")
+    meeting.minutes_enc = None
+    if text.strip():
+        meeting.minutes_enc = seal_text(identities.group_key(db, keys, meeting.group_id, now), text,
+                                        table="meeting", column="minutes_enc", row_id=meeting.id)
     audit.record("meeting.minutes_written", "meeting", meeting.id)
 
 
-def names_in(db: Session, keys: KeyProvider, group_id: uuid.UUID, text: str) -> int:
-    """How many open cases of the group have a person (young person or representative) whose
-    last name or first given name appears in ``text``, as whole words in normalised form
-    (case, accents, hyphens, apostrophes)."""
+def minutes(db: Session, keys: KeyProvider, meeting: Meeting) -> str:
+    """The minutes in clear, for the session's page (DecryptionError when they cannot be read)."""
+    if meeting.minutes_enc is None:
+        return ""
+    return open_text(identities.unit_key(db, keys, meeting.group_id), meeting.minutes_enc, table="meeting",
+                     column="minutes_enc", row_id=meeting.id)
+
+
+# Name particles and articles: too common in any French sentence to identify anyone alone.
+PARTICLES = frozenset({"d", "l", "de", "du", "des", "la", "le", "les", "van", "von", "der", "den", "di", "da", "del",
+                       "dos", "ben", "bin", "el", "al", "y"})
+MONTHS = ("janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout", "septembre", "octobre",
+          "novembre", "decembre")
+
+
+def identifying_words(db: Session, keys: KeyProvider, group_id: uuid.UUID, text: str) -> list[str]:
+    """The words of ``text`` that name a person of one of the group's situations (young person
+    or legal representative, open situations only: a closed one is read only with a reason,
+    R10), in normalised form, sorted: the whole
+    last name and each part of a compound one, each given name, the birth date written the
+    usual French or ISO ways. Case, accents, hyphens, apostrophes and punctuation are ignored."""
     haystack = f" {normalise_name(text)} "
-    found = 0
-    for case in db.scalars(select(Case).where(Case.group_id == group_id, Case.state.in_(("proposed", "followed")))):
+    found: set[str] = set()
+    for (case_id,) in db.execute(select(Case.id).where(Case.group_id == group_id,
+                                                   Case.state.in_(("proposed", "followed")))):
         try:
-            people = identities.read_unit(db, keys, case.id)
+            people = identities.read_unit(db, keys, case_id)
         except (DecryptionError, LookupError):
             continue
-        names = {normalise_name(p.last_name) for _, p in people} | {first_given_name(p.given_names) for _, p in people}
-        found += any(name and re.search(rf" {re.escape(name)} ", haystack) for name in names)
-    return found
+        for _, person in people:
+            found |= {word for word in person_words(person) if f" {word} " in haystack}
+    return sorted(found)
+
+
+def person_words(person: Identity) -> set[str]:
+    """The normalised words and dates that identify ``person`` in a text (see ``identifying_words``)."""
+    last = normalise_name(person.last_name)
+    words = {last} if last else set()
+    words |= {part for part in last.split() if len(part) >= 3 and part not in PARTICLES}
+    words |= {name for name in normalise_name(person.given_names).split() if len(name) >= 2 and name not in PARTICLES}
+    if person.birth_date is not None:
+        words |= date_forms(person.birth_date)
+    return words
+
+
+def date_forms(d: date) -> set[str]:
+    """A date's usual written forms, normalised like the text (separators become spaces):
+    03/02/2012, 3/2/2012, 03-02-12, 2012-02-03, 3 février 2012, 1er février 2012…"""
+    days = {f"{d.day:02d}", str(d.day)} | ({"1er"} if d.day == 1 else set())
+    months = {f"{d.month:02d}", str(d.month)}
+    forms = {f"{d.year} {d.month:02d} {d.day:02d}"}
+    for day in days:
+        forms |= {f"{day} {month} {year}" for month in months for year in (str(d.year), f"{d.year % 100:02d}")}
+        forms.add(f"{day} {MONTHS[d.month - 1]} {d.year}")
+    return forms

@@ -64,7 +64,11 @@ def _forms(meeting: Meeting, group: WorkingGroup) -> dict[str, Any]:
     agenda.cases.choices = {str(c.id): f"{c.reference} ({STATES[c.state]})" for c in open_cases}
     attendance.members.choices = {str(m.id): name for m, name in _signed_members(group)}
     return {"agenda_form": agenda, "attendance_form": attendance,
-            "minutes_form": forms.MinutesForm(prefix="cr", data={"minutes": meeting.minutes})}
+            "minutes_form": forms.MinutesForm(prefix="cr", data={"minutes": _minutes(meeting)})}
+
+
+def _minutes(meeting: Meeting) -> str:
+    return services.minutes(rt.db(), rt.runtime().keys, meeting)
 
 
 def _signed_members(group: WorkingGroup) -> list[tuple[Membership, str]]:
@@ -84,7 +88,8 @@ def _page(meeting: Meeting, group: WorkingGroup, code: int = 200, **forms_: Any)
                          .join(Attendance, Attendance.membership_id == Membership.id)
                          .where(Attendance.meeting_id == meeting.id).order_by(Person.username)).all()
     coordinator = decide(db, g.person, "group.coordinate", group, now=rt.now()).allowed
-    return render_template("meetings/meeting.html", meeting=meeting, group=group, agenda=agenda, present=present,
+    return render_template("meetings/meeting.html", meeting=meeting, minutes=_minutes(meeting), group=group,
+                           agenda=agenda, present=present,
                            coordinator=coordinator, states=STATES, **{**_forms(meeting, group), **forms_}), code
 
 
@@ -116,7 +121,7 @@ def meeting_act(meeting_id: uuid.UUID, act: str) -> Page:
             chosen = [db.get_one(Membership, uuid.UUID(m)) for m in form.members.data or []]
             services.record_attendance(db, audit, meeting, chosen, {m.id for m, _ in _signed_members(group)})
         else:
-            services.write_minutes(db, audit, rt.runtime().keys, meeting, form.minutes.data or "")
+            services.write_minutes(db, audit, rt.runtime().keys, meeting, form.minutes.data or "", rt.now())
     except services.MeetingError as exc:
         db.rollback()
         if act == "compte-rendu":  # a refusal is audited in a transaction of its own

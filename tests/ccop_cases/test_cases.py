@@ -370,8 +370,43 @@ def test_minutes_naming_a_followed_person_are_refused(world, proposed, meeting, 
     refusal = response.text.split('<p class="errors" role="alert">')[1].split("</p>")[0]
     assert "R14" in refusal and proposed.reference not in refusal  # the check must not become a name search
     db.expire_all()
-    assert db.get(Meeting, m.id).minutes == ""
+    assert db.get(Meeting, m.id).minutes_enc is None
     assert _audit(db, "meeting.minutes_refused")[-1]["rule"] == "R14"
+
+
+# Issue 12 item 1. YOUNG: « Inès Awa Ndiaye-Lefèvre », born 2011-05-20.
+@pytest.mark.parametrize(("minutes", "word"), [
+    ("Point sur la jeune Lefèvre, à revoir", "lefevre"),   # one part of the compound surname
+    ("Point sur la jeune LEFEVRE", "lefevre"),
+    ("Awa va mieux", "awa"),                                # a second given name
+    ("Née le 20/05/2011", "20 05 2011"),
+    ("née le 20-05-11", "20 05 11"),
+    ("née le 2011-05-20", "2011 05 20"),
+    ("née le 20 mai 2011", "20 mai 2011"),
+    ("née le 20.5.2011", "20 5 2011"),
+])
+def test_minutes_naming_part_of_a_name_or_the_birth_date_are_refused_and_say_which_word(
+        world, proposed, meeting, db, minutes, word):
+    client, m = meeting
+    url = f"/seances/{m.id}"
+    response = post(client, f"{url}/compte-rendu", {"cr-minutes": minutes}, token_from=url)
+    assert response.status_code == 400
+    refusal = response.text.split('<p class="errors" role="alert">')[1].split("</p>")[0]
+    assert "R14" in refusal and f"« {word} »" in refusal
+    db.expire_all()
+    assert db.get(Meeting, m.id).minutes_enc is None
+    assert _audit(db, "meeting.minutes_refused")[-1]["rule"] == "R14"
+
+
+@pytest.mark.parametrize("minutes", ["Trois situations examinées, dont S-2026-0001.", "Réunion de 20 h à 22 h",
+                                     "Bilan mai 2011 à 2026", "La DE est absente ; le collège va mieux"])
+def test_minutes_without_a_name_are_sealed_and_shown_again(world, proposed, meeting, db, minutes):
+    client, m = meeting
+    url = f"/seances/{m.id}"
+    assert post(client, f"{url}/compte-rendu", {"cr-minutes": minutes}, token_from=url).status_code == 302
+    db.expire_all()
+    assert db.get(Meeting, m.id).minutes_enc is not None
+    assert minutes.replace("'", "&#39;") in client.get(url).text
 
 
 def test_minutes_are_checked_against_open_cases_only(world, login_as, proposed, meeting, db):
