@@ -34,10 +34,12 @@ SEALED = (("meeting", "minutes", "minutes_enc", "group_id"),
 
 
 def upgrade() -> None:
+    rows = _clear_texts()  # read (and the keys checked) before any change: SQLite's DDL is not transactional
     for table, _clear, sealed, _group in SEALED:
         with op.batch_alter_table(table) as batch_op:
             batch_op.add_column(sa.Column(sealed, sa.LargeBinary(), nullable=True))
-    _seal_existing()
+    if rows:
+        _seal(rows)
     for table, clear, _sealed, _group in SEALED:
         with op.batch_alter_table(table) as batch_op:
             batch_op.drop_column(clear)
@@ -46,22 +48,24 @@ def upgrade() -> None:
         batch_op.create_foreign_key(batch_op.f('fk_case_duplicate_of_case'), 'case', ['duplicate_of'], ['id'])
 
 
-def _seal_existing() -> None:
+def _clear_texts() -> list[tuple[str, str, uuid.UUID, str, uuid.UUID]]:
     bind = op.get_bind()
     rows = []
     for table, clear, sealed, group in SEALED:
         t = sa.table(table, sa.column("id", sa.Uuid()), sa.column(clear, sa.Text()), sa.column(group, sa.Uuid()))
         found = bind.execute(sa.select(t.c.id, t.c[clear], t.c[group]).where(sa.func.length(t.c[clear]) > 0))
         rows += [(table, sealed, row_id, text, group_id) for row_id, text, group_id in found]
-    if not rows:
-        return
-    key_dir = context.config.attributes.get("key_dir")
-    if key_dir is None:
+    if rows and context.config.attributes.get("key_dir") is None:
         raise RuntimeError("Des comptes rendus ou des motifs doivent être chiffrés : lancez « ccop db upgrade », "
                            "qui lit le dossier de clés (rien n'a été modifié).")
+    return rows
+
+
+def _seal(rows: list[tuple[str, str, uuid.UUID, str, uuid.UUID]]) -> None:
     from crypto import Context, DataKey, FileKeyProvider  # the migration's only use of keys
 
-    keys = FileKeyProvider.open(Path(key_dir))
+    bind = op.get_bind()
+    keys = FileKeyProvider.open(Path(context.config.attributes["key_dir"]))
     data_key = sa.table("data_key", sa.column("unit_id", sa.Uuid()), sa.column("kek_id", sa.String()),
                         sa.column("wrapped", sa.LargeBinary()), sa.column("created_at", sa.DateTime(timezone=True)))
     deks: dict[uuid.UUID, DataKey] = {}
