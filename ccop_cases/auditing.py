@@ -60,6 +60,8 @@ ACTIONS: dict[str, str] = {
     "case.information_recorded": "Information de la famille ou dérogation enregistrée (R11)",
     "case.derogation_approved": "Dérogation à l’information approuvée",
     "case.followed": "Suivi commencé",
+    "case.duplicate_merged": "Doublon possible : proposant désigné sur la situation existante, proposition effacée",
+    "case.duplicate_declined": "Doublon possible : proposition non retenue",
     "case.participant_added": "Participant désigné pour la situation",
     "case.participant_removed": "Participant retiré de la situation",
     "case.action_added": "Action enregistrée",

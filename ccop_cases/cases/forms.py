@@ -134,3 +134,7 @@ class SearchForm(FlaskForm):
 class RemovalForm(FlaskForm):
     reason = choice_field("Motif du retrait", lists.REMOVAL_REASONS)
 
+
+
+class ConfirmForm(FlaskForm):
+    confirm = BooleanField("Je confirme", validators=[InputRequired("Cochez la case pour confirmer.")])

@@ -64,7 +64,8 @@ ACTION_OUTCOMES = {"ongoing": "En cours", "done": "Réalisée", "interrupted": "
 CLOSING_REASONS = {
     "objectives_met": "Objectifs atteints", "handed_over": "Relais par les services de droit commun",
     "refused": "Refus de participer", "moved_away": "Déménagement",
-    "judicial_only": "Suivi exclusivement judiciaire", "age_limit": "Limite d'âge", "other": "Autre",
+    "judicial_only": "Suivi exclusivement judiciaire", "age_limit": "Limite d'âge",
+    "not_retained": "Proposition non retenue", "other": "Autre",
 }
 
 SEXES = {"F": "Féminin", "M": "Masculin", "X": "Autre ou non précisé"}

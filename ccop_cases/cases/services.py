@@ -27,12 +27,16 @@ from crypto import BlindIndex
 
 PAGE_SIZE = 20
 NOTE_MAX = 280
+OPEN = ("proposed", "followed")
 
 
 class CaseError(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
+    """A refused act: the French message, the field at fault if any, and the rule that refuses
+    it (a refusal under a rule is audited as ``access.denied``; a mere input error is not)."""
+
+    def __init__(self, message: str, field: str | None = None, *, rule: str | None = None) -> None:
         super().__init__(message)
-        self.field = field
+        self.field, self.rule = field, rule
 
 
 @dataclass(frozen=True)
@@ -60,36 +64,45 @@ def blind_index(keys: KeyProvider, bits: int, group_id: uuid.UUID) -> BlindIndex
 
 
 def _check(db: Session, keys: KeyProvider, bits: int, group: WorkingGroup, m: Membership, p: Proposal,
-           today: date) -> None:
-    """Every rule a proposal must meet, before anything is written."""
+           today: date) -> uuid.UUID | None:
+    """Every rule a proposal must meet, before anything is written; return the open situation
+    of the group that holds the same identity, if any (a possible duplicate)."""
     assert p.young.birth_date is not None  # noqa: S101 - the form requires it
     age = age_on(p.young.birth_date, today)
     if age >= 25:
-        raise CaseError("À 25 ans ou plus, une situation ne peut pas être suivie (R19).", "birth_date")
+        raise CaseError("À 25 ans ou plus, une situation ne peut pas être suivie (R19).", "birth_date", rule="R19")
     if age < 12 and not p.confirm_under_12:
         raise CaseError("Ce jeune a moins de 12 ans : le programme vise les 12-25 ans. Cochez la case de "
-                        "confirmation si le suivi est néanmoins justifié (R19).", "confirm_under_12")
+                        "confirmation si le suivi est néanmoins justifié (R19).", "confirm_under_12",
+                        rule="R19")
     if age < 18 and not p.representatives:
-        raise CaseError("Pour un mineur, indiquez au moins un représentant légal (R19).", "rep1_last_name")
+        raise CaseError("Pour un mineur, indiquez au moins un représentant légal (R19).", "rep1_last_name",
+                        rule="R19")
     if group.is_ccop and (p.purpose in lists.THEMATIC_ONLY_PURPOSES
                           or set(p.exposure_factors) & lists.THEMATIC_ONLY_FACTORS):
         raise CaseError("Cette finalité ou ce facteur relève du programme 2, réservé aux groupes thématiques "
-                        "(R23).", "purpose")
+                        "(R23).", "purpose", rule="R23")
     if group.is_ccop and not p.inside_perimeter:
         if m.role != "coordonnateur":
             raise CaseError("Hors du périmètre du groupe, seul le coordonnateur peut proposer la situation, "
-                            "avec un motif (R23).", "inside_perimeter")
+                            "avec un motif (R23).", "inside_perimeter", rule="R23")
         if not p.override_reason:
-            raise CaseError("Indiquez le motif de la dérogation au périmètre (R23).", "override_reason")
+            raise CaseError("Indiquez le motif de la dérogation au périmètre (R23).", "override_reason",
+                            rule="R23")
     if p.note.strip() and not p.note_attested:
         raise CaseError("Cochez l’attestation : la remarque ne contient aucune information couverte par le "
-                        "secret professionnel (R5).", "note_attested")
+                        "secret professionnel (R5).", "note_attested", rule="R5")
     found = identities.search(db, keys, blind_index(keys, bits, group.id), group.id, p.young.last_name,
                               p.young.given_names, p.young.birth_date)
-    if found:
-        refs = ", ".join(db.scalars(select(Case.reference).where(Case.id.in_(found))))
-        raise CaseError(f"Une situation existe déjà pour cette personne dans ce groupe ({refs}) : adressez-vous "
-                        "au coordonnateur plutôt que d’en créer une seconde (R9).", "last_name")
+    open_cases = list(db.execute(select(Case.id, Case.reference).where(Case.id.in_(found), Case.state.in_(OPEN))
+                                 .order_by(Case.reference))) if found else []
+    if open_cases and m.role == "coordonnateur":  # who sees every situation of the group may be told
+        refs = ", ".join(reference for _, reference in open_cases)
+        raise CaseError(f"Une situation ouverte existe déjà pour cette personne dans ce groupe ({refs}) : "
+                        "désignez-y les membres concernés plutôt que d’en créer une seconde (R9).", "last_name",
+                        rule="R9")
+    # A member is told nothing (R4): the proposal is accepted and waits for the coordonnateur.
+    return open_cases[0][0] if open_cases else None
 
 
 def propose(db: Session, audit: Auditor, keys: KeyProvider, bits: int, group: WorkingGroup, m: Membership,
@@ -101,7 +114,7 @@ def propose(db: Session, audit: Auditor, keys: KeyProvider, bits: int, group: Wo
         if existing.group_id != group.id or existing.proposed_by != m.id:
             raise CaseError("Formulaire déjà utilisé : rechargez la page de proposition.")
         return existing, False
-    _check(db, keys, bits, group, m, p, now.date())
+    duplicate_of = _check(db, keys, bits, group, m, p, now.date())
     db.execute(select(WorkingGroup.id).where(WorkingGroup.id == group.id).with_for_update())  # numbering lock
     year = now.year
     count = db.scalar(select(func.count()).where(Case.group_id == group.id, Case.reference.like(f"S-{year}-%")))
@@ -109,7 +122,7 @@ def propose(db: Session, audit: Auditor, keys: KeyProvider, bits: int, group: Wo
                 submission_id=p.submission_id, state="proposed", purpose=p.purpose, referral_origin=p.referral_origin,
                 school_situation=p.school_situation, exposure_factors=",".join(sorted(p.exposure_factors)),
                 outside_perimeter_reason=None if p.inside_perimeter else p.override_reason,
-                proposed_by=m.id, proposed_at=now)
+                proposed_by=m.id, proposed_at=now, duplicate_of=duplicate_of)
     dek = identities.open_unit(db, keys, case.id, now)
     if p.note.strip():
         case.note_enc = seal_text(dek, p.note.strip(), table="case", column="note_enc", row_id=case.id)
@@ -121,8 +134,47 @@ def propose(db: Session, audit: Auditor, keys: KeyProvider, bits: int, group: Wo
         identities.write_identity(db, dek, case.id, "representative", position, rep)
     db.add(CaseParticipant(case_id=case.id, membership_id=m.id, reason="proposer", added_by=m.id, added_at=now))
     _history(db, dek, case, "proposal", None, m, now)
-    audit.record("case.proposed", "case", case.id, group=group.id, purpose=p.purpose)
+    audit.record("case.proposed", "case", case.id, group=group.id, purpose=p.purpose,
+                 **({"possible_duplicate_of": str(duplicate_of)} if duplicate_of else {}))
     return case, True
+
+
+def merge_duplicate(db: Session, audit: Auditor, case: Case, m: Membership, now: datetime) -> Case:
+    """Resolve a possible duplicate by naming its proposer on the existing situation (R4, R9);
+    the caller then shreds the duplicate proposal. Return the existing situation."""
+    existing = _duplicate_target(db, case)
+    proposer = db.get_one(Membership, case.proposed_by)
+    if proposer.status != "active":
+        raise CaseError("Le membre qui a proposé la situation n’est plus actif : déclinez la proposition.", rule="R4")
+    if not db.scalar(select(CaseParticipant.id).where(CaseParticipant.case_id == existing.id,
+                                                      CaseParticipant.membership_id == proposer.id,
+                                                      CaseParticipant.removed_at.is_(None))):
+        db.add(CaseParticipant(case_id=existing.id, membership_id=proposer.id, reason="proposer", added_by=m.id,
+                               added_at=now))
+        audit.record("case.participant_added", "case", existing.id, membership=proposer.id, reason="proposer")
+    audit.record("case.duplicate_merged", "case", case.id, into=existing.id)
+    case.duplicate_of = None
+    return existing
+
+
+def decline_duplicate(db: Session, audit: Auditor, keys: KeyProvider, case: Case, m: Membership, *,
+                      purge_after_days: int, now: datetime) -> None:
+    """Resolve a possible duplicate by not retaining the proposal: it is closed like any
+    proposal not retained, so its proposer learns nothing more (R4)."""
+    _duplicate_target(db, case)
+    case.duplicate_of = None
+    audit.record("case.duplicate_declined", "case", case.id)
+    close(db, audit, keys, case, m, reason="not_retained", purge_after_days=purge_after_days, now=now)
+
+
+def _duplicate_target(db: Session, case: Case) -> Case:
+    existing = db.get(Case, case.duplicate_of) if case.duplicate_of and case.state == "proposed" else None
+    if existing is None:
+        raise CaseError("Cette proposition n’attend plus de rapprochement.")
+    if existing.state not in OPEN:
+        raise CaseError(f"La situation {existing.reference} est close : déclinez la proposition ou commencez "
+                        "son suivi.")
+    return existing
 
 
 def _history(db: Session, dek: DataKey, case: Case, field_code: str, value: str | None, m: Membership | None,
@@ -275,7 +327,7 @@ def follow(db: Session, audit: Auditor, keys: KeyProvider, case: Case, m: Member
     if missing:
         names = ", ".join(lists.INFORMED_WHO.get(w, w) for w in missing)
         raise CaseError(f"Le suivi ne peut commencer qu’après l’information de la famille ou une dérogation "
-                        f"approuvée (R11) : manque {names}.")
+                        f"approuvée (R11) : manque {names}.", rule="R11")
     if case.state != "proposed":
         raise CaseError("Cette situation est déjà suivie.")
     case.state, case.followed_at = "followed", now
@@ -353,6 +405,12 @@ _FOUND = (select(Case.id, Case.reference).where(Case.id.in_(bindparam("ids", exp
 
 
 # --- lists ----------------------------------------------------------------------------------------
+
+
+def duplicates_to_resolve(db: Session, group: WorkingGroup) -> int:
+    """How many proposals of the group wait for the coordonnateur as possible duplicates."""
+    return db.scalar(select(func.count()).where(Case.group_id == group.id, Case.state == "proposed",
+                                                Case.duplicate_of.is_not(None))) or 0
 
 
 def listing(db: Session, group: WorkingGroup, m: Membership, *, everything: bool, state: str,

@@ -16,13 +16,13 @@ from werkzeug.wrappers import Response
 
 from ccop_cases import runtime as rt
 from ccop_cases.accounts.models import Person
-from ccop_cases.cases import forms, lists, services
+from ccop_cases.cases import forms, lists, retention, services
 from ccop_cases.cases.models import Case
 from ccop_cases.charter.models import INSTITUTIONS, Membership, WorkingGroup
 from ccop_cases.charter.policy import HIDDEN, decide
 from ccop_cases.charter.views import load_group
 from ccop_cases.identities.services import Identity
-from ccop_cases.security.permissions import deny, finish_read, permission, require
+from ccop_cases.security.permissions import deny, finish_read, permission, refused, require
 
 bp = Blueprint("cases", __name__)
 Page = str | Response | tuple[str, int]
@@ -62,10 +62,12 @@ def listing(group_id: uuid.UUID) -> Page:
         state = ""
     number = max(1, request.args.get("page", 1, type=int) or 1)
     cases, pages = services.listing(rt.db(), group, membership, everything=everything, state=state, page=number)
+    duplicates = services.duplicates_to_resolve(rt.db(), group) if everything else 0
     finish_read(lambda audit: audit.record("case.listed", "working_group", group.id, count=len(cases), page=number),
                 "group.exchange", group, "working_group", group.id)
     return render_template("cases/list.html", group=group, cases=cases, pages=pages, number=min(number, pages),
-                           everything=everything, state=state, states=lists.STATES, today=rt.now().date())
+                           everything=everything, state=state, states=lists.STATES, today=rt.now().date(),
+                           duplicates=duplicates)
 
 
 @bp.route("/groupes/<uuid:group_id>/recherche", methods=["GET", "POST"])
@@ -75,12 +77,15 @@ def search(group_id: uuid.UUID) -> Page:
     db = rt.db()
     group, _membership = load_group(group_id, "group.exchange")
     form = forms.SearchForm()
-    results: list[tuple[Any, bool]] | None = None
+    results: list[Any] | None = None
     if form.validate_on_submit():
         found = services.find(db, rt.runtime().keys, _settings().blind_index_bits, group, form.last_name.data,
                               form.given_names.data, form.birth_date.data)
-        results = [(c, decide(db, g.person, "case.read_archive", c.id, now=rt.now()).allowed) for c in found]
-        finish_read(lambda audit: audit.record("case.searched", "working_group", group.id, count=len(found)),
+        # Need-to-know (R4): a member finds only the situations they are named on; the others are
+        # not even hinted at. The trail keeps how many were withheld (a count, for oversight).
+        results = [c for c in found if decide(db, g.person, "case.read_archive", c.id, now=rt.now()).allowed]
+        finish_read(lambda audit: audit.record("case.searched", "working_group", group.id, count=len(results),
+                                               withheld=len(found) - len(results)),
                     "group.exchange", group, "working_group", group.id)
     return render_template("cases/search.html", group=group, form=form, results=results), 400 if form.errors else 200
 
@@ -98,7 +103,7 @@ def propose(group_id: uuid.UUID) -> Page:
             case, created = services.propose(rt.db(), rt.audit(), rt.runtime().keys, _settings().blind_index_bits,
                                              group, membership, _proposal(form), rt.now())
         except services.CaseError as exc:
-            rt.db().rollback()
+            refused(exc.rule, "working_group", group.id)
             _attach(form, exc)
         else:
             rt.db().commit()
@@ -171,7 +176,15 @@ def _case_page(case: Case, group: WorkingGroup, membership: Membership, *,
     return render_template(
         "cases/case.html", view=view, group=group, membership=membership, lists=lists, institutions=INSTITUTIONS,
         coordinator=membership.role == "coordonnateur", open=case.state in ("proposed", "followed"),
-        missing=services.missing_from(view, rt.now().date()), today=rt.now().date(), acts=ACT_TITLES), 200
+        missing=services.missing_from(view, rt.now().date()), today=rt.now().date(), acts=ACT_TITLES,
+        duplicate=_duplicate(case, membership)), 200
+
+
+def _duplicate(case: Case, membership: Membership) -> Case | None:
+    """For the coordonnateur only: the open situation a proposal may duplicate (R4)."""
+    if case.duplicate_of is None or membership.role != "coordonnateur":
+        return None
+    return rt.db().get(Case, case.duplicate_of)
 
 
 def _member_choices(group: WorkingGroup) -> dict[str, str]:
@@ -199,7 +212,7 @@ ACT_TITLES = {"information": "Enregistrer l’information de la famille (R11)", 
 def case_act(case_id: uuid.UUID, act: str) -> Page:
     """Record information, an action, a decision, a participant, or close the case."""
     if act not in ACTS:
-        deny(HIDDEN, "case_act", act)
+        deny(HIDDEN, "case", case_id)
     action, prefix, form_class = ACTS[act]
     case, group, membership = load_case(case_id, action)
     form = form_class(prefix=prefix)
@@ -209,7 +222,7 @@ def case_act(case_id: uuid.UUID, act: str) -> Page:
         try:
             message = _apply(act, form, case, membership)
         except services.CaseError as exc:
-            rt.db().rollback()
+            refused(exc.rule, "case", case.id)
             _attach(form, exc)
         else:
             rt.db().commit()
@@ -254,7 +267,7 @@ def follow(case_id: uuid.UUID) -> Page:
     try:
         services.follow(rt.db(), rt.audit(), rt.runtime().keys, case, membership, rt.now())
     except services.CaseError as exc:
-        rt.db().rollback()
+        refused(exc.rule, "case", case.id)
         flash(str(exc), "error")
     else:
         rt.db().commit()
@@ -274,7 +287,7 @@ def remove_participant(case_id: uuid.UUID, participant_id: uuid.UUID) -> Page:
     try:
         services.remove_participant(rt.db(), rt.audit(), case, participant_id, form.reason.data, rt.now())
     except services.CaseError as exc:
-        rt.db().rollback()
+        refused(exc.rule, "case", case.id)
         flash(str(exc), "error")
     else:
         rt.db().commit()
@@ -290,9 +303,39 @@ def approve(case_id: uuid.UUID, record_id: uuid.UUID) -> Page:
     try:
         services.approve_derogation(rt.db(), rt.audit(), case, record_id, membership)
     except services.CaseError as exc:
-        rt.db().rollback()
+        refused(exc.rule, "case", case.id)
         flash(str(exc), "error")
     else:
         rt.db().commit()
         flash("Dérogation approuvée.", "success")
     return redirect(url_for("cases.case", case_id=case.id))
+
+
+@bp.route("/situations/<uuid:case_id>/doublon/<choice>", methods=["POST"])
+@permission("authenticated")
+def resolve_duplicate(case_id: uuid.UUID, choice: str) -> Page:
+    """Resolve a possible duplicate (coordonnateur): name the proposer on the existing
+    situation and shred this proposal, or do not retain the proposal."""
+    case, group, membership = load_case(case_id, "case.manage")
+    if choice not in ("rattacher", "decliner"):
+        deny(HIDDEN, "case", case_id)
+    if not forms.ConfirmForm().validate():
+        flash("Cochez la case pour confirmer.", "error")
+        return redirect(url_for("cases.case", case_id=case.id))
+    db, audit, now = rt.db(), rt.audit(), rt.now()
+    try:
+        if choice == "rattacher":
+            existing = services.merge_duplicate(db, audit, case, membership, now)
+            retention.purge(db, audit, case, "duplicate_merged", now)
+            message = f"Le proposant est désigné sur {existing.reference} ; la proposition en double est effacée."
+        else:
+            services.decline_duplicate(db, audit, rt.runtime().keys, case, membership,
+                                       purge_after_days=_settings().purge_after_days, now=now)
+            message = f"Proposition {case.reference} non retenue."
+    except services.CaseError as exc:
+        refused(exc.rule, "case", case.id)
+        flash(str(exc), "error")
+        return redirect(url_for("cases.case", case_id=case.id))
+    db.commit()
+    flash(message, "success")
+    return redirect(url_for("cases.listing", group_id=group.id))

@@ -177,7 +177,7 @@ def text(group_id: uuid.UUID, kind: str) -> Page:
     """Adopt a new version of the charter or the rules: preview the differences, then confirm."""
     group = _load(WorkingGroup, group_id)
     if kind not in TEXT_KINDS:
-        deny(HIDDEN, "governing_text", kind)
+        deny(HIDDEN, "working_group", group.id)  # an unknown kind of text: the group is the target
     db = rt.db()
     current = services.current_text(db, group.id, kind)
     form = forms.TextForm(data={"kind": kind, "text": current.text if current else ""})
@@ -265,7 +265,7 @@ def member_act(membership_id: uuid.UUID, act: str) -> Page:
                 "Double authentification réinitialisée : nouvel enrôlement à la prochaine connexion."),
     }
     if act not in handlers:
-        deny(HIDDEN, "membership_act", act)
+        deny(HIDDEN, "membership", membership.id)
     form_class, prefix, apply, message = handlers[act]
     form: Any = form_class(prefix=prefix)
     if not form.validate() or (hasattr(form, "code") and not _code_ok(form)):

@@ -106,7 +106,7 @@ def meeting(meeting_id: uuid.UUID) -> Page:
 def meeting_act(meeting_id: uuid.UUID, act: str) -> Page:
     """Set the agenda, record attendance or write the minutes (coordonnateur)."""
     if act not in ("ordre-du-jour", "presences", "compte-rendu"):
-        deny(HIDDEN, "meeting_act", act)
+        deny(HIDDEN, "meeting", meeting_id)
     meeting, group, _m = _load(meeting_id, "group.coordinate")
     page_forms = _forms(meeting, group)
     name = {"ordre-du-jour": "agenda_form", "presences": "attendance_form", "compte-rendu": "minutes_form"}[act]

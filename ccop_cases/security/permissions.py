@@ -89,14 +89,14 @@ class Denied(Forbidden):
         self.decision = decision
 
 
-def require(decision: Decision, target_type: str, target_id: object = "") -> None:
+def require(decision: Decision, target_type: str, target_id: object) -> None:
     """Raise (404 or 403) unless allowed; the denial is audited in a transaction of its own."""
     if not decision.allowed:
         deny(decision, target_type, target_id)
 
 
 def finish_read(append: Callable[[Auditor], None], action: str, resource: object, target_type: str,
-                target_id: object = "") -> None:
+                target_id: object) -> None:
     """How a read-only view ends its read, before anything is shown: commit the read
     transaction, ``append`` the read's audit entry in a write transaction, decide ``action``
     again there, and commit.
@@ -112,13 +112,21 @@ def finish_read(append: Callable[[Auditor], None], action: str, resource: object
     db.commit()
 
 
-def deny(decision: Decision, target_type: str, target_id: object = "") -> NoReturn:
-    """Audit a denial in a transaction of its own, then answer 404 (hidden) or 403."""
+def refused(rule: str | None, target_type: str, target_id: object) -> None:
+    """Roll back a refused act (it keeps nothing of its own work) and, when a rule refused it,
+    audit the refusal with its rule and target in a transaction of its own. A mere input
+    error (no rule) is only rolled back."""
     session = rt.db()
-    session.rollback()  # the denied request keeps nothing of its own work
-    rt.audit().record("access.denied", target_type, target_id if not decision.hide else "",
-                      outcome="denied", rule=decision.rule or "R4")
-    session.commit()
+    session.rollback()
+    if rule:
+        rt.audit().record("access.denied", target_type, target_id, outcome="denied", rule=rule)
+        session.commit()
+
+
+def deny(decision: Decision, target_type: str, target_id: object) -> NoReturn:
+    """Audit a denial (with the probed object's id, even when it is hidden: the DPO must see
+    what was probed), then answer 404 (hidden), 410 (purged) or 403."""
+    refused(decision.rule or "R4", target_type, target_id)
     if decision.hide:
         raise NotFound()
     if decision.gone:

@@ -287,6 +287,111 @@ def test_a_second_record_of_the_same_person_in_the_group_is_refused(world, login
     assert db.scalar(select(func.count()).select_from(Case)) == 1
 
 
+def _resolve(client, case, choice, confirm=True):
+    url = f"/situations/{case.id}"
+    return post(client, f"{url}/doublon/{choice}", {"confirm": "y"} if confirm else {}, token_from=url)
+
+
+def test_a_members_duplicate_proposal_is_accepted_as_any_and_tells_nothing(world, login_as, proposed, db):
+    """Issue 12 item 2: the same message as any proposal; only the coordonnateur sees the match."""
+    outsider = login_as(world.outsider)
+    response = propose(outsider, world.gov, last_name="NDIAYE LEFEVRE", given_names="ines")
+    assert response.status_code == 302
+    duplicate = _case(db)
+    assert duplicate.duplicate_of == proposed.id and duplicate.reference != proposed.reference
+    page = outsider.get(response.location, follow_redirects=True).text
+    assert f"Situation {duplicate.reference} proposée." in page
+    assert proposed.reference not in page and "doublon" not in page.lower()
+    assert "doublon" not in outsider.get(f"/groupes/{world.gov.group.id}/situations").text.lower()
+    coordinator = login_as(world.coordinator)
+    listing = coordinator.get(f"/groupes/{world.gov.group.id}/situations").text
+    assert "1 proposition à" in listing and "doublon possible" in listing
+    case_page = coordinator.get(f"/situations/{duplicate.id}").text
+    assert proposed.reference in case_page and "Désigner le proposant" in case_page
+
+
+def test_the_coordinator_names_the_proposer_on_the_existing_situation_and_the_duplicate_is_shredded(
+        world, login_as, proposed, db):
+    outsider = login_as(world.outsider)
+    propose(outsider, world.gov, given_names="Inès")
+    duplicate = _case(db)
+    coordinator = login_as(world.coordinator)
+    unconfirmed = _resolve(coordinator, duplicate, "rattacher", confirm=False)
+    assert unconfirmed.status_code == 302 and _case(db, duplicate.reference).state == "proposed"
+    assert _resolve(coordinator, duplicate, "rattacher").status_code == 302
+    assert _case(db, duplicate.reference).state == "purged"
+    identities = select(func.count()).select_from(IdentityRecord).where(IdentityRecord.unit_id == duplicate.id)
+    assert db.scalar(identities) == 0
+    assert outsider.get(f"/situations/{proposed.id}").status_code == 200
+    assert _audit(db, "case.duplicate_merged")[-1]["details"] == {"into": str(proposed.id)}
+
+
+def test_the_coordinator_declines_a_duplicate_like_any_proposal_not_retained(world, login_as, proposed, db):
+    outsider = login_as(world.outsider)
+    propose(outsider, world.gov, given_names="Inès")
+    duplicate = _case(db)
+    assert _resolve(login_as(world.participant), duplicate, "decliner").status_code == 404  # not on it
+    assert _resolve(login_as(world.coordinator), duplicate, "decliner").status_code == 302
+    declined = _case(db, duplicate.reference)
+    assert declined.state == "closed" and declined.closing_reason == "not_retained" and declined.duplicate_of is None
+    assert outsider.get(f"/situations/{proposed.id}").status_code == 404
+
+
+# Issue 12 item 4: every refusal path -> one access.denied entry naming its rule and its target.
+def _follow_too_early(world, login_as, proposed):
+    url = f"/situations/{proposed.id}"
+    post(login_as(world.coordinator), f"{url}/suivre", {}, token_from=url)
+    return "R11", "case", str(proposed.id)
+
+
+def _proposal(role, rule, **changes):
+    def refuse(world, login_as, proposed):
+        assert propose(login_as(getattr(world, role)), world.gov, **changes).status_code == 400
+        return rule, "working_group", str(world.gov.group.id)
+    return refuse
+
+
+def _forged_case(world, login_as, proposed):
+    forged = uuid.uuid4()
+    assert login_as(world.participant).get(f"/situations/{forged}").status_code == 404
+    return "R4", "case", str(forged)
+
+
+def _case_out_of_reach(world, login_as, proposed):
+    assert login_as(world.outsider).get(f"/situations/{proposed.id}").status_code == 404
+    return "R4", "case", str(proposed.id)
+
+
+def _unknown_act(world, login_as, proposed):
+    client = login_as(world.participant)
+    assert post(client, f"/situations/{proposed.id}/inconnu", {}, token_from="/compte/mot-de-passe").status_code == 404
+    return "R4", "case", str(proposed.id)
+
+
+REFUSALS = {
+    "follow_before_information": _follow_too_early,
+    "age_25_or_more": _proposal("participant", "R19", birth_date="2000-01-01"),
+    "under_12_unconfirmed": _proposal("participant", "R19", birth_date="2016-05-20"),
+    "minor_without_representative": _proposal("participant", "R19", rep1_last_name=None, rep1_given_names=None,
+                                              rep1_phone=None),
+    "outside_perimeter_by_a_member": _proposal("participant", "R23", inside_perimeter=None),
+    "note_without_attestation": _proposal("participant", "R5", note="Remarque"),
+    "coordinators_own_duplicate": _proposal("coordinator", "R9", given_names="Inès"),
+    "forged_case_id": _forged_case,
+    "case_of_which_one_is_not_a_participant": _case_out_of_reach,
+    "unknown_act_on_a_case": _unknown_act,
+}
+
+
+@pytest.mark.parametrize("path", REFUSALS)
+def test_every_refusal_is_audited_with_its_rule_and_target(world, login_as, proposed, db, path):
+    before = len(_audit(db, "access.denied"))
+    rule, target_type, target_id = REFUSALS[path](world, login_as, proposed)
+    entries = _audit(db, "access.denied")[before:]
+    assert [(e["rule"], e["target"]["type"], e["target"]["id"]) for e in entries] == [(rule, target_type, target_id)]
+    assert entries[0]["outcome"] == "denied"
+
+
 def test_the_coordinator_withdraws_a_participant_whose_access_ends(world, login_as, proposed, db):
     coordinator, participant = login_as(world.coordinator), login_as(world.participant)
     url = f"/situations/{proposed.id}"
@@ -326,15 +431,21 @@ def test_a_closed_case_is_read_only_with_a_reason_and_never_edited_r10(world, lo
 
 # --- search -------------------------------------------------------------------------------------
 
-def test_search_finds_variants_audits_only_the_count_and_keeps_names_out_of_urls(world, login_as, proposed, db):
-    client = login_as(world.outsider)
+@pytest.mark.parametrize(("role", "sees"), [("participant", True), ("coordinator", True), ("outsider", False)])
+def test_search_finds_variants_only_on_ones_own_situations_and_audits_counts(world, login_as, proposed, db, role,
+                                                                             sees):
+    """Issue 12 item 2: a member not on the situation learns nothing, not even that it exists."""
+    client = login_as(getattr(world, role))
     url = f"/groupes/{world.gov.group.id}/recherche"
     found = post(client, url, {"last_name": "ndiaye lefevre", "given_names": "INES", "birth_date": "2011-05-20"})
-    assert proposed.reference in found.text and "adressez-vous au coordonnateur" in found.text
-    entry = _audit(db, "case.searched")[-1]
-    assert entry["details"] == {"count": "1"} and "ndiaye" not in json.dumps(entry).lower()
     none = post(client, url, {"last_name": "Ndiaye-Lefèvre", "given_names": "Inès", "birth_date": "2011-05-21"})
-    assert "Aucune situation" in none.text
+    assert (proposed.reference in found.text) is sees
+    assert "Aucune des situations qui vous sont confiées ne correspond." in none.text
+    if not sees:  # the same page as a search that matches no one
+        assert found.text.split("<h2>Résultat</h2>")[1] == none.text.split("<h2>Résultat</h2>")[1]
+    entry = _audit(db, "case.searched")[-2]
+    assert entry["details"] == {"count": "1" if sees else "0", "withheld": "0" if sees else "1"}
+    assert "ndiaye" not in json.dumps(entry).lower()
 
 
 @pytest.mark.parametrize(("born", "message"), [("2099-01-01", "ne peut pas être dans le futur"),

@@ -78,11 +78,13 @@ POST_ROUTES = [
     "/situations/<uuid:case_id>/suivre", "/situations/<uuid:case_id>/information/<uuid:record_id>/approuver",
     "/groupes/<uuid:group_id>/seances", "/seances/<uuid:meeting_id>/<act>",
     "/situations/<uuid:case_id>/participants/<uuid:participant_id>/retirer",
+    "/situations/<uuid:case_id>/doublon/<choice>",
 ]
 
 
 def _concrete(rule: str) -> str:
-    return re.sub(r"<uuid:\w+>", str(uuid.uuid4()), rule).replace("<kind>", "charter").replace("<act>", "exclure")
+    concrete = re.sub(r"<uuid:\w+>", str(uuid.uuid4()), rule)
+    return concrete.replace("<kind>", "charter").replace("<act>", "exclure").replace("<choice>", "decliner")
 
 
 @pytest.mark.parametrize("route", POST_ROUTES)
