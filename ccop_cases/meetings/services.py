@@ -20,9 +20,11 @@ from crypto.blindindex import normalise_name
 
 
 class MeetingError(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
+    """A refused act on a session: French message, field at fault, rule that refuses it."""
+
+    def __init__(self, message: str, field: str | None = None, *, rule: str | None = None) -> None:
         super().__init__(message)
-        self.field = field
+        self.field, self.rule = field, rule
 
 
 def schedule(db: Session, audit: Auditor, group: WorkingGroup, m: Membership, when: datetime,
@@ -39,7 +41,8 @@ def set_agenda(db: Session, audit: Auditor, meeting: Meeting, case_ids: list[uui
     cases = list(db.scalars(select(Case).where(Case.id.in_(case_ids))))
     if len(cases) != len(set(case_ids)) or any(c.group_id != meeting.group_id or c.state not in ("proposed", "followed")
                                                for c in cases):
-        raise MeetingError("Seules les situations ouvertes de ce groupe peuvent être inscrites (R7).", "cases")
+        raise MeetingError("Seules les situations ouvertes de ce groupe peuvent être inscrites (R7).", "cases",
+                           rule="R7")
     db.execute(delete(AgendaItem).where(AgendaItem.meeting_id == meeting.id))
     for case in cases:
         db.add(AgendaItem(meeting_id=meeting.id, case_id=case.id))
@@ -52,7 +55,7 @@ def record_attendance(db: Session, audit: Auditor, meeting: Meeting, memberships
     refused = [m for m in memberships if m.id not in allowed or m.group_id != meeting.group_id]
     if refused:
         raise MeetingError("Seuls les membres désignés ayant signé la charte en vigueur peuvent être inscrits "
-                           "comme présents (R3).", "members")
+                           "comme présents (R3).", "members", rule="R3")
     db.execute(delete(Attendance).where(Attendance.meeting_id == meeting.id))
     for m in memberships:
         db.add(Attendance(meeting_id=meeting.id, membership_id=m.id))
@@ -69,7 +72,7 @@ def write_minutes(db: Session, audit: Auditor, keys: KeyProvider, meeting: Meeti
         quoted = ", ".join(f"« {word} »" for word in found)
         raise MeetingError(f"Le compte rendu cite {quoted}, qui désigne une personne suivie dans ce groupe (nom, "
                            "prénom ou date de naissance) : il ne doit nommer personne (R14). Désignez les "
-                           "situations par leur référence.", "minutes")
+                           "situations par leur référence.", "minutes", rule="R14")
     meeting.minutes_enc = None
     if text.strip():
         meeting.minutes_enc = seal_text(identities.group_key(db, keys, meeting.group_id, now), text,

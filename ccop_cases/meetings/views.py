@@ -20,7 +20,7 @@ from ccop_cases.charter.policy import HIDDEN, decide
 from ccop_cases.charter.views import load_group
 from ccop_cases.meetings import forms, services
 from ccop_cases.meetings.models import AgendaItem, Attendance, Meeting
-from ccop_cases.security.permissions import deny, permission, require
+from ccop_cases.security.permissions import deny, permission, refused, require
 
 bp = Blueprint("meetings", __name__)
 Page = str | Response | tuple[str, int]
@@ -123,10 +123,12 @@ def meeting_act(meeting_id: uuid.UUID, act: str) -> Page:
         else:
             services.write_minutes(db, audit, rt.runtime().keys, meeting, form.minutes.data or "", rt.now())
     except services.MeetingError as exc:
-        db.rollback()
-        if act == "compte-rendu":  # a refusal is audited in a transaction of its own
-            rt.audit().record("meeting.minutes_refused", "meeting", meeting.id, outcome="denied", rule="R14")
+        if act == "compte-rendu":  # its own action in the trail; the matched words never go there
+            db.rollback()
+            rt.audit().record("meeting.minutes_refused", "meeting", meeting.id, outcome="denied", rule=exc.rule)
             db.commit()
+        else:
+            refused(exc.rule, "meeting", meeting.id)
         form.form_errors.append(str(exc))
         return _page(meeting, group, 400, **{name: form})
     db.commit()
