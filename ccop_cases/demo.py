@@ -27,8 +27,8 @@ from ccop_cases.identities.services import Identity
 from ccop_cases.security import otp
 
 # Obviously fictional accounts; usernames say what each one shows.
-DEMO_USERS = ("demo.president", "demo.coordination", "demo.police", "demo.ecole", "demo.exclu", "demo.dpo",
-              "demo.nouveau")
+DEMO_USERS = ("demo.president", "demo.coordination", "demo.police", "demo.prevention", "demo.ecole", "demo.exclu",
+              "demo.dpo", "demo.nouveau")
 CREDENTIALS_FILE = "demo-credentials.txt"
 
 cli = AppGroup("demo", help="Données fictives de démonstration (development uniquement).")
@@ -159,6 +159,7 @@ DEMO_MEMBERS = (  # username, institution, function, role, has signed
     ("demo.president", "mairie", "Maire adjoint délégué à la prévention", "president", True),
     ("demo.coordination", "mairie", "Coordonnateur du CLSPD", "coordonnateur", True),
     ("demo.police", "police_nationale", "Délégué police-population", "member", True),
+    ("demo.prevention", "prevention_specialisee", "Éducatrice de prévention spécialisée", "member", True),
     ("demo.ecole", "education_nationale", "Conseiller principal d'éducation", "member", False),
     ("demo.exclu", "bailleur", "Chargé de tranquillité résidentielle", "member", True),
     ("demo.nouveau", "mission_locale", "Conseiller insertion", "member", False),
@@ -168,7 +169,8 @@ DEMO_MEMBERS = (  # username, institution, function, role, has signed
 SHOWS = """Ce que montre chaque compte :
   demo.president     administrateur de la charte : console /administration (conseil, groupes, membres)
   demo.coordination  coordonnateur de la CCOP, charte signée : échanges autorisés
-  demo.police        membre, charte signée : échanges autorisés
+  demo.police        membre, charte signée : échanges autorisés, désigné sur toutes les situations
+  demo.prevention    membre, charte signée, désigné sur aucune situation : n'en voit ni n'en trouve aucune (R4)
   demo.ecole         membre sans signature : la charte s'affiche avant tout (R3)
   demo.exclu         membre exclu : échanges refusés (R15)
   demo.dpo           délégué à la protection des données : journal d'audit /controle
