@@ -12,7 +12,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 def alembic_config(database_url: str, key_dir: Path | None = None) -> Config:
     config = Config()
-    config.attributes["key_dir"] = key_dir  # for revisions that seal existing values (0007)
+    config.attributes["key_dir"] = key_dir  # for revisions that seal existing values (0008)
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config

@@ -26,7 +26,7 @@ def test_create_app_never_creates_tables(settings, tmp_path, new_app):
 
 
 def test_upgrade_seals_existing_minutes_and_reasons_and_refuses_without_keys(settings, tmp_path):
-    """Revision 0007 moves clear free texts to sealed columns; without the key directory it
+    """Revision 0008 moves clear free texts to sealed columns; without the key directory it
     stops before dropping anything (issue 12, item 1)."""
     import uuid
     from datetime import UTC, datetime
@@ -41,7 +41,7 @@ def test_upgrade_seals_existing_minutes_and_reasons_and_refuses_without_keys(set
 
     url, schema = database_url(tmp_path)
     try:
-        upgrade(url, "0006")
+        upgrade(url, "0007")
         engine = create_engine(url)
         group, membership, meeting, now = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), datetime.now(UTC)
         with engine.begin() as conn:
@@ -63,7 +63,7 @@ def test_upgrade_seals_existing_minutes_and_reasons_and_refuses_without_keys(set
         with Session(engine) as db:
             key = unit_key(db, keys, group)
         assert open_text(key, sealed, table="meeting", column="minutes_enc", row_id=meeting) == "Compte rendu Zéphyrine"
-        assert membership  # the membership side runs the same loop (see SEALED in 0007)
+        assert membership  # the membership side runs the same loop (see SEALED in 0008)
         engine.dispose()
     finally:
         if schema:

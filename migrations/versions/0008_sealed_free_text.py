@@ -9,8 +9,8 @@ texts is not upgraded (nothing is dropped unsealed).
 ``case.duplicate_of``: a member's proposal matching an open situation of the group waits for
 the coordonnateur (R4: the proposer is not told which one).
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-30 17:40:00
 """
 
@@ -23,8 +23,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import context, op
 
-revision = '0007'
-down_revision = '0006'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
