@@ -20,7 +20,7 @@ from ccop_cases.auditing import Auditor
 from ccop_cases.cases import cli as cases_cli
 from ccop_cases.encryption import init_key_dir
 from ccop_cases.identities import services as identity_services
-from ccop_cases.migrate import upgrade
+from ccop_cases.migrate import MigrationError, upgrade
 from ccop_cases.oversight import cli as oversight_cli
 from ccop_cases.settings import Settings, SettingsError
 from crypto import FileKeyProvider
@@ -75,9 +75,19 @@ def db() -> None:
 
 @db.command("upgrade", with_appcontext=False)
 def db_upgrade() -> None:
-    """Appliquer les migrations jusqu'à la dernière version."""
-    upgrade(_settings().database_url)
-    click.echo("Base de données à jour.")
+    """Appliquer les migrations jusqu'à la dernière version (en tant que propriétaire du schéma).
+
+    Règle aussi la conservation du journal que la base impose (CCOP_AUDIT_RETENTION_DAYS)
+    et, sur PostgreSQL, les droits du rôle restreint du service (CCOP_APP_ROLE).
+    """
+    settings = _settings()
+    try:
+        upgrade(settings.owner_database_url, app_role=settings.app_role,
+                retention_days=settings.audit_retention_days)
+    except MigrationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("Base de données à jour."
+               + (f" Droits du rôle restreint « {settings.app_role} » appliqués." if settings.app_role else ""))
 
 
 @keys.command("status")
