@@ -24,6 +24,7 @@ from sqlalchemy.exc import DatabaseError
 
 from audit import AuditLog
 from ccop_cases.auditing import SqlAuditStore, signing_key
+from ccop_cases.cli import main
 from ccop_cases.migrate import MigrationError, upgrade
 from ccop_cases.oversight.models import AuditEntry, AuditHead
 from ccop_cases.settings import Settings, SettingsError
@@ -233,3 +234,10 @@ def test_item6_the_upgrade_runs_as_the_migration_url(tmp_path):
     assert Settings.from_env({"CCOP_INSTANCE_DIR": str(tmp_path)}).owner_database_url.startswith("sqlite")
 
 
+
+
+def test_item6_prune_too_close_is_refused_in_french_and_blanks_nothing(old_and_recent):
+    app, session = old_and_recent
+    result = app.test_cli_runner().invoke(main, ["audit", "prune", "--before", "2099-01-01"])
+    assert result.exit_code != 0 and "Refusé (R13)" in result.output and "rien n’a été effacé" in result.output
+    assert session.scalar(select(AuditEntry.body).where(AuditEntry.seq == 1)) is not None
