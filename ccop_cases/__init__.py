@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from ccop_cases import errors, logs
-from ccop_cases.db import Database
+from ccop_cases.db import Database, refuse_unguarded_trail
 from ccop_cases.encryption import open_keys
 from ccop_cases.runtime import Runtime, close_db
 from ccop_cases.security import headers, inputs, passwords, permissions, sessions
@@ -28,6 +28,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     logs.configure(settings.log_format)
     app = Flask(__name__, instance_path=str(settings.instance_dir))
     keys = open_keys(settings.key_dir)
+    if settings.env == "production":
+        refuse_unguarded_trail(settings.database_url)  # the service's role must not own the trail (R13)
     hasher = passwords.make_hasher(cheap=settings.is_test)
     passwords.dummy_hash(hasher)  # computed now, so no login pays for it (timing, DESIGN §7)
     app.extensions["ccop"] = Runtime(settings=settings, database=Database(settings.database_url), keys=keys,

@@ -20,7 +20,7 @@ from ccop_cases.auditing import Auditor
 from ccop_cases.cases import cli as cases_cli
 from ccop_cases.encryption import init_key_dir
 from ccop_cases.identities import services as identity_services
-from ccop_cases.migrate import upgrade
+from ccop_cases.migrate import MigrationError, upgrade
 from ccop_cases.oversight import cli as oversight_cli
 from ccop_cases.settings import Settings, SettingsError
 from crypto import FileKeyProvider
@@ -75,10 +75,20 @@ def db() -> None:
 
 @db.command("upgrade", with_appcontext=False)
 def db_upgrade() -> None:
-    """Appliquer les migrations jusqu'à la dernière version."""
+    """Appliquer les migrations jusqu'à la dernière version (en tant que propriétaire du schéma).
+
+    Règle aussi la conservation du journal que la base impose (CCOP_AUDIT_RETENTION_DAYS)
+    et, sur PostgreSQL, les droits du rôle restreint du service (CCOP_APP_ROLE).
+    """
     settings = _settings()
-    upgrade(settings.database_url, key_dir=settings.key_dir if settings.key_dir.exists() else None)
-    click.echo("Base de données à jour.")
+    try:
+        upgrade(settings.owner_database_url, app_role=settings.app_role,
+                retention_days=settings.audit_retention_days,
+                key_dir=settings.key_dir if settings.key_dir.exists() else None)
+    except MigrationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("Base de données à jour."
+               + (f" Droits du rôle restreint « {settings.app_role} » appliqués." if settings.app_role else ""))
 
 
 @keys.command("status")

@@ -6,10 +6,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, create_engine, event, text
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator, Uuid
+
+from ccop_cases.settings import SettingsError
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -160,3 +163,40 @@ class Database:
 
     def session(self) -> Session:
         return self.sessions()
+
+
+def unguarded_trail_tables(connection: Connection) -> list[str]:
+    """The trail's tables whose triggers the connected PostgreSQL role could disable: it
+    owns them (or belongs to their owner), may create triggers on them, is a superuser, or
+    may turn every trigger off for its session (``session_replication_role``, PostgreSQL 15+)."""
+    if connection.dialect.name != "postgresql":
+        return []
+    replication = ("OR has_parameter_privilege('session_replication_role', 'SET')"
+                   if (connection.dialect.server_version_info or (0,)) >= (15,) else "")
+    query = text(f"""
+        SELECT c.relname FROM pg_class c
+        WHERE c.oid IN (to_regclass('audit_entry'), to_regclass('audit_head'), to_regclass('audit_checkpoint'))
+          AND (pg_has_role(current_user, c.relowner, 'MEMBER') OR has_table_privilege(c.oid, 'TRIGGER')
+               OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) {replication})
+        ORDER BY c.relname""")  # noqa: S608 (constant fragments only)
+    return list(connection.execute(query).scalars())
+
+
+def refuse_unguarded_trail(url: str) -> None:
+    """Production start-up check: raise ``SettingsError`` when the service's database role
+    could take the audit trail's guards off (R13), saying what to do."""
+    engine = create_engine(url, poolclass=NullPool, hide_parameters=True)
+    try:
+        with engine.connect() as connection:
+            tables = unguarded_trail_tables(connection)
+            role = connection.execute(text("SELECT current_user")).scalar() if tables else ""
+    finally:
+        engine.dispose()
+    if tables:
+        raise SettingsError(
+            f"Le rôle de connexion « {role} » est propriétaire des tables du journal d’audit ou peut "
+            f"désactiver leurs déclencheurs ({', '.join(tables)}) : il pourrait effacer ou réécrire le "
+            "journal (R13). Créez un rôle restreint pour le service et mettez-le dans CCOP_DATABASE_URL ; "
+            "gardez le rôle propriétaire pour « ccop db upgrade » seulement (CCOP_MIGRATION_DATABASE_URL) "
+            "et nommez le rôle restreint dans CCOP_APP_ROLE pour que la mise à jour lui donne ses droits "
+            "(voir README, section Production).")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,12 +14,16 @@ class SettingsError(Exception):
 
 
 ENVIRONMENTS = ("production", "development", "test")
+ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 # Every variable the service reads, with a one-line meaning (also rendered in the README).
 KNOWN_VARIABLES: dict[str, str] = {
     "CCOP_ENV": "production (défaut), development ou test",
     "CCOP_INSTANCE_DIR": "dossier des fichiers locaux (défaut : ./instance)",
-    "CCOP_DATABASE_URL": "URL SQLAlchemy (défaut : SQLite dans le dossier instance)",
+    "CCOP_DATABASE_URL": "URL SQLAlchemy du service (défaut : SQLite dans le dossier instance)",
+    "CCOP_MIGRATION_DATABASE_URL": "URL du rôle propriétaire du schéma, pour « ccop db upgrade » seulement "
+                                   "(défaut : CCOP_DATABASE_URL)",
+    "CCOP_APP_ROLE": "rôle PostgreSQL restreint du service, à qui « ccop db upgrade » donne ses droits",
     "CCOP_KEY_DIR": "dossier des clés, hors du dépôt (défaut : <instance>/keys)",
     "CCOP_LOG_FORMAT": "json ou console (défaut : json en production)",
     "CCOP_SESSION_IDLE_MINUTES": "inactivité avant fin de session (défaut : 30)",
@@ -41,6 +46,8 @@ class Settings:
     env: str = "production"
     instance_dir: Path = field(default_factory=lambda: Path("instance").resolve())
     database_url: str = ""
+    migration_database_url: str = ""  # the schema owner's URL; empty: database_url
+    app_role: str = ""  # PostgreSQL: the service's restricted role, granted at ``ccop db upgrade``
     key_dir: Path = field(default_factory=lambda: Path("instance/keys").resolve())
     log_format: str = "json"
     session_idle_minutes: int = 30
@@ -58,6 +65,11 @@ class Settings:
     def is_test(self) -> bool:
         return self.env == "test"
 
+    @property
+    def owner_database_url(self) -> str:
+        """The URL ``ccop db upgrade`` connects with (the owner of the schema)."""
+        return self.migration_database_url or self.database_url
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read and validate ``CCOP_*`` variables; raise :class:`SettingsError` on any problem."""
@@ -72,6 +84,14 @@ class Settings:
         database_url = environ.get(
             "CCOP_DATABASE_URL", f"sqlite:///{instance_dir / 'ccop.sqlite3'}"
         )
+        migration_database_url = environ.get("CCOP_MIGRATION_DATABASE_URL", "")
+        app_role = environ.get("CCOP_APP_ROLE", "")
+        if app_role and not ROLE_NAME.fullmatch(app_role):
+            raise SettingsError("CCOP_APP_ROLE doit être un nom de rôle PostgreSQL simple "
+                                "(minuscules, chiffres et _, 63 caractères au plus).")
+        if app_role and not (migration_database_url or database_url).startswith("postgresql"):
+            raise SettingsError("CCOP_APP_ROLE ne s’applique qu’à PostgreSQL : retirez-la ou donnez "
+                                "l’URL PostgreSQL du propriétaire dans CCOP_MIGRATION_DATABASE_URL.")
         log_format = environ.get("CCOP_LOG_FORMAT", "json" if env == "production" else "console")
         if log_format not in ("json", "console"):
             raise SettingsError("CCOP_LOG_FORMAT doit valoir json ou console.")
@@ -79,6 +99,8 @@ class Settings:
             env=env,
             instance_dir=instance_dir,
             database_url=database_url,
+            migration_database_url=migration_database_url,
+            app_role=app_role,
             key_dir=Path(environ.get("CCOP_KEY_DIR", str(instance_dir / "keys"))).resolve(),
             log_format=log_format,
             session_idle_minutes=_positive_int(environ, "CCOP_SESSION_IDLE_MINUTES", 30),

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from flask.cli import AppGroup
+from sqlalchemy.exc import DBAPIError
 
 from audit.verify_audit_export import main as verify_main
 from ccop_cases import runtime as rt
@@ -92,7 +93,15 @@ def prune(before: str | None) -> None:
     settings = rt.runtime().settings
     limit = _date(before) or rt.now() - timedelta(days=settings.audit_retention_days)
     session = rt.runtime().database.session()
-    with session.begin():
-        count = services.prune(rt.system_audit(session, "audit-retention").log,
-                               rt.system_audit(session, "audit-retention"), limit)
+    try:
+        with session.begin():
+            count = services.prune(rt.system_audit(session, "audit-retention").log,
+                                   rt.system_audit(session, "audit-retention"), limit)
+    except DBAPIError as exc:
+        if "retention period" not in str(exc.orig):
+            raise
+        raise click.ClickException(
+            "Refusé (R13) : la base de données garde le contenu des entrées plus récentes que la durée "
+            "de conservation réglée par « ccop db upgrade » (CCOP_AUDIT_RETENTION_DAYS) ; rien n’a été "
+            "effacé. Donnez une date plus ancienne à --before.") from exc
     click.echo(f"{count} entrée(s) antérieure(s) au {limit:%Y-%m-%d} réduite(s) à leur empreinte.")

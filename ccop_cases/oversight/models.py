@@ -1,7 +1,9 @@
 """Storage of the audit trail (the ``audit/`` library's chain) in the application database.
 
 Append-only: migration triggers refuse DELETE, and every UPDATE except the retention
-pruning that sets ``body`` to NULL and leaves the linkage untouched.
+pruning that sets ``body`` to NULL and leaves the linkage untouched (and only once the
+entry is older than ``audit_retention``); an entry must extend the head, and the head
+moves only to the entry just appended (0007).
 """
 
 from __future__ import annotations
@@ -44,3 +46,14 @@ class AuditCheckpoint(Base):
     ts: Mapped[str] = mapped_column(String(27))
     key_id: Mapped[str] = mapped_column(String(16))
     signature: Mapped[bytes] = mapped_column(LargeBinary(64))
+
+
+class AuditRetention(Base):
+    """One row written by the schema's owner (``ccop db upgrade``): how many days an entry
+    keeps its content at least. A database trigger refuses to blank a younger one (R13), and
+    the service's restricted role may only read this row."""
+
+    __tablename__ = "audit_retention"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    days: Mapped[int]

@@ -3,14 +3,9 @@
 The audit tables are append-only in the database itself: triggers refuse DELETE on all
 three, any UPDATE of a checkpoint, any UPDATE of an entry except retention pruning
 (body set to NULL, linkage unchanged), and any move of the head other than one step
-forward. On PostgreSQL, also restrict the application role (replace ccop_app):
-
-    REVOKE ALL ON audit_entry, audit_head, audit_checkpoint FROM ccop_app;
-    GRANT SELECT, INSERT ON audit_entry, audit_checkpoint TO ccop_app;
-    GRANT SELECT, UPDATE ON audit_head TO ccop_app;          -- the one-row lock
-    GRANT UPDATE (body) ON audit_entry TO ccop_app;          -- retention pruning only
-
-and run migrations as the owner role, not as ccop_app.
+forward (0007 adds: only to the entry just appended). On PostgreSQL the service's role
+is restricted by ``ccop db upgrade`` itself (CCOP_APP_ROLE, see ``ccop_cases/migrate.py``
+and the README's Production section); migrations run as the owner role.
 
 Revision ID: 0003
 Revises: 0002

@@ -13,6 +13,7 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
@@ -21,6 +22,7 @@ from ccop_cases.accounts import services
 from ccop_cases.accounts.models import Person
 from ccop_cases.auditing import Auditor
 from ccop_cases.encryption import seal_totp_secret
+from ccop_cases.migrate import upgrade
 from ccop_cases.runtime import Runtime
 from ccop_cases.security import otp
 from ccop_cases.settings import Settings
@@ -57,11 +59,46 @@ def database_url(tmp: Path) -> tuple[str, str | None]:
     return f"{url}{sep}options=-csearch_path%3D{schema}", schema
 
 
+# PostgreSQL: the restricted role the app connects as; the upgrade runs as the owner in
+# CCOP_DATABASE_URL and grants it. Set by .ci/run, which creates the role; unset: the owner.
+TEST_APP_ROLE = os.environ.get("TEST_PG_APP_ROLE", "")
+# What the database says when the app's role writes the trail outside its rules: the
+# triggers' refusal, or, for the restricted role, first the missing privilege (the triggers
+# themselves are then checked as the owner in test_trail_roles.py).
+TRAIL_REFUSAL = "append-only|permission denied" if TEST_APP_ROLE and os.environ.get(
+    "CCOP_DATABASE_URL", "").startswith("postgresql") else "append-only"
+
+
+def migrated_database(tmp: Path) -> tuple[str, str, str | None]:
+    """A fresh database migrated to head: (the app's URL, the owner's URL, the PostgreSQL
+    schema to drop or None). With TEST_PG_APP_ROLE the app's URL logs in as that role."""
+    url, schema = database_url(tmp)
+    role = TEST_APP_ROLE if schema else ""
+    upgrade(url, app_role=role)
+    return as_app_role(url) if role else url, url, schema
+
+
+def as_app_role(url: str) -> str:
+    """The owner's PostgreSQL URL, logging in as TEST_PG_APP_ROLE instead."""
+    return make_url(url).set(username=TEST_APP_ROLE).render_as_string(hide_password=False)
+
+
 def drop_schema(schema: str) -> None:
     engine = create_engine(os.environ["CCOP_DATABASE_URL"])
     with engine.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     engine.dispose()
+
+
+def database_now(session: Session) -> datetime:
+    """The database's own clock (which its triggers read: the audit retention, R13). Tests of
+    a rule the database enforces stamp their entries relative to it, so that the outcome does
+    not depend on the day the suite runs."""
+    if session.get_bind().dialect.name == "postgresql":
+        moment: datetime = session.scalar(text("SELECT now()"))
+        return moment.astimezone(UTC)
+    raw = session.scalar(text("SELECT strftime('%Y-%m-%dT%H:%M:%f', 'now')"))
+    return datetime.fromisoformat(raw).replace(tzinfo=UTC)
 
 
 def csrf_token(client: FlaskClient, page: str) -> str:

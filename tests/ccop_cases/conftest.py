@@ -11,14 +11,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from apptest import Account, FakeClock, database_url, drop_schema, login, make_account
+from apptest import Account, FakeClock, drop_schema, login, make_account, migrated_database
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from ccop_cases import create_app
 from ccop_cases.encryption import init_key_dir
-from ccop_cases.migrate import upgrade
 from ccop_cases.runtime import Runtime
 from ccop_cases.settings import Settings
 
@@ -27,10 +26,9 @@ from ccop_cases.settings import Settings
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     tmp = tmp_path_factory.mktemp("instance")
     init_key_dir(tmp / "keys")
-    url, schema = database_url(tmp)
-    upgrade(url)
+    url, owner_url, schema = migrated_database(tmp)
     yield Settings(env="test", instance_dir=tmp, database_url=url, key_dir=tmp / "keys",
-                   log_format="console", secure_cookies=False)
+                   log_format="console", secure_cookies=False, migration_database_url=owner_url)
     if schema:
         drop_schema(schema)
 
@@ -98,9 +96,8 @@ def committed_app(settings: Settings, tmp_path: Path, clock: FakeClock,
                   new_app: Callable[[Settings], Flask]) -> Iterator[Flask]:
     """The app on real connections and commits (concurrency, raw bytes), on a database of
     its own: the audit tables refuse DELETE, so nothing could empty a shared one."""
-    url, schema = database_url(tmp_path)
-    upgrade(url)
-    app = new_app(replace(settings, database_url=url))
+    url, owner_url, schema = migrated_database(tmp_path)
+    app = new_app(replace(settings, database_url=url, migration_database_url=owner_url))
     app.extensions["ccop"].clock = clock
     yield app
     app.extensions["ccop"].database.dispose()

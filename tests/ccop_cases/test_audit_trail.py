@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from apptest import PASSWORD, current_code, login, make_account, post, setup_audit
+from apptest import PASSWORD, TRAIL_REFUSAL, current_code, database_now, login, make_account, post, setup_audit
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
@@ -75,13 +75,14 @@ def test_an_undeclared_action_is_refused(app, db):
 def test_update_and_delete_on_audit_tables_are_refused(app, account, clock, db, statement):
     login(app.test_client(), account, clock)
     app.test_cli_runner().invoke(main, ["audit", "checkpoint"])
-    with pytest.raises(DatabaseError, match="append-only"):
+    with pytest.raises(DatabaseError, match=TRAIL_REFUSAL):
         db.execute(text(statement))
         db.flush()
 
 
-def test_pruning_is_the_one_update_the_triggers_allow(app, account, clock, db):
-    login(app.test_client(), account, clock)
+def test_pruning_is_the_one_update_the_triggers_allow(app, clock, db):
+    clock.now = database_now(db) - timedelta(days=400)  # older than the retention the database keeps
+    login(app.test_client(), make_account(app), clock)
     db.execute(text("UPDATE audit_entry SET body = NULL WHERE seq = 1"))
     assert db.scalar(select(AuditEntry.body).where(AuditEntry.seq == 1)) is None
 
@@ -171,7 +172,9 @@ def test_export_of_a_period_ends_on_a_signed_checkpoint(app, account, clock, tmp
     assert none.exit_code != 0 and "Aucun point de contrôle" in none.output
 
 
-def test_prune_keeps_hashes_and_the_export_still_verifies(app, account, clock, tmp_path, db):
+def test_prune_keeps_hashes_and_the_export_still_verifies(app, clock, tmp_path, db):
+    clock.now = database_now(db) - timedelta(days=400)  # the database refuses to prune a younger entry
+    account = make_account(app)
     login(app.test_client(), account, clock)
     clock.advance(days=400)
     runner = app.test_cli_runner()

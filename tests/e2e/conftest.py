@@ -25,7 +25,7 @@ from typing import Any
 import gunicorn
 import pyotp
 import pytest
-from apptest import database_url, drop_schema
+from apptest import TEST_APP_ROLE, as_app_role, database_url, drop_schema
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -174,6 +174,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, artifacts: Path) -> Iterato
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCOP_")}  # no stray key dir or setting
     env |= {"CCOP_ENV": "development", "CCOP_INSTANCE_DIR": str(instance)}
     env["CCOP_DATABASE_URL"], schema = database_url(instance)  # SQLite there, or a fresh PostgreSQL schema
+    if schema and TEST_APP_ROLE:  # ``ccop db upgrade`` as the owner, the server as the restricted role
+        env |= {"CCOP_MIGRATION_DATABASE_URL": env["CCOP_DATABASE_URL"], "CCOP_APP_ROLE": TEST_APP_ROLE,
+                "CCOP_DATABASE_URL": as_app_role(env["CCOP_DATABASE_URL"])}
     proc = None
     try:
         _ccop(env, instance, "keys", "init")

@@ -1,0 +1,243 @@
+"""Issue 12, items 5 and 6: the database keeps the audit trail whole whoever writes to it.
+
+- item 5: an entry only extends the head, and the head only moves to the entry just
+  appended (seq, hash and ts): never to a hash no entry has (SQLite and PostgreSQL);
+- item 6: on PostgreSQL the service connects as a restricted role (``TEST_PG_APP_ROLE``,
+  created by ``.ci/run``; migrations run as the owner) that cannot disable the triggers,
+  rewrite, delete or truncate entries, nor blank the body of an entry younger than the
+  retention period (R13); the service refuses to start in production as the owner.
+
+The retention rule reads the database's clock, which no test controls: entries are stamped
+relative to it (``database_now``) so the outcome does not depend on the day the suite runs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from apptest import TEST_APP_ROLE, FakeClock, database_now, setup_audit
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.exc import DatabaseError
+
+from audit import AuditLog
+from ccop_cases.auditing import SqlAuditStore, signing_key
+from ccop_cases.cli import main
+from ccop_cases.migrate import MigrationError, upgrade
+from ccop_cases.oversight.models import AuditEntry, AuditHead
+from ccop_cases.settings import Settings, SettingsError
+
+ON_POSTGRESQL = os.environ.get("CCOP_DATABASE_URL", "").startswith("postgresql")
+postgresql_only = pytest.mark.skipif(not ON_POSTGRESQL, reason="database roles exist only on PostgreSQL")
+restricted_role = pytest.mark.skipif(
+    not (ON_POSTGRESQL and TEST_APP_ROLE),
+    reason="needs the restricted role: TEST_PG_APP_ROLE=ccop_app (created by .ci/run)")
+FOREIGN = bytes(range(32))  # a hash no entry has
+
+
+def _append(app, session, n: int = 1) -> None:
+    for _ in range(n):
+        setup_audit(app, session).record("account.sessions_ended", "person", "1")
+    session.flush()
+
+
+def _head(session):
+    session.expire_all()
+    return session.execute(select(AuditHead.seq, AuditHead.hash, AuditHead.ts)).one()
+
+
+# --- item 5: the head always equals the last entry (both databases, any role) --------------------
+
+EXTEND_THE_HEAD = ("INSERT INTO audit_entry (seq, ts, prev, hash, body, action, actor_id) SELECT seq + 1, ts, "
+                   "hash, :foreign, NULL, 'audit.heartbeat', 'audit' FROM audit_head")
+HEAD_AND_CHAIN_BREAKS = {
+    "head to a hash no entry has": ["UPDATE audit_head SET seq = seq + 1, hash = :foreign"],
+    "head to an earlier entry's hash, one step on": [
+        "UPDATE audit_head SET seq = seq + 1, hash = (SELECT hash FROM audit_entry WHERE seq = 1)"],
+    "head to the next entry with another ts": [
+        EXTEND_THE_HEAD, "UPDATE audit_head SET seq = seq + 1, hash = :foreign, ts = '2099-01-01T00:00:00.000000Z'"],
+    "entry not linked to the head": [EXTEND_THE_HEAD.replace("hash, :foreign", ":foreign, :foreign")],
+    "entry linked to the head but not next": [EXTEND_THE_HEAD.replace("seq + 1", "seq + 2")],
+}
+
+
+@pytest.mark.parametrize("statements", list(HEAD_AND_CHAIN_BREAKS.values()), ids=list(HEAD_AND_CHAIN_BREAKS))
+def test_item5_the_database_refuses_a_head_or_entry_off_the_chain(app, db, statements):
+    _append(app, db, 3)
+    before = _head(db)
+    with pytest.raises(DatabaseError, match="append-only"), db.begin_nested():
+        for statement in statements:
+            db.execute(text(statement), {"foreign": FOREIGN})
+    assert _head(db) == before
+
+
+def test_item5_an_ordinary_append_moves_the_head_to_the_new_entry(app, db):
+    _append(app, db, 2)
+    last = db.execute(select(AuditEntry.seq, AuditEntry.hash, AuditEntry.ts)
+                      .order_by(AuditEntry.seq.desc()).limit(1)).one()
+    assert _head(db) == tuple(last)
+
+
+# --- item 6: the restricted role (PostgreSQL) -----------------------------------------------------
+
+SHADOW_HEAD = [  # a temporary table named like the head, to fool an unpinned trigger
+    "CREATE TEMP TABLE audit_head (id int, seq bigint, hash bytea, ts text)",
+    "INSERT INTO pg_temp.audit_head VALUES (1, 1000, :foreign, '')",
+    "INSERT INTO audit_entry (seq, ts, prev, hash, body, action, actor_id) "
+    "VALUES (1001, '', :foreign, :foreign, NULL, 'audit.heartbeat', 'audit')",
+]
+
+REFUSED_TO_THE_APP_ROLE = {
+    "disable the entries' triggers": (["ALTER TABLE audit_entry DISABLE TRIGGER ALL"], "must be owner"),
+    "disable the head's trigger": (["ALTER TABLE audit_head DISABLE TRIGGER audit_head_append_only"],
+                                   "must be owner"),
+    "drop a trigger": (["DROP TRIGGER audit_entry_append_only ON audit_entry"], "must be owner"),
+    "turn every trigger off": (["SET session_replication_role = replica"], "permission denied"),
+    "rewrite an entry": (["UPDATE audit_entry SET action = 'account.created'"], "permission denied"),
+    "delete entries": (["DELETE FROM audit_entry"], "permission denied"),
+    "truncate the entries": (["TRUNCATE audit_entry"], "permission denied"),
+    "delete a checkpoint": (["DELETE FROM audit_checkpoint"], "permission denied"),
+    "lower the retention": (["UPDATE audit_retention SET days = 1"], "permission denied"),
+    "move the head to a foreign hash": (["UPDATE audit_head SET seq = seq + 1, hash = :foreign"], "append-only"),
+    "shadow the head with a temporary table": (SHADOW_HEAD, "append-only"),
+}
+
+
+@restricted_role
+@pytest.mark.parametrize("statements,refusal", list(REFUSED_TO_THE_APP_ROLE.values()),
+                         ids=list(REFUSED_TO_THE_APP_ROLE))
+def test_item6_the_service_role_cannot_bend_the_trail(app, db, statements, refusal):
+    _append(app, db, 2)
+    with pytest.raises(DatabaseError, match=refusal):
+        for statement in statements:
+            db.execute(text(statement), {"foreign": FOREIGN})
+        db.flush()
+
+
+@restricted_role
+def test_item6_the_service_runs_as_the_restricted_role(db):
+    assert db.scalar(text("SELECT current_user")) == TEST_APP_ROLE
+
+
+@restricted_role
+@pytest.mark.parametrize("statement", [
+    "UPDATE audit_entry SET action = 'x'",
+    "DELETE FROM audit_entry",
+    "DELETE FROM audit_head",
+    "UPDATE audit_checkpoint SET ts = 'x'",
+    "DELETE FROM audit_checkpoint",
+])
+def test_item6_the_triggers_still_refuse_the_owner(committed_app, statement):
+    """Behind the privileges, the triggers: the owner's plain writes are refused too."""
+    rt = committed_app.extensions["ccop"]
+    session = rt.database.session()
+    AuditLog(SqlAuditStore(session), clock=rt.clock).checkpoint(signing_key(rt.keys))
+    session.commit()
+    session.close()
+    owner = create_engine(rt.settings.owner_database_url)
+    try:
+        with pytest.raises(DatabaseError, match="append-only"), owner.begin() as connection:
+            connection.execute(text(statement))
+    finally:
+        owner.dispose()
+
+
+# --- item 6: recent bodies stay (R13), old ones may be blanked (both databases) -------------------
+
+@pytest.fixture
+def old_and_recent(committed_app):
+    """A fresh trail: entry 1 stamped 400 days before the database's clock, entry 2 now."""
+    rt = committed_app.extensions["ccop"]
+    session = rt.database.session()
+    now = database_now(session)
+    rt.clock = FakeClock(now - timedelta(days=400))
+    _append(committed_app, session)
+    rt.clock = FakeClock(now)
+    _append(committed_app, session)
+    session.commit()
+    yield committed_app, session
+    session.close()
+
+
+@pytest.mark.parametrize("seq,allowed", [(1, True), (2, False)], ids=["older than retention", "recent"])
+def test_item6_only_a_body_older_than_the_retention_may_be_blanked(old_and_recent, seq, allowed):
+    _, session = old_and_recent
+    blank = text("UPDATE audit_entry SET body = NULL WHERE seq = :seq")
+    if allowed:
+        session.execute(blank, {"seq": seq})
+        session.commit()
+        assert session.scalar(select(AuditEntry.body).where(AuditEntry.seq == seq)) is None
+    else:
+        with pytest.raises(DatabaseError, match="retention period"):
+            session.execute(blank, {"seq": seq})
+        session.rollback()
+        assert session.scalar(select(AuditEntry.body).where(AuditEntry.seq == seq)) is not None
+
+
+def test_item6_the_app_cannot_prune_closer_than_the_retention_the_owner_set(old_and_recent):
+    app, session = old_and_recent
+    rt = app.extensions["ccop"]
+    log = AuditLog(SqlAuditStore(session), clock=rt.clock)
+    with pytest.raises(DatabaseError, match="retention period"):
+        log.prune(rt.clock() + timedelta(days=1))  # would blank both entries: refused as a whole
+    session.rollback()
+    upgrade(rt.settings.owner_database_url, retention_days=500)  # the owner keeps entries longer
+    with pytest.raises(DatabaseError, match="retention period"):
+        log.prune(rt.clock() - timedelta(days=365))
+    session.rollback()
+    upgrade(rt.settings.owner_database_url, retention_days=365)
+    assert log.prune(rt.clock() - timedelta(days=365)) == 1  # the app's own pruning works
+    session.commit()
+
+
+# --- item 6: the start-up check and the upgrade's grants ------------------------------------------
+
+@postgresql_only
+def test_item6_the_service_refuses_to_start_in_production_as_the_owner(settings, new_app):
+    with pytest.raises(SettingsError, match=r"propriétaire des tables du journal d’audit.*CCOP_APP_ROLE.*"
+                                           r"README, section Production"):
+        new_app(replace(settings, env="production", database_url=settings.owner_database_url))
+
+
+@restricted_role
+def test_item6_the_service_starts_in_production_as_the_restricted_role(settings, new_app):
+    assert new_app(replace(settings, env="production")).extensions["ccop"].settings.env == "production"
+
+
+@postgresql_only
+@pytest.mark.parametrize("role,message", [
+    ("postgres", "superutilisateur ou membre du rôle propriétaire"),
+    ("ccop_role_absent", "n’existe pas"),
+])
+def test_item6_the_upgrade_refuses_to_grant_an_unsafe_or_absent_role(settings, role, message):
+    with pytest.raises(MigrationError, match=message):
+        upgrade(settings.owner_database_url, app_role=role)
+
+
+@pytest.mark.parametrize("environ,message", [
+    ({"CCOP_APP_ROLE": "ccop_app"}, "ne s’applique qu’à PostgreSQL"),
+    ({"CCOP_APP_ROLE": "ccop-app; DROP", "CCOP_DATABASE_URL": "postgresql+psycopg://u@h/d"}, "nom de rôle"),
+])
+def test_item6_the_app_role_setting_is_checked(environ, message):
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(environ)
+
+
+def test_item6_the_upgrade_runs_as_the_migration_url(tmp_path):
+    owner = "postgresql+psycopg://owner@db/ccop"
+    settings = Settings.from_env({"CCOP_DATABASE_URL": "postgresql+psycopg://ccop_app@db/ccop",
+                                  "CCOP_MIGRATION_DATABASE_URL": owner, "CCOP_APP_ROLE": "ccop_app",
+                                  "CCOP_INSTANCE_DIR": str(tmp_path)})
+    assert settings.owner_database_url == owner and settings.app_role == "ccop_app"
+    assert Settings.from_env({"CCOP_INSTANCE_DIR": str(tmp_path)}).owner_database_url.startswith("sqlite")
+
+
+
+
+def test_item6_prune_too_close_is_refused_in_french_and_blanks_nothing(old_and_recent):
+    app, session = old_and_recent
+    result = app.test_cli_runner().invoke(main, ["audit", "prune", "--before", "2099-01-01"])
+    assert result.exit_code != 0 and "Refusé (R13)" in result.output and "rien n’a été effacé" in result.output
+    assert session.scalar(select(AuditEntry.body).where(AuditEntry.seq == 1)) is not None
