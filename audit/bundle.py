@@ -60,17 +60,21 @@ class _Span:
 def write_bundle(directory: str | Path, records: Iterable[Record],
                  checkpoints: Iterable[Checkpoint], key: Ed25519PrivateKey, *,
                  heartbeat_interval: timedelta, created: datetime | None = None,
-                 ) -> dict[str, Any]:
+                 head_size: int | None = None) -> dict[str, Any]:
     """Write an export bundle of `records` into `directory` (new or empty); return the manifest.
 
     Writes entries.jsonl, checkpoints.jsonl (those signed by `key` whose size falls in the
     exported range or just before it), VERIFY.txt, manifest.json and manifest.sig.
-    Guarantees: records are written as given, in order, stubs included — a broken chain is
-    exported as it is, for the verifier to report, never repaired or hidden; a range that
-    does not start at seq 1 starts from its first record's prev, taken as given.
+    `head_size` is the size of the log when exported (default: the last record's seq, an
+    export to the head); the manifest states it so a verifier can tell an export that stops
+    before the head from a log cut short. Guarantees: records are written as given, in
+    order, stubs included — a broken chain is exported as it is, for the verifier to
+    report, never repaired or hidden; a range that does not start at seq 1 starts from its
+    first record's prev, taken as given.
     Does not: check the chain, write atomically (a failed export leaves a partial
     directory: delete it), or decide the heartbeat interval (the app's schedule does).
-    Raises ValueError when there is no record or the interval is under one second.
+    Raises ValueError when there is no record, the interval is under one second, or
+    `head_size` is below the last record's seq.
     """
     seconds = int(heartbeat_interval.total_seconds())
     if seconds < 1:
@@ -82,6 +86,9 @@ def write_bundle(directory: str | Path, records: Iterable[Record],
     public = key.public_key().public_bytes_raw()
     kid = key_id(public)
     span = _write_entries(target / ENTRIES_FILE, records)
+    head = span.last if head_size is None else head_size
+    if head < span.last:
+        raise ValueError(f"head_size {head} is below the last exported seq {span.last}")
     kept = [c for c in checkpoints if c.key_id == kid and span.first - 1 <= c.size <= span.last]
     files = {ENTRIES_FILE: span.digest,
              CHECKPOINTS_FILE: _write(target / CHECKPOINTS_FILE, map(checkpoint_line, kept)),
@@ -90,8 +97,8 @@ def write_bundle(directory: str | Path, records: Iterable[Record],
         "type": MANIFEST_TYPE, "v": FORMAT_VERSION, "key_id": kid, "public_key": public.hex(),
         "created": format_ts(created or datetime.now(UTC)), "period_from": span.first_ts,
         "period_to": span.last_ts, "first_seq": str(span.first), "last_seq": str(span.last),
-        "entries": str(span.count), "stubs": str(span.stubs), "checkpoints": str(len(kept)),
-        "heartbeat_interval": str(seconds), "files": files,
+        "head_size": str(head), "entries": str(span.count), "stubs": str(span.stubs),
+        "checkpoints": str(len(kept)), "heartbeat_interval": str(seconds), "files": files,
     }
     raw = canonical_json(manifest)
     (target / MANIFEST_FILE).write_bytes(raw)

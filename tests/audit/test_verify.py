@@ -211,12 +211,18 @@ def test_partial_range_verifies_from_its_first_seq(make_export, store) -> None:
     assert (report.status, report.first_seq, report.entries) == ("valid", 4, 6)
 
 
-@pytest.mark.parametrize("size", [2, 10])
-def test_pin_outside_the_exported_range_is_incomplete(make_export, store, size: int) -> None:
+def test_pin_before_the_exported_range_is_incomplete(make_export) -> None:
     export = make_export(from_seq=4)
-    report = verify_bundle(export.path, export.public_key, pin=(size, bytes(32)))
+    report = verify_bundle(export.path, export.public_key, pin=(2, bytes(32)))
     assert report.status == "incomplete"
-    assert [(p.seq, p.code) for p in report.problems] == [(size, "pin_not_covered")]
+    assert [(p.seq, p.code) for p in report.problems] == [(2, "pin_not_covered")]
+
+
+def test_item7_pin_beyond_the_head_at_export_is_tampering(make_export) -> None:
+    export = make_export(from_seq=4)
+    report = verify_bundle(export.path, export.public_key, pin=(10, bytes(32)))
+    assert (report.status, report.head_size, report.to_head) == ("tampered", 9, True)
+    assert [(p.seq, p.code) for p in report.problems] == [(10, "truncated_before_pin")]
 
 
 def test_checkpoint_before_a_partial_range_is_incomplete(make_export) -> None:
