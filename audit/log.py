@@ -22,11 +22,22 @@ BuildRecord = Callable[[int, bytes, str], Record]
 
 
 class ChainBroken(ValueError):
-    """The stored chain does not verify up to the head: nothing may be signed over it."""
+    """The stored chain does not verify up to the head: nothing may be signed over it.
 
-    def __init__(self, seq: int, reason: str) -> None:
-        super().__init__(f"audit chain broken at seq {seq}: {reason}")
-        self.seq, self.reason = seq, reason
+    `seq` is the first bad seq; `kind` one of CHAIN_PROBLEMS (callers translate it).
+    """
+
+    def __init__(self, seq: int, kind: str) -> None:
+        super().__init__(f"audit chain broken at seq {seq}: {CHAIN_PROBLEMS[kind]}")
+        self.seq, self.kind = seq, kind
+
+
+CHAIN_PROBLEMS = {
+    "missing": "missing or out of order",
+    "link": "prev is not the hash of the entry before (or of the last checkpoint's head)",
+    "hash": "content does not match its hash",
+    "head": "the head is not the last stored entry",
+}
 
 
 class AuditStore(Protocol):
@@ -156,15 +167,14 @@ class AuditLog:
         expected, prev, last = start_size + 1, start_hash, None
         for record in self.store.records(start_size + 1):
             if record.seq != expected:
-                raise ChainBroken(expected, "missing or out of order")
+                raise ChainBroken(expected, "missing")
             if record.prev != prev:
-                raise ChainBroken(record.seq, "prev is not the hash of the entry before "
-                                              f"(or of the checkpoint at size {start_size})")
+                raise ChainBroken(record.seq, "link")
             if record.body is not None and chain_hash(record.prev, record.body) != record.hash:
-                raise ChainBroken(record.seq, "content does not match its hash")
+                raise ChainBroken(record.seq, "hash")
             expected, prev, last = record.seq + 1, record.hash, record
         if last is None or (last.seq, last.hash) != (head.seq, head.hash):
-            raise ChainBroken(head.seq, "the head is not the last stored entry")
+            raise ChainBroken(head.seq, "head")
 
     def prune(self, before: datetime) -> int:
         """Drop the payload of entries older than `before`; hashes and linkage stay."""

@@ -12,7 +12,7 @@ from flask.cli import AppGroup
 
 from audit.verify_audit_export import main as verify_main
 from ccop_cases import runtime as rt
-from ccop_cases.auditing import signing_key
+from ccop_cases.auditing import ChainRefused, signing_key
 from ccop_cases.oversight import services
 
 OPERATOR = "operator-cli"
@@ -37,10 +37,16 @@ def _date(value: str | None, *, end_of_day: bool = False) -> datetime | None:
 
 @audit.command("checkpoint")
 def checkpoint() -> None:
-    """Ajouter un battement et signer la tête du journal (à lancer chaque heure)."""
+    """Ajouter un battement et signer la tête du journal (toutes les 30 min pour 60 de battement)."""
     session = rt.runtime().database.session()
-    with session.begin():
-        point = services.checkpoint(rt.system_audit(session, "audit-checkpoint").log, rt.runtime().keys)
+    try:
+        with session.begin():
+            point = services.checkpoint(session, rt.system_audit(session, "audit-checkpoint").log,
+                                        rt.runtime().keys)
+    except ChainRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        session.close()
     click.echo(f"Point de contrôle signé : {point.size} entrées, tête {point.head.hex()}.")
 
 
