@@ -273,3 +273,16 @@ def test_a_validly_signed_manifest_of_another_version_is_a_format_error(export) 
 def test_the_pinned_key_must_be_32_bytes(export) -> None:
     with pytest.raises(ValueError, match="32"):
         verify_bundle(export.path, b"short")
+
+
+@pytest.mark.parametrize(("late", "status"), [(timedelta(seconds=20), "valid"),
+                                              (timedelta(seconds=300), "valid"),
+                                              (timedelta(seconds=301), "incomplete")])
+def test_item7_a_timer_run_exactly_every_interval_is_not_a_gap_within_the_tolerance(
+        log, clock, key, tmp_path, late: timedelta, status: str) -> None:
+    for _ in range(3):  # heartbeats one interval apart, each started `late` by the timer
+        clock.advance(seconds=HOUR.total_seconds() + late.total_seconds())
+        log.checkpoint(key)
+    log.export(tmp_path / "b", key, heartbeat_interval=HOUR)
+    report = verify_bundle(tmp_path / "b", key.public_key().public_bytes_raw())
+    assert report.status == status, report.problems
