@@ -401,7 +401,7 @@ class _Verifier:
             self.add(seq, "hash_mismatch", "entry content does not match its hash")
         if (outcome == b"denied") is (rule == b"null"):
             self.add(seq, "malformed_line", "rule must be set when, and only when, denied")
-        dated = self._dated(seq, ts)
+        dated = ts[:10] == self.valid_day or self._dated(seq, ts)  # one check a day
         self._link(seq, prev, claimed, ts)
         self.full_seen = True
         last, self.last_ts = self.last_ts, ts if dated else None
@@ -417,7 +417,8 @@ class _Verifier:
     def _take_stub(self, m: re.Match[bytes]) -> None:
         seq = int(m["seq"])
         self.stubs += 1
-        self._dated(seq, m["ts"])
+        if m["ts"][:10] != self.valid_day:
+            self._dated(seq, m["ts"])
         self._link(seq, m["prev"], m["hash"], m["ts"])
         if self.full_seen:
             self.add(seq, "misplaced_stub", "pruned stub after a full entry (only the oldest "
@@ -425,8 +426,6 @@ class _Verifier:
         self.last_ts = None  # a stub's ts is not authenticated: no time check across it
 
     def _dated(self, seq: int, ts: bytes) -> bool:
-        if ts[:10] == self.valid_day:
-            return True
         if not _real_date(ts):
             self.add(seq, "malformed_line", f"ts {ts.decode()} is not a date")
             return False
