@@ -83,7 +83,7 @@ def export(start: str | None, end: str | None, out: Path) -> None:
 
 @audit.command("verify", context_settings={"ignore_unknown_options": True})
 @click.argument("bundle", type=click.Path(path_type=Path))
-@click.option("--key", help="Clé publique épinglée (par défaut celle de ce serveur).")
+@click.option("--key", help="Clé publique épinglée, 64 chiffres hexadécimaux (par défaut celle de ce serveur).")
 @click.option("--pin", help="Point de contrôle épinglé TAILLE:TÊTE d’un export précédent.")
 def verify(bundle: Path, key: str | None, pin: str | None) -> None:
     """Vérifier une archive (même code que le vérificateur autonome)."""
