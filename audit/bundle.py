@@ -60,17 +60,21 @@ class _Span:
 def write_bundle(directory: str | Path, records: Iterable[Record],
                  checkpoints: Iterable[Checkpoint], key: Ed25519PrivateKey, *,
                  heartbeat_interval: timedelta, created: datetime | None = None,
-                 ) -> dict[str, Any]:
+                 head_size: int | None = None) -> dict[str, Any]:
     """Write an export bundle of `records` into `directory` (new or empty); return the manifest.
 
     Writes entries.jsonl, checkpoints.jsonl (those signed by `key` whose size falls in the
     exported range or just before it), VERIFY.txt, manifest.json and manifest.sig.
-    Guarantees: records are written as given, in order, stubs included — a broken chain is
-    exported as it is, for the verifier to report, never repaired or hidden; a range that
-    does not start at seq 1 starts from its first record's prev, taken as given.
+    `head_size` is the size of the log when exported (default: the last record's seq, an
+    export to the head); the manifest states it so a verifier can tell an export that stops
+    before the head from a log cut short. Guarantees: records are written as given, in
+    order, stubs included — a broken chain is exported as it is, for the verifier to
+    report, never repaired or hidden; a range that does not start at seq 1 starts from its
+    first record's prev, taken as given.
     Does not: check the chain, write atomically (a failed export leaves a partial
     directory: delete it), or decide the heartbeat interval (the app's schedule does).
-    Raises ValueError when there is no record or the interval is under one second.
+    Raises ValueError when there is no record, the interval is under one second, or
+    `head_size` is below the last record's seq.
     """
     seconds = int(heartbeat_interval.total_seconds())
     if seconds < 1:
@@ -82,16 +86,19 @@ def write_bundle(directory: str | Path, records: Iterable[Record],
     public = key.public_key().public_bytes_raw()
     kid = key_id(public)
     span = _write_entries(target / ENTRIES_FILE, records)
+    head = span.last if head_size is None else head_size
+    if head < span.last:
+        raise ValueError(f"head_size {head} is below the last exported seq {span.last}")
     kept = [c for c in checkpoints if c.key_id == kid and span.first - 1 <= c.size <= span.last]
     files = {ENTRIES_FILE: span.digest,
              CHECKPOINTS_FILE: _write(target / CHECKPOINTS_FILE, map(checkpoint_line, kept)),
-             README_FILE: _write(target / README_FILE, [_instructions(kid, span, kept)])}
+             README_FILE: _write(target / README_FILE, [_instructions(kid, span, kept, head)])}
     manifest = {
         "type": MANIFEST_TYPE, "v": FORMAT_VERSION, "key_id": kid, "public_key": public.hex(),
         "created": format_ts(created or datetime.now(UTC)), "period_from": span.first_ts,
         "period_to": span.last_ts, "first_seq": str(span.first), "last_seq": str(span.last),
-        "entries": str(span.count), "stubs": str(span.stubs), "checkpoints": str(len(kept)),
-        "heartbeat_interval": str(seconds), "files": files,
+        "head_size": str(head), "entries": str(span.count), "stubs": str(span.stubs),
+        "checkpoints": str(len(kept)), "heartbeat_interval": str(seconds), "files": files,
     }
     raw = canonical_json(manifest)
     (target / MANIFEST_FILE).write_bytes(raw)
@@ -124,14 +131,18 @@ def _write(path: Path, chunks: Iterable[bytes]) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _instructions(kid: str, span: _Span, kept: list[Checkpoint]) -> bytes:
+def _instructions(kid: str, span: _Span, kept: list[Checkpoint], head: int) -> bytes:
     last = kept[-1] if kept else None
     pin = f"{last.size}:{last.head.hex()}" if last else "-"
+    to_head = (f"jusqu’à la tête du journal à l’export / to the head at export (seq {head})"
+               if span.last == head else f"s’arrête avant la tête du journal à l’export / "
+                                         f"stops before the head at export (seq {head})")
     return f"""\
-Export du journal d'audit ccop-cases / ccop-cases audit trail export
+Export du journal d’audit ccop-cases / ccop-cases audit trail export
 
 Entrées / entries: seq {span.first}-{span.last} ({span.count}, dont {span.stubs} élaguées / \
 {span.stubs} pruned), {span.first_ts} - {span.last_ts}
+Couverture / coverage: {to_head}
 Empreinte de la clé de signature / signing key fingerprint: {kid}
 
 FR - Vérification hors ligne. Procurez-vous la clé publique de signature par un autre canal
@@ -141,9 +152,12 @@ verify_audit_export.py (fourni avec ccop-cases, dans audit/) :
 
     python verify_audit_export.py --key CLE_PUBLIQUE [--pin TAILLE:HASH] DOSSIER_EXPORT
 
---pin : le dernier point de contrôle d'un export précédent que vous avez vérifié.
+CLE_PUBLIQUE : les 64 chiffres hexadécimaux de la clé (ccop audit public-key), rien d’autre.
+DOSSIER_EXPORT : le dossier qui contient manifest.json (décompressez l’archive d’abord).
+
+--pin : le dernier point de contrôle d’un export précédent que vous avez vérifié.
 Notez celui de cet export pour la prochaine fois : --pin {pin}
-Code de sortie : 0 intègre, 1 altéré, 2 incomplet, 3 erreur d'usage ou de format.
+Code de sortie : 0 intègre, 1 altéré, 2 incomplet, 3 erreur d’usage ou de format.
 Chaque problème est affiché sur une ligne avec le numéro de séquence (seq) concerné.
 
 EN - Offline verification. Obtain the signing public key through a channel other than this
@@ -153,8 +167,12 @@ verify_audit_export.py (shipped with ccop-cases, in audit/):
 
     python verify_audit_export.py --key PUBLIC_KEY [--pin SIZE:HASH] EXPORT_DIR
 
+PUBLIC_KEY: the key's 64 hexadecimal digits (ccop audit public-key), nothing else.
+EXPORT_DIR: the directory holding manifest.json (unpack the archive first).
+
 --pin: the last checkpoint of an earlier export that you verified.
 Write down this export's for next time: --pin {pin}
 Exit status: 0 valid, 1 tampered, 2 incomplete, 3 usage or format error.
-Each problem is printed on one line naming its sequence number (seq).
+Each problem is printed on one line naming its sequence number (seq); the rules are the
+"verifier contract" of audit/FORMAT.md.
 """.encode()

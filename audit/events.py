@@ -15,6 +15,7 @@ from audit.verify_audit_export import (
     CODE,
     DETAIL_KEY,
     FORMAT_VERSION,
+    GENESIS,
     TOKEN,
     canonical_json,
     key_id,
@@ -109,7 +110,14 @@ def format_ts(moment: datetime) -> str:
 
 
 def encode_entry(event: Event, *, seq: int, ts: str, prev: bytes) -> bytes:
-    """The canonical bytes of `event` as the entry at `seq` (numbers as strings)."""
+    """The canonical bytes of `event` as the entry at `seq` (numbers as strings).
+
+    Raises ValueError when `prev` is not a raw 32-byte SHA-256 value: an entry must link to
+    a hash, never to a shorter or longer value that a bent head could hold.
+    """
+    if not isinstance(prev, bytes) or len(prev) != len(GENESIS):
+        raise ValueError(f"audit record prev: the previous hash must be exactly {len(GENESIS)} "
+                         f"bytes, not {len(prev) if isinstance(prev, bytes) else type(prev).__name__}")
     return canonical_json({
         "v": FORMAT_VERSION, "seq": str(seq), "ts": ts, "prev": prev.hex(),
         "actor": {"id": event.actor_id, "role": event.actor_role},

@@ -11,7 +11,7 @@ from typing import Protocol
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit.bundle import write_bundle
-from audit.events import Checkpoint, Event, Record, format_ts, make_record
+from audit.events import Checkpoint, Event, Record, chain_hash, format_ts, make_record
 from audit.verify_audit_export import GENESIS
 
 HEARTBEAT_ACTION = "audit.heartbeat"
@@ -19,6 +19,25 @@ HEARTBEAT_ACTION = "audit.heartbeat"
 #: Called by a store under its lock with (seq to assign, previous hash, previous ts);
 #: GENESIS and "" for the first entry. Returns the record to insert.
 BuildRecord = Callable[[int, bytes, str], Record]
+
+
+class ChainBroken(ValueError):
+    """The stored chain does not verify up to the head: nothing may be signed over it.
+
+    `seq` is the first bad seq; `kind` one of CHAIN_PROBLEMS (callers translate it).
+    """
+
+    def __init__(self, seq: int, kind: str) -> None:
+        super().__init__(f"audit chain broken at seq {seq}: {CHAIN_PROBLEMS[kind]}")
+        self.seq, self.kind = seq, kind
+
+
+CHAIN_PROBLEMS = {
+    "missing": "missing or out of order",
+    "link": "prev is not the hash of the entry before (or of the last checkpoint's head)",
+    "hash": "content does not match its hash",
+    "head": "the head is not the last stored entry",
+}
 
 
 class AuditStore(Protocol):
@@ -119,11 +138,43 @@ class AuditLog:
                                  actor_role="system", target_type="audit_log"))
 
     def checkpoint(self, key: Ed25519PrivateKey) -> Checkpoint:
-        """Append a heartbeat, sign (its seq, its hash, its ts) and store the checkpoint."""
+        """Append a heartbeat, verify the chain up to it, sign (its seq, hash, ts) and store.
+
+        Raises ChainBroken, signing nothing, when the chain from the last checkpoint this
+        key signed up to the heartbeat does not verify (`verify_since_checkpoint`).
+        """
         head = self.heartbeat()
+        self.verify_since_checkpoint(head, key.public_key().public_bytes_raw())
         checkpoint = Checkpoint.sign(key, size=head.seq, head=head.hash, ts=head.ts)
         self.store.add_checkpoint(checkpoint)
         return checkpoint
+
+    def verify_since_checkpoint(self, head: Record, public_key: bytes) -> None:
+        """Check the stored chain from the last checkpoint signed by `public_key` to `head`.
+
+        From that checkpoint (size S, head H; or the genesis when there is none) the records
+        must be S+1, S+2, … without gap, the first linking to H and each to the hash of the
+        one before, each full record's hash recomputed from its prev and body (a pruned
+        stub: its link only), and the last stored record must be `head` itself (seq and
+        hash): no record after it, none missing before it. Raises ChainBroken naming the
+        first bad seq. Reads only; cost: one hash per record since the last checkpoint.
+        """
+        start_size, start_hash = 0, GENESIS
+        for stored in reversed(list(self.store.checkpoints())):
+            if stored.size < head.seq and stored.verifies(public_key):
+                start_size, start_hash = stored.size, stored.head
+                break
+        expected, prev, last = start_size + 1, start_hash, None
+        for record in self.store.records(start_size + 1):
+            if record.seq != expected:
+                raise ChainBroken(expected, "missing")
+            if record.prev != prev:
+                raise ChainBroken(record.seq, "link")
+            if record.body is not None and chain_hash(record.prev, record.body) != record.hash:
+                raise ChainBroken(record.seq, "hash")
+            expected, prev, last = record.seq + 1, record.hash, record
+        if last is None or (last.seq, last.hash) != (head.seq, head.hash):
+            raise ChainBroken(head.seq, "head")
 
     def prune(self, before: datetime) -> int:
         """Drop the payload of entries older than `before`; hashes and linkage stay."""
@@ -135,5 +186,6 @@ class AuditLog:
         checkpoint = self.checkpoint(key)
         records = takewhile(lambda r: r.seq <= checkpoint.size, self.store.records(from_seq))
         write_bundle(directory, records, self.store.checkpoints(), key,
-                     heartbeat_interval=heartbeat_interval)
+                     heartbeat_interval=heartbeat_interval, created=self._clock(),
+                     head_size=checkpoint.size)
         return checkpoint

@@ -1,22 +1,24 @@
 #!/usr/bin/env python3
 """Offline verifier of ccop-cases audit exports: ONE file, stdlib + `cryptography`, Python 3.11+.
 
-    python verify_audit_export.py --key PUBLIC_KEY [--pin SIZE:HEADHASH] BUNDLE_DIR
+    python verify_audit_export.py --key PUBLIC_KEY_HEX [--pin SIZE:HEADHASH] BUNDLE_DIR
 
-Exit status 0 valid, 1 tampered, 2 incomplete, 3 usage or format error. The grammar and the
-canonical encoding are defined here once (FORMAT.md); the `audit` library imports them.
+Exit status 0 valid, 1 tampered, 2 incomplete, 3 usage or format error. It does exactly what
+the "Verifier contract" of FORMAT.md says (the numbers C1… below refer to it); the grammar and
+the canonical encoding are defined here once, and the `audit` library imports them.
 """
 
 import argparse
-import base64
 import binascii
 import hashlib
+import io
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -27,7 +29,8 @@ FORMAT_VERSION, GENESIS = "1", bytes(32)
 ENTRIES_FILE, CHECKPOINTS_FILE = "entries.jsonl", "checkpoints.jsonl"
 MANIFEST_FILE, SIGNATURE_FILE, README_FILE = "manifest.json", "manifest.sig", "VERIFY.txt"
 CHECKPOINT_TYPE, MANIFEST_TYPE = "ccop-audit-checkpoint", "ccop-audit-manifest"
-MAX_REPORTED = 1000  # problems kept in a report; the rest are only counted
+MAX_REPORTED = 1000  # problems kept in a report; the rest are only counted (C16)
+HEARTBEAT_TOLERANCE = timedelta(seconds=300)  # a gap counts beyond interval + this (C14)
 INCOMPLETE_CODES = frozenset({"heartbeat_gap", "checkpoint_not_covered", "pin_not_covered"})
 EXIT_CODES, EXIT_USAGE = {"valid": 0, "tampered": 1, "incomplete": 2}, 3
 
@@ -106,9 +109,10 @@ def key_id(public_key: bytes) -> str:
     return hashlib.sha256(public_key).hexdigest()[:16]
 
 
+
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One finding: the seq it concerns (None for a file), a stable code and a sentence."""
+    """One finding: the seq it names (None for a file: printed `-`), a stable code, a sentence."""
 
     seq: int | None
     code: str
@@ -124,7 +128,9 @@ class Report:
 
     `problems` in the order found, at most MAX_REPORTED (`omitted` counts the rest);
     `entries` counts lines of entries.jsonl, `stubs` the pruned ones, `checkpoints` those
-    whose signature verified under the pinned key (whose id is `key_id`).
+    used (in order, under the pinned key whose id is `key_id`, signature valid);
+    `head_size` is the manifest's size of the log when it was exported (None when the
+    manifest could not be read), so `to_head` says whether the export runs to that head.
     """
 
     status: str
@@ -136,15 +142,24 @@ class Report:
     first_seq: int | None
     last_seq: int | None
     key_id: str
+    head_size: int | None = None
 
     @property
     def exit_code(self) -> int:
         return EXIT_CODES[self.status]
 
+    @property
+    def to_head(self) -> bool:
+        return self.head_size is not None and self.last_seq == self.head_size
+
     def summary(self) -> str:
+        """The last output line, grammar of FORMAT.md C17."""
         span = "no entries" if self.first_seq is None else f"seq {self.first_seq}-{self.last_seq}"
+        head = ("head at export unknown" if self.head_size is None
+                else f"{'to the head' if self.to_head else 'stops before the head'} at export "
+                     f"(seq {self.head_size})")
         text = (f"{self.status.upper()}: {self.entries} entries ({span}, {self.stubs} pruned), "
-                f"{self.checkpoints} signed checkpoints, pinned key {self.key_id}")
+                f"{self.checkpoints} signed checkpoints, pinned key {self.key_id}, {head}")
         if not self.problems:
             return text
         first = self.problems[0]
@@ -157,12 +172,13 @@ def verify_bundle(directory: str | Path, public_key: bytes, *,
     """Verify an export bundle against a pinned raw 32-byte Ed25519 public key.
 
     Guarantees: pure (reads, never writes); checks the manifest signature and file hashes,
-    every line's canonical form, seq, link and hash, every checkpoint's signature and its
+    every line's canonical form, seq, link and hash, every checkpoint's order, signature and
     consistency with the entries, heartbeat gaps, and with `pin` (size, raw head hash of an
     earlier checkpoint) that the history up to it is still the one pinned. Does not: trust
     the key written in the bundle, check pruned entries' content, tell whether entries are
     true; the key holder can sign a rewritten history, which only `pin` catches.
-    Raises ValueError when the key is not 32 bytes or the directory is not a bundle.
+    Raises ValueError (usage or format error, C18) when the key is not 32 bytes, the
+    directory is not a bundle, or a validly signed manifest is not a version-1 manifest.
     """
     if len(public_key) != 32:
         raise ValueError("the pinned public key must be 32 raw bytes")
@@ -173,25 +189,46 @@ def _refuse_number(text: str) -> NoReturn:
     raise ValueError("numbers are not allowed; they travel as strings")
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise ValueError("duplicate key in a JSON object")  # C9: never pick one of the values
+    return result
+
+
+def _parse_json(text: bytes) -> Any:
+    """JSON as this format reads it: no number, NaN or duplicate key (C4, C9)."""
+    return json.loads(text, parse_int=_refuse_number, parse_float=_refuse_number,
+                      parse_constant=_refuse_number, object_pairs_hook=_unique_keys)
+
+
 def _canonical_line(line: bytes) -> bytes | None:
     try:
-        return canonical_json(json.loads(line, parse_int=_refuse_number,
-                                         parse_float=_refuse_number,
-                                         parse_constant=_refuse_number)) + b"\n"
+        return canonical_json(_parse_json(line)) + b"\n"
     except (ValueError, TypeError, RecursionError):
         return None
 
 
 def _details_sorted(details: bytes) -> bool:
     keys = details.split(b'"')[1::4]  # '"k":"v","k2":"v2"': values hold no quote
-    return keys == sorted(set(keys))
+    return all(a < b for a, b in pairwise(keys))
 
 
-def _moment(ts: bytes) -> datetime | None:
+def _real_date(ts: bytes) -> bool:
     try:
-        return datetime.fromisoformat(ts[:26].decode("ascii"))
-    except ValueError:  # the grammar lets a day 31 of a short month through
-        return None
+        date.fromisoformat(ts[:10].decode("ascii"))  # the grammar lets a 31 February through
+    except ValueError:
+        return False
+    return True
+
+
+def _moment(ts: bytes) -> datetime:
+    return datetime.fromisoformat(ts[:26].decode("ascii"))
+
+
+def _lines(handle: io.BufferedIOBase) -> Iterator[bytes]:
+    """Lines ending after each LF (kept); a last piece without LF is a line too (C8)."""
+    yield from handle
 
 
 class _Verifier:
@@ -203,16 +240,20 @@ class _Verifier:
         self.pin = None if pin is None else (pin[0], pin[1].hex().encode())
         self.problems: list[Problem] = []
         self.omitted, self.tampered, self.incomplete, self.full_seen = 0, False, False, False
-        self.expected: int | None = None  # seq the next line should have; None before the first
+        self.previous_seq: int | None = None  # seq of the line before (None: first line)
+        self.expected: int | None = None  # seq the next line should have (C6)
         self.first_seq: int | None = None
         self.last_seq: int | None = None
-        self.last_hash: bytes | None = None  # hex hash claimed by the line before
-        self.first_prev, self.last_ts = b"", b""
+        self.last_hash: bytes | None = None  # hash recorded by the line before (C7)
+        self.first_prev = b""
+        self.last_ts: bytes | None = None  # ts of the line before, if a full entry (C14)
+        self.valid_day = b""
         self.count = self.stubs = self.checkpoint_lines = 0
-        self.wanted: dict[int, bytes] = {}  # seq -> its hash, for checkpoint and pin sizes
-        self.signed: list[tuple[int, bytes]] = []
+        self.wanted: dict[int, tuple[bytes, bytes] | None] = {}  # size -> (hash, ts) of its line
+        self.signed: list[tuple[int, bytes, bytes]] = []  # (size, head, ts) of checkpoints used
         self.hashes: dict[str, str] = {}
-        self.interval, self.every_entry = timedelta(0), True
+        self.limit = timedelta(0)
+        self.head_size: int | None = None
 
     def add(self, seq: int | None, code: str, message: str) -> None:
         if code in INCOMPLETE_CODES:
@@ -227,26 +268,30 @@ class _Verifier:
     def run(self) -> Report:
         manifest = self._manifest()
         if manifest is not None:
-            self.interval = timedelta(seconds=int(manifest["heartbeat_interval"]))
-            self.every_entry = self.interval < timedelta(minutes=1)
+            self.head_size = int(manifest["head_size"])
+            self.limit = timedelta(seconds=int(manifest["heartbeat_interval"])) + HEARTBEAT_TOLERANCE
             self._checkpoints()
             if self.pin is not None:
-                self.wanted[self.pin[0]] = b""
+                self.wanted[self.pin[0]] = None
             self._entries()
             self._files(manifest["files"])
             self._counts(manifest)
             self._coverage()
         status = "tampered" if self.tampered else "incomplete" if self.incomplete else "valid"
         return Report(status, tuple(self.problems), self.omitted, self.count, self.stubs,
-                      len(self.signed), self.first_seq, self.last_seq, self.key_id)
+                      len(self.signed), self.first_seq, self.last_seq, self.key_id, self.head_size)
+
+    # --- step 1: the manifest (C2, C5, C18) -----------------------------------------------
 
     def _manifest(self) -> dict[str, Any] | None:
+        if not self.dir.is_dir():
+            raise ValueError(f"not a bundle directory: {self.dir}")
         try:
             raw = (self.dir / MANIFEST_FILE).read_bytes()
         except OSError as exc:
             raise ValueError(f"not a readable bundle: {exc}") from exc
         signature_file = self.dir / SIGNATURE_FILE  # absent: reported as a bad signature
-        signature = signature_file.read_text("ascii", "replace") if signature_file.is_file() else ""
+        signature = signature_file.read_bytes() if signature_file.is_file() else b""
         try:
             manifest, error = _parse_manifest(raw), None
         except ValueError as exc:
@@ -254,40 +299,58 @@ class _Verifier:
         if manifest is not None and manifest["key_id"] != self.key_id:
             self.add(None, "unknown_key", f"bundle signed with key {manifest['key_id']}, "
                                           f"not the pinned key {self.key_id}")
-        elif not self._verifies(signature, raw):
+        elif not self._verifies_file_signature(signature, raw):
             self.add(None, "manifest_signature_invalid",
                      "manifest.sig does not verify manifest.json under the pinned key")
-        elif error is not None:  # validly signed yet unusable: a writer of another version
+        elif error is not None:  # validly signed yet unusable: another writer or version
             raise ValueError(f"manifest.json: {error}")
         return manifest
 
-    def _verifies(self, signature_hex: str, data: bytes) -> bool:
+    def _verifies_file_signature(self, signature: bytes, data: bytes) -> bool:
+        if re.fullmatch(rb"[0-9a-f]{128}\n", signature) is None:
+            return False
+        return self._verifies(signature[:128], data)
+
+    def _verifies(self, signature_hex: bytes, data: bytes) -> bool:
         try:
-            self.key.verify(bytes.fromhex(signature_hex.strip()), data)
+            self.key.verify(bytes.fromhex(signature_hex.decode("ascii")), data)
         except (ValueError, InvalidSignature):
             return False
         return True
 
+    # --- step 2: checkpoints.jsonl (C10, C11) ---------------------------------------------
+
     def _checkpoints(self) -> None:
         try:
             data = (self.dir / CHECKPOINTS_FILE).read_bytes()
-        except FileNotFoundError:
-            return
+        except OSError:
+            return  # reported by the file step
         self.hashes[CHECKPOINTS_FILE] = hashlib.sha256(data).hexdigest()
-        for number, line in enumerate(data.splitlines(keepends=True), 1):
+        previous: int | None = None
+        for number, line in enumerate(_lines(io.BytesIO(data)), 1):
             self.checkpoint_lines += 1
             m = _CHECKPOINT_LINE.fullmatch(line)
-            if m is None:
+            if m is None or not _real_date(m["ts"]):
                 self.add(None, "checkpoint_malformed", f"checkpoint line {number} is malformed")
-            elif m["key"].decode() != self.key_id:
-                self.add(int(m["seq"]), "checkpoint_unknown_key",
+                continue
+            size = int(m["seq"])
+            if previous is not None and size <= previous:
+                self.add(size, "checkpoint_out_of_order", f"checkpoint line {number} has size "
+                                                          f"{size}, not above the line before's "
+                                                          f"{previous}")
+                continue
+            previous = size
+            if m["key"].decode() != self.key_id:
+                self.add(size, "checkpoint_unknown_key",
                          f"checkpoint signed with key {m['key'].decode()}, not the pinned key")
-            elif not self._verifies(m["sig"].decode(), m["body"]):
-                self.add(int(m["seq"]), "checkpoint_signature_invalid",
+            elif not self._verifies(m["sig"], m["body"]):
+                self.add(size, "checkpoint_signature_invalid",
                          "checkpoint signature does not verify")
             else:
-                self.wanted[int(m["seq"])] = b""
-                self.signed.append((int(m["seq"]), m["prev"]))
+                self.wanted[size] = None
+                self.signed.append((size, m["prev"], m["ts"]))
+
+    # --- step 3: entries.jsonl, one streaming pass (C6-C9, C12-C14) -----------------------
 
     def _entries(self) -> None:
         """One streaming pass over entries.jsonl: the file hash and every line (hot loop).
@@ -298,28 +361,38 @@ class _Verifier:
         """
         try:
             handle = (self.dir / ENTRIES_FILE).open("rb")
-        except FileNotFoundError:
-            return
+        except OSError:
+            return  # reported by the file step
         digest, match, take_line = hashlib.sha256(), _ENTRY_LINE.fullmatch, self._line
         with handle:
-            for number, line in enumerate(handle, 1):
+            for number, line in enumerate(_lines(handle), 1):
                 digest.update(line)
                 take_line(number, line, match(line))
         self.hashes[ENTRIES_FILE] = digest.hexdigest()
 
     def _line(self, number: int, line: bytes, m: re.Match[bytes] | None) -> None:
+        self.count += 1
         if m is not None and (b"," not in m[2] or _details_sorted(m[2])):  # group 2: details
             self._take_entry(m)
-        elif (stub := _STUB_LINE.fullmatch(line)) is not None:
+            return
+        if (stub := _STUB_LINE.fullmatch(line)) is not None:
             self._take_stub(stub)
-        elif (canonical := _canonical_line(line)) not in (None, line) and (
-                _ENTRY_LINE.fullmatch(canonical) or _STUB_LINE.fullmatch(canonical)):
-            self.add(self.expected, "non_canonical", f"line {number} is not in canonical form")
-            self._line(number, canonical, _ENTRY_LINE.fullmatch(canonical))
-        else:
-            self.add(self.expected, "malformed_line", f"line {number} is not an entry or a stub")
-            self.count, self.last_hash = self.count + 1, None
-            self.expected = None if self.expected is None else self.expected + 1
+            return
+        canonical = _canonical_line(line)  # C8, C9: parse, then re-encode
+        if canonical is not None and canonical != line:
+            entry, stub = _ENTRY_LINE.fullmatch(canonical), _STUB_LINE.fullmatch(canonical)
+            if (found := entry or stub) is not None:
+                self.add(int(found["seq"]), "non_canonical", f"line {number} is not in canonical form")
+                if entry is not None:
+                    self._take_entry(entry)
+                else:
+                    self._take_stub(found)
+                return
+        seq = None if self.previous_seq is None else self.previous_seq + 1
+        self.add(seq, "malformed_line", f"line {number} is not an entry or a stub")
+        self.previous_seq, self.last_hash, self.last_ts = seq, None, None
+        if self.expected is not None:
+            self.expected += 1
 
     def _take_entry(self, m: re.Match[bytes]) -> None:
         entry, _, outcome, prev, rule, seq_text, ts, claimed = m.groups()
@@ -328,48 +401,57 @@ class _Verifier:
             self.add(seq, "hash_mismatch", "entry content does not match its hash")
         if (outcome == b"denied") is (rule == b"null"):
             self.add(seq, "malformed_line", "rule must be set when, and only when, denied")
-        self._link(seq, prev, claimed)
+        dated = ts[:10] == self.valid_day or self._dated(seq, ts)  # one check a day
+        self._link(seq, prev, claimed, ts)
         self.full_seen = True
-        self._time(seq, ts)
-
-    def _time(self, seq: int, ts: bytes) -> None:
-        last = self.last_ts
+        last, self.last_ts = self.last_ts, ts if dated else None
+        if last is None or not dated:
+            return
         if ts < last:
             self.add(seq, "ts_backwards", f"ts {ts.decode()} is before the previous entry's")
-        elif ts[:16] != last[:16] or self.every_entry:  # same minute: a valid time, no gap
-            moment = _moment(ts)
-            if moment is None:
-                self.add(seq, "malformed_line", f"ts {ts.decode()} is not a date")
-                return
-            if last and (gap := moment - (_moment(last) or moment)) > self.interval:
-                self.add(seq, "heartbeat_gap", f"no entry for {gap} before this one "
-                                               f"(declared heartbeat interval {self.interval})")
-        self.last_ts = ts
+        elif ts[:16] != last[:16] and (gap := _moment(ts) - _moment(last)) > self.limit:
+            self.add(seq, "heartbeat_gap", f"no entry for {gap} before this one (declared "
+                                           f"heartbeat interval {self.limit - HEARTBEAT_TOLERANCE}"
+                                           f" + tolerance {HEARTBEAT_TOLERANCE})")
 
     def _take_stub(self, m: re.Match[bytes]) -> None:
         seq = int(m["seq"])
+        self.stubs += 1
+        if m["ts"][:10] != self.valid_day:
+            self._dated(seq, m["ts"])
+        self._link(seq, m["prev"], m["hash"], m["ts"])
         if self.full_seen:
             self.add(seq, "misplaced_stub", "pruned stub after a full entry (only the oldest "
                                             "entries may be pruned)")
-        self.stubs += 1
-        self._link(seq, m["prev"], m["hash"])
-        self.last_ts = b""  # a stub's ts is not authenticated: no heartbeat check across it
+        self.last_ts = None  # a stub's ts is not authenticated: no time check across it
 
-    def _link(self, seq: int, prev: bytes, claimed: bytes) -> None:
+    def _dated(self, seq: int, ts: bytes) -> bool:
+        if not _real_date(ts):
+            self.add(seq, "malformed_line", f"ts {ts.decode()} is not a date")
+            return False
+        self.valid_day = ts[:10]
+        return True
+
+    def _link(self, seq: int, prev: bytes, claimed: bytes, ts: bytes) -> None:
         expected = self.expected
-        if expected is None:
+        if expected is None and self.previous_seq is None:  # the first line of the file
             self.first_seq, self.first_prev = seq, prev
             if seq == 1 and prev != _ZERO_HEX:
                 self.add(seq, "chain_break", "seq 1 must have the genesis prev (64 zeros)")
-        elif seq != expected:
-            code = "seq_gap" if seq > expected else "seq_reordered"
-            self.add(seq, code, f"seq {seq} where seq {expected} was expected")
-        elif self.last_hash is not None and prev != self.last_hash:
-            self.add(seq, "chain_break", "prev is not the hash of the line before")
+        else:
+            if expected is not None and seq != expected:
+                code = "seq_gap" if seq > expected else "seq_reordered"
+                self.add(seq, code, f"seq {seq} where seq {expected} was expected")
+            if self.last_hash is not None and prev != self.last_hash:
+                self.add(seq, "chain_break", "prev is not the hash of the line before")
+            if self.first_seq is None:  # only malformed lines came before
+                self.first_seq, self.first_prev = seq, prev
         self.expected = seq + 1 if expected is None or seq >= expected else expected
-        self.last_hash, self.last_seq, self.count = claimed, seq, self.count + 1
-        if seq in self.wanted:
-            self.wanted[seq] = claimed
+        self.previous_seq, self.last_hash, self.last_seq = seq, claimed, seq
+        if seq in self.wanted and self.wanted[seq] is None:
+            self.wanted[seq] = (claimed, ts)
+
+    # --- steps 4-6: files, totals, coverage (C15) -----------------------------------------
 
     def _files(self, declared: dict[str, str]) -> None:
         for name, digest in sorted(declared.items()):
@@ -383,47 +465,85 @@ class _Verifier:
                 self.add(None, "file_hash_mismatch", f"{name} does not match its manifest hash")
 
     def _counts(self, manifest: dict[str, Any]) -> None:
-        if (self.last_seq or 0) < int(manifest["last_seq"]):
-            self.add(self.last_seq, "truncated", f"entries end at seq {self.last_seq}, the "
-                                                 f"manifest declares {manifest['last_seq']}")
-        found = {"first_seq": self.first_seq, "entries": self.count, "stubs": self.stubs,
-                 "checkpoints": self.checkpoint_lines}
+        declared_last = int(manifest["last_seq"])
+        if (self.last_seq or 0) < declared_last:
+            self.add(declared_last, "truncated", f"entries end at seq {self.last_seq or '-'}, "
+                                                 f"the manifest declares {declared_last}")
+        found = {"first_seq": self.first_seq,
+                 "last_seq": self.last_seq if (self.last_seq or 0) > declared_last else None,
+                 "entries": self.count, "stubs": self.stubs, "checkpoints": self.checkpoint_lines}
         for name, value in found.items():
             if value is not None and value != int(manifest[name]):
                 self.add(None, "manifest_mismatch",
                          f"{name} is {value}, the manifest declares {manifest[name]}")
 
     def _coverage(self) -> None:
-        checks = [(size, head, "checkpoint") for size, head in self.signed]
-        checks += [] if self.pin is None else [(*self.pin, "pin")]
-        for size, head, kind in checks:
-            if self.first_seq is None or self.last_seq is None or size > self.last_seq:
-                code = "truncated" if kind == "checkpoint" else "pin_not_covered"
-                self.add(size, code, f"{kind} at size {size} is beyond the entries present")
-            elif size < self.first_seq - 1:
-                self.add(size, f"{kind}_not_covered", f"{kind} at size {size} is before the "
-                                                      f"export (from seq {self.first_seq})")
-            elif (self.first_prev if size == self.first_seq - 1 else self.wanted[size]) != head:
-                self.add(size, f"{kind}_mismatch", f"hash at size {size} differs from the {kind}")
+        first, last = self.first_seq, self.last_seq or 0
+        for size, head, ts in self.signed:
+            if first is None or size > last:
+                self.add(size, "truncated", f"checkpoint at size {size} is beyond the entries "
+                                            "present")
+            elif size < first - 1:
+                self.add(size, "checkpoint_not_covered", f"checkpoint at size {size} is before "
+                                                         f"the export (from seq {first})")
+            elif (found := self._at(size)) is None or found[0] != head:
+                self.add(size, "checkpoint_mismatch", f"hash at size {size} differs from the "
+                                                      "checkpoint's head")
+            elif found[1] and found[1] != ts:
+                self.add(size, "checkpoint_mismatch", f"ts of entry {size} differs from the "
+                                                      "checkpoint's ts")
+        if self.pin is None:
+            return
+        pinned, pinned_head = self.pin
+        if first is None or pinned > last:
+            if self.head_size is not None and pinned > self.head_size:
+                self.add(pinned, "truncated_before_pin", f"the log had {self.head_size} entries "
+                                                         "when exported, fewer than the pinned "
+                                                         f"size {pinned}: cut short and re-signed")
+            else:
+                self.add(pinned, "pin_not_covered", f"pin at size {pinned} is beyond this "
+                                                    f"export, which stops at seq {last} before "
+                                                    f"the head (seq {self.head_size})")
+        elif pinned < first - 1:
+            self.add(pinned, "pin_not_covered", f"pin at size {pinned} is before the export "
+                                                f"(from seq {first})")
+        elif (found := self._at(pinned)) is None or found[0] != pinned_head:
+            self.add(pinned, "pin_mismatch", f"hash at size {pinned} differs from the pinned head")
+
+    def _at(self, size: int) -> tuple[bytes, bytes] | None:
+        """(hash, ts) of the line at seq `size`; the first line's prev (no ts) for first - 1."""
+        if self.first_seq is not None and size == self.first_seq - 1:
+            return self.first_prev, b""
+        return self.wanted.get(size)
 
 
+_COUNT = "0|" + _SEQ
 _MANIFEST_FIELDS = {
     "type": re.escape(MANIFEST_TYPE), "v": FORMAT_VERSION, "key_id": "[0-9a-f]{16}",
     "public_key": _HEX64, "created": TS, "period_from": TS, "period_to": TS,
-    "first_seq": _SEQ, "last_seq": _SEQ, "heartbeat_interval": _SEQ,
-    "entries": "0|" + _SEQ, "stubs": "0|" + _SEQ, "checkpoints": "0|" + _SEQ,
+    "first_seq": _SEQ, "last_seq": _SEQ, "head_size": _SEQ, "heartbeat_interval": _SEQ,
+    "entries": _COUNT, "stubs": _COUNT, "checkpoints": _COUNT,
 }
 _FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}")  # no path: never leave the dir
 
 
 def _parse_manifest(raw: bytes) -> dict[str, Any]:
-    manifest = json.loads(raw)
+    """The manifest's fields, or ValueError: canonical JSON, §7 grammar, v "1" (C4, C5, C18)."""
+    try:
+        manifest = _parse_json(raw)
+        canonical = canonical_json(manifest)
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise ValueError(f"not canonical JSON of strings and objects ({exc})") from exc
     if not isinstance(manifest, dict) or manifest.get("v") != FORMAT_VERSION:
-        raise ValueError("not a JSON object of format version 1")
+        raise ValueError('not a JSON object of format version "1"')
+    if canonical != raw:
+        raise ValueError("not in canonical form")
     for name, pattern in _MANIFEST_FIELDS.items():
         value = manifest.get(name)
         if not isinstance(value, str) or re.fullmatch(pattern, value) is None:
             raise ValueError(f"field {name!r} missing or malformed")
+    if not int(manifest["first_seq"]) <= int(manifest["last_seq"]) <= int(manifest["head_size"]):
+        raise ValueError("first_seq <= last_seq <= head_size does not hold")
     files = manifest.get("files")
     if not isinstance(files, dict) or not {ENTRIES_FILE, CHECKPOINTS_FILE} <= files.keys() \
             or not all(_FILE_NAME.fullmatch(name) and isinstance(digest, str)
@@ -436,41 +556,33 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="verify_audit_export.py", description="Verify a ccop-cases audit export offline.",
         epilog="exit status: 0 valid, 1 tampered, 2 incomplete, 3 usage or format error")
-    parser.add_argument("--key", required=True, help="pinned Ed25519 public key: hex or "
-                        "base64 of the raw 32 bytes, or a file holding it")
+    parser.add_argument("--key", required=True, metavar="PUBLIC_KEY_HEX",
+                        help="pinned Ed25519 public key: the raw 32 bytes in 64 hex digits")
     parser.add_argument("--pin", metavar="SIZE:HEADHASH",
-                        help="a checkpoint verified earlier: its size and head hash (hex)")
-    parser.add_argument("bundle", help="the export directory")
+                        help="a checkpoint verified earlier: its size and head hash (64 hex)")
+    parser.add_argument("bundle", help="the export directory (unpack an archive first)")
     return parser
 
 
 def read_public_key(text: str) -> bytes:
-    """Raw 32-byte key from hex or base64 of it, or from a file holding either."""
-    if Path(text).is_file():
-        text = Path(text).read_text(encoding="ascii", errors="replace")
-    text = text.strip()
-    if re.fullmatch("[0-9a-fA-F]{64}", text):
-        return bytes.fromhex(text)
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except binascii.Error:
-        raw = b""
-    if len(raw) != 32:
-        raise ValueError("--key: expected 64 hex digits or base64 of a raw 32-byte key")
-    return raw
+    """The raw 32-byte key from exactly 64 hex digits (C1); anything else: ValueError."""
+    if re.fullmatch("[0-9a-fA-F]{64}", text) is None:
+        raise ValueError("--key: expected the public key as exactly 64 hexadecimal digits "
+                         "(as `ccop audit public-key` prints it)")
+    return bytes.fromhex(text)
 
 
 def _parse_pin(text: str | None) -> tuple[int, bytes] | None:
     if text is None:
         return None
-    m = re.fullmatch(r"(0|[1-9][0-9]{0,17}):([0-9a-fA-F]{64})", text.strip())
+    m = re.fullmatch(r"(0|[1-9][0-9]{0,17}):([0-9a-fA-F]{64})", text)
     if m is None:
         raise ValueError("--pin: expected SIZE:HEADHASH, e.g. 42:<64 hex digits>")
     return int(m[1]), bytes.fromhex(m[2])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the verifier as the command line does and return the exit status."""
+    """Run the verifier as the command line does and return the exit status (C3, C16-C18)."""
     try:
         args = _parser().parse_args(argv)
         report = verify_bundle(args.bundle, read_public_key(args.key), pin=_parse_pin(args.pin))

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from audit.verify_audit_export import main as verify_main
 from ccop_cases import runtime as rt
-from ccop_cases.auditing import signing_key
+from ccop_cases.auditing import ChainRefused, signing_key
 from ccop_cases.oversight import services
 
 OPERATOR = "operator-cli"
@@ -38,10 +38,16 @@ def _date(value: str | None, *, end_of_day: bool = False) -> datetime | None:
 
 @audit.command("checkpoint")
 def checkpoint() -> None:
-    """Ajouter un battement et signer la tête du journal (à lancer chaque heure)."""
+    """Ajouter un battement et signer la tête du journal (toutes les 30 min pour 60 de battement)."""
     session = rt.runtime().database.session()
-    with session.begin():
-        point = services.checkpoint(rt.system_audit(session, "audit-checkpoint").log, rt.runtime().keys)
+    try:
+        with session.begin():
+            point = services.checkpoint(session, rt.system_audit(session, "audit-checkpoint").log,
+                                        rt.runtime().keys)
+    except ChainRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        session.close()
     click.echo(f"Point de contrôle signé : {point.size} entrées, tête {point.head.hex()}.")
 
 
@@ -78,7 +84,7 @@ def export(start: str | None, end: str | None, out: Path) -> None:
 
 @audit.command("verify", context_settings={"ignore_unknown_options": True})
 @click.argument("bundle", type=click.Path(path_type=Path))
-@click.option("--key", help="Clé publique épinglée (par défaut celle de ce serveur).")
+@click.option("--key", help="Clé publique épinglée, 64 chiffres hexadécimaux (par défaut celle de ce serveur).")
 @click.option("--pin", help="Point de contrôle épinglé TAILLE:TÊTE d’un export précédent.")
 def verify(bundle: Path, key: str | None, pin: str | None) -> None:
     """Vérifier une archive (même code que le vérificateur autonome)."""

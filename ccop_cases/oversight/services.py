@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from audit import AuditLog, Checkpoint, write_bundle
 from audit.events import format_ts
-from ccop_cases.auditing import Auditor, SqlAuditStore, signing_key
+from ccop_cases.auditing import Auditor, ChainRefused, SqlAuditStore, signing_key, verified_chain
 from ccop_cases.encryption import KeyProvider
 from ccop_cases.oversight.models import AuditCheckpoint, AuditEntry
 
@@ -28,9 +28,11 @@ class ExportError(Exception):
     """An export cannot be made as asked (message in French)."""
 
 
-def checkpoint(log: AuditLog, keys: KeyProvider) -> Checkpoint:
-    """Append a heartbeat and sign (size, head, time): for a timer, every hour."""
-    return log.checkpoint(signing_key(keys))
+def checkpoint(db: Session, log: AuditLog, keys: KeyProvider) -> Checkpoint:
+    """Append a heartbeat and sign (size, head, time), for a timer at half the heartbeat
+    interval; only over a chain that verifies since the last checkpoint (else ChainRefused)."""
+    with verified_chain(db):
+        return log.checkpoint(signing_key(keys))
 
 
 def export(db: Session, audit: Auditor, keys: KeyProvider, directory: Path, *,
@@ -47,7 +49,11 @@ def export(db: Session, audit: Auditor, keys: KeyProvider, directory: Path, *,
                  to=format_ts(end) if end else "now")
     store, key = SqlAuditStore(db), signing_key(keys)
     if end is None:
-        audit.log.export(directory, key, heartbeat_interval=heartbeat, from_seq=from_seq)
+        try:
+            with verified_chain(db):
+                audit.log.export(directory, key, heartbeat_interval=heartbeat, from_seq=from_seq)
+        except ChainRefused as exc:
+            raise ExportError(str(exc)) from exc
     else:
         last = db.scalar(select(AuditCheckpoint).where(AuditCheckpoint.ts <= format_ts(end),
                                                        AuditCheckpoint.size >= from_seq)
@@ -56,7 +62,8 @@ def export(db: Session, audit: Auditor, keys: KeyProvider, directory: Path, *,
             raise ExportError("Aucun point de contrôle signé dans cette période : "
                               "exportez jusqu’à maintenant ou choisissez une autre fin.")
         records = takewhile(lambda r: r.seq <= last.size, store.records(from_seq))
-        write_bundle(directory, records, store.checkpoints(), key, heartbeat_interval=heartbeat)
+        write_bundle(directory, records, store.checkpoints(), key, heartbeat_interval=heartbeat,
+                     head_size=db.scalar(select(func.max(AuditEntry.seq))))
     manifest: dict[str, object] = json.loads((directory / "manifest.json").read_bytes())
     return manifest
 

@@ -1,6 +1,7 @@
 """The standalone verifier's command line: output lines, exit codes, and that it stands alone."""
 
 import base64
+import json
 import shutil
 import subprocess
 import sys
@@ -28,10 +29,12 @@ def test_tampered_bundle_exits_1_with_one_line_per_problem(export, capsys) -> No
     assert out[-1].startswith("TAMPERED:")
 
 
-def test_pin_beyond_the_bundle_exits_2(export, capsys) -> None:
-    pin = f"99:{'ab' * 32}"
-    assert main(["--key", export.public_key.hex(), "--pin", pin, str(export.path)]) == 2
-    assert "seq 99: pin_not_covered:" in capsys.readouterr().out
+def test_item7_pin_beyond_an_export_that_stops_before_the_head_exits_2(export, capsys) -> None:
+    manifest = json.loads((export.path / "manifest.json").read_bytes())
+    assert manifest["head_size"] == "9"
+    pin = f"10:{'ab' * 32}"  # the log had 9 entries at export: 10 would be a cut
+    assert main(["--key", export.public_key.hex(), "--pin", pin, str(export.path)]) == 1
+    assert "seq 10: truncated_before_pin:" in capsys.readouterr().out
 
 
 def test_pin_of_an_earlier_checkpoint_is_accepted_in_hex(export) -> None:
@@ -39,13 +42,20 @@ def test_pin_of_an_earlier_checkpoint_is_accepted_in_hex(export) -> None:
     assert main(["--key", export.public_key.hex(), "--pin", pin, str(export.path)]) == 0
 
 
-@pytest.mark.parametrize("form", ["base64", "file"])
-def test_key_may_be_base64_or_a_file_holding_it(export, tmp_path, form: str) -> None:
-    text = base64.b64encode(export.public_key).decode()
-    if form == "file":
-        (tmp_path / "key.txt").write_text(text + "\n")
-        text = str(tmp_path / "key.txt")
-    assert main(["--key", text, str(export.path)]) == 0
+@pytest.mark.parametrize("form", ["base64", "file", "spaces", "0x"])
+def test_item8_key_other_than_64_hex_digits_is_a_usage_error(export, tmp_path, capsys,
+                                                             form: str) -> None:
+    text = {"base64": base64.b64encode(export.public_key).decode(),
+            "file": str(tmp_path / "key.txt"), "spaces": f" {export.public_key.hex()}\n",
+            "0x": "0x" + export.public_key.hex()}[form]
+    (tmp_path / "key.txt").write_text(export.public_key.hex() + "\n")
+    assert main(["--key", text, str(export.path)]) == 3
+    captured = capsys.readouterr()
+    assert captured.out == "" and "64 hexadecimal digits" in captured.err
+
+
+def test_key_in_upper_case_hex_is_the_same_key(export) -> None:
+    assert main(["--key", export.public_key.hex().upper(), str(export.path)]) == 0
 
 
 @pytest.mark.parametrize("argv", [

@@ -1,14 +1,15 @@
 """The chain: seq and prev come from the head the store locked; checkpoints; retention."""
 
 import threading
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit import AuditLog, MemoryStore, Record, verify_bundle
-from audit.events import chain_hash
-from audit.log import HEARTBEAT_ACTION
+from audit.events import chain_hash, make_record
+from audit.log import HEARTBEAT_ACTION, ChainBroken
 from audit.verify_audit_export import GENESIS
 
 
@@ -84,3 +85,71 @@ def test_concurrent_appends_form_one_unbroken_chain(tmp_path, key, clock, case_r
     AuditLog(store, clock=clock).export(tmp_path / "b", key, heartbeat_interval=timedelta(hours=1))
     report = verify_bundle(tmp_path / "b", key.public_key().public_bytes_raw())
     assert (report.status, report.entries) == ("valid", 201)
+
+
+# --- item 5: nothing is signed over a chain that does not verify -------------------------------
+
+@pytest.mark.parametrize("prev", [b"", bytes(31), bytes(33), GENESIS.hex().encode()],
+                         ids=["empty", "31-bytes", "33-bytes", "hex-text"])
+def test_item5_the_writer_refuses_a_prev_that_is_not_32_bytes(case_read, prev: bytes) -> None:
+    with pytest.raises(ValueError, match="exactly 32 bytes"):
+        make_record(case_read(1), seq=1, ts="2026-11-26T10:15:00.000000Z", prev=prev)
+
+
+def test_item5_an_append_after_a_head_holding_a_short_hash_is_refused(log, store, case_read) -> None:
+    log.append(case_read(1))
+    store._records[-1] = replace(store._records[-1], hash=bytes(31))  # the bent head
+    with pytest.raises(ValueError, match="exactly 32 bytes"):
+        log.append(case_read(2))
+    assert len(list(store.records())) == 1
+
+
+def _change_a_body(records: list[Record]) -> None:
+    records[2] = replace(records[2], body=(records[2].body or b"").replace(b"case-3", b"case-9"))
+
+
+def _move_the_head_to_a_foreign_hash(records: list[Record]) -> None:
+    records[-1] = replace(records[-1], hash=bytes(range(32)))
+
+
+def _delete_an_entry(records: list[Record]) -> None:
+    del records[2]
+
+
+def _rewrite_before_the_last_checkpoint(records: list[Record]) -> None:
+    """Recompute a consistent chain over a changed seq 1: only the signed head tells."""
+    prev = GENESIS
+    for i, record in enumerate(records):
+        body = (record.body or b"").replace(b"case-1\"", b"case-0\"").replace(
+            record.prev.hex().encode(), prev.hex().encode())
+        records[i] = replace(record, prev=prev, body=body, hash=chain_hash(prev, body))
+        prev = records[i].hash
+
+
+BENDS = [(_change_a_body, 3, "content does not match its hash"),
+         (_move_the_head_to_a_foreign_hash, 7, "content does not match its hash"),
+         (_delete_an_entry, 3, "missing or out of order"),
+         (_rewrite_before_the_last_checkpoint, 3, "prev is not the hash")]
+
+
+@pytest.mark.parametrize(("bend", "seq", "reason"), BENDS, ids=[b[0].__name__ for b in BENDS])
+def test_item5_a_checkpoint_over_a_bent_chain_is_refused_and_nothing_is_signed(
+        log, store, key, fill, bend, seq: int, reason: str) -> None:
+    fill(1, 1)
+    log.checkpoint(key)  # size 2: the next checkpoint verifies from seq 3
+    fill(3, 7)  # seq 3-7, then the bend; seq 8 is the next checkpoint's heartbeat
+    bend(store._records)
+    signed = list(store.checkpoints())
+    with pytest.raises(ChainBroken, match=reason) as refused:
+        log.checkpoint(key)
+    assert refused.value.seq == seq
+    assert list(store.checkpoints()) == signed
+
+
+def test_item5_a_checkpoint_over_an_intact_chain_with_pruned_stubs_is_signed(log, store, key, clock,
+                                                                           fill) -> None:
+    fill(1, 4)
+    log.checkpoint(key)
+    fill(6, 8)
+    log.prune(clock.now)
+    assert log.checkpoint(key).size == 9

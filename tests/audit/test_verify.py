@@ -211,12 +211,18 @@ def test_partial_range_verifies_from_its_first_seq(make_export, store) -> None:
     assert (report.status, report.first_seq, report.entries) == ("valid", 4, 6)
 
 
-@pytest.mark.parametrize("size", [2, 10])
-def test_pin_outside_the_exported_range_is_incomplete(make_export, store, size: int) -> None:
+def test_pin_before_the_exported_range_is_incomplete(make_export) -> None:
     export = make_export(from_seq=4)
-    report = verify_bundle(export.path, export.public_key, pin=(size, bytes(32)))
+    report = verify_bundle(export.path, export.public_key, pin=(2, bytes(32)))
     assert report.status == "incomplete"
-    assert [(p.seq, p.code) for p in report.problems] == [(size, "pin_not_covered")]
+    assert [(p.seq, p.code) for p in report.problems] == [(2, "pin_not_covered")]
+
+
+def test_item7_pin_beyond_the_head_at_export_is_tampering(make_export) -> None:
+    export = make_export(from_seq=4)
+    report = verify_bundle(export.path, export.public_key, pin=(10, bytes(32)))
+    assert (report.status, report.head_size, report.to_head) == ("tampered", 9, True)
+    assert [(p.seq, p.code) for p in report.problems] == [(10, "truncated_before_pin")]
 
 
 def test_checkpoint_before_a_partial_range_is_incomplete(make_export) -> None:
@@ -267,3 +273,16 @@ def test_a_validly_signed_manifest_of_another_version_is_a_format_error(export) 
 def test_the_pinned_key_must_be_32_bytes(export) -> None:
     with pytest.raises(ValueError, match="32"):
         verify_bundle(export.path, b"short")
+
+
+@pytest.mark.parametrize(("late", "status"), [(timedelta(seconds=20), "valid"),
+                                              (timedelta(seconds=300), "valid"),
+                                              (timedelta(seconds=301), "incomplete")])
+def test_item7_a_timer_run_exactly_every_interval_is_not_a_gap_within_the_tolerance(
+        log, clock, key, tmp_path, late: timedelta, status: str) -> None:
+    for _ in range(3):  # heartbeats one interval apart, each started `late` by the timer
+        clock.advance(seconds=HOUR.total_seconds() + late.total_seconds())
+        log.checkpoint(key)
+    log.export(tmp_path / "b", key, heartbeat_interval=HOUR)
+    report = verify_bundle(tmp_path / "b", key.public_key().public_bytes_raw())
+    assert report.status == status, report.problems
