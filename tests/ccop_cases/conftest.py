@@ -92,6 +92,14 @@ def own_keys_app(settings: Settings, tmp_path: Path, clock: FakeClock,
 
 
 @pytest.fixture
+def owner_app(settings: Settings, clock: FakeClock, new_app: Callable[[Settings], Flask]) -> Iterator[Flask]:
+    """Like ``app``, connected as the schema's owner (on PostgreSQL under TEST_PG_APP_ROLE the
+    service is not): for tests that bend the trail as only its owner could."""
+    with _rolled_back(new_app(replace(settings, database_url=settings.owner_database_url)), clock) as bound:
+        yield bound
+
+
+@pytest.fixture
 def committed_app(settings: Settings, tmp_path: Path, clock: FakeClock,
                   new_app: Callable[[Settings], Flask]) -> Iterator[Flask]:
     """The app on real connections and commits (concurrency, raw bytes), on a database of

@@ -2,8 +2,8 @@
 exports that say whether they run to the head, and the heartbeat timer's tolerance (item 7).
 
 The bends below write into the audit tables directly, their triggers dropped inside the
-test's rolled-back transaction: what a role that owns the tables could do, whatever the
-triggers of the day refuse."""
+test's rolled-back transaction, connected as the schema's owner (``owner_app``): what a role
+that owns the tables could do, whatever the triggers of the day refuse."""
 
 from __future__ import annotations
 
@@ -81,7 +81,8 @@ BENDS = [
 
 
 @pytest.mark.parametrize(("bend", "seq", "reason"), BENDS, ids=[b[0].__name__ for b in BENDS])
-def test_item5_a_checkpoint_over_a_bent_chain_is_refused_and_nothing_is_signed(app, db, bend, seq, reason):
+def test_item5_a_checkpoint_over_a_bent_chain_is_refused_and_nothing_is_signed(owner_app, bend, seq, reason):
+    app, db = owner_app, owner_app.extensions["ccop"].database.session()
     runner = app.test_cli_runner()
     _append(app, db, 1)
     assert runner.invoke(main, ["audit", "checkpoint"]).exit_code == 0  # seq 2: the last signed
@@ -101,7 +102,8 @@ def test_item5_a_checkpoint_over_a_bent_chain_is_refused_and_nothing_is_signed(a
     assert db.scalar(select(func.count()).select_from(AuditEntry)) == entries  # no heartbeat kept
 
 
-def test_item5_an_export_to_now_over_a_bent_chain_is_refused_in_french(app, db, tmp_path):
+def test_item5_an_export_to_now_over_a_bent_chain_is_refused_in_french(owner_app, tmp_path):
+    app, db = owner_app, owner_app.extensions["ccop"].database.session()
     _append(app, db, 3)
     _without_triggers(db)
     _head_one_step_to_a_foreign_hash(db)
