@@ -22,6 +22,7 @@ from ccop_cases.charter.models import INSTITUTIONS, Membership, WorkingGroup
 from ccop_cases.charter.policy import HIDDEN, decide
 from ccop_cases.charter.views import load_group
 from ccop_cases.identities.services import Identity
+from ccop_cases.security.inputs import page_number
 from ccop_cases.security.permissions import deny, finish_read, permission, require
 
 bp = Blueprint("cases", __name__)
@@ -60,7 +61,7 @@ def listing(group_id: uuid.UUID) -> Page:
     state = request.args.get("etat", "")
     if state not in lists.STATES:
         state = ""
-    number = max(1, request.args.get("page", 1, type=int) or 1)
+    number = page_number()
     cases, pages = services.listing(rt.db(), group, membership, everything=everything, state=state, page=number)
     finish_read(lambda audit: audit.record("case.listed", "working_group", group.id, count=len(cases), page=number),
                 "group.exchange", group, "working_group", group.id)
