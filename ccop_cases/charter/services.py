@@ -247,12 +247,17 @@ class Coverage:
     unsigned: list[Membership]
 
 
+def active_members(db: Session, group: WorkingGroup, today: date) -> list[Membership]:
+    """The group's active designations not yet ended: those a new text version stops (R2, R3)."""
+    return [m for m in db.scalars(select(Membership).where(Membership.group_id == group.id,
+                                                            Membership.status == "active"))
+            if m.end_date is None or m.end_date >= today]
+
+
 def coverage(db: Session, group: WorkingGroup, kind: str, today: date) -> Coverage:
     """Who among the active members signed the current version, and who has not."""
     text = current_text(db, group.id, kind)
-    members = [m for m in db.scalars(select(Membership).where(Membership.group_id == group.id,
-                                                               Membership.status == "active"))
-               if m.end_date is None or m.end_date >= today]
+    members = active_members(db, group, today)
     if text is None:
         return Coverage(None, [], members)
     signed_ids = set(db.scalars(select(Signature.membership_id).where(Signature.text_id == text.id)))
