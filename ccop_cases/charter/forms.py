@@ -67,7 +67,7 @@ class ActForm(FlaskForm):
 class StatusForm(FlaskForm):
     """Constitute or suspend; dissolution has its own page (``DissolveForm``)."""
 
-    action = HiddenField(validators=[InputRequired(), Regexp(
+    action = HiddenField(validators=[InputRequired("Choisissez l’acte : constituer ou suspendre le groupe."), Regexp(
         "^(constitute|suspend)$", message="La dissolution ne se fait pas ici : ouvrez « Dissoudre le groupe… », "
                                           "qui demande le nom du groupe et un code.")])
     reason = text_field("Motif", 300, required=False)
