@@ -180,11 +180,13 @@ def dissolve(group_id: uuid.UUID) -> Page:
     and a fresh code confirm it."""
     group = _load(WorkingGroup, group_id)
     form = forms.DissolveForm()
-    if group.status != "dissolved" and form.validate_on_submit():
-        if form.name.data.strip() != group.name:
+    if group.status != "dissolved" and form.is_submitted():
+        valid = form.validate()
+        if form.name.data and form.name.data.strip() != group.name:  # said even when the code is missing
             form.name.errors = [f"Ce n’est pas le nom du groupe : recopiez exactement « {group.name} » pour "
                                 "confirmer la dissolution. Rien n’a été modifié."]
-        elif _code_ok(form):
+            valid = False
+        if valid and _code_ok(form):
             try:
                 services.change_status(rt.db(), rt.audit(), group, "dissolve", reason=form.reason.data or "",
                                        now=rt.now())

@@ -84,6 +84,7 @@ DISSOLVE_REFUSALS = [  # (name typed, code: fresh/wrong/none) -> message; nothin
     ("CCOP Quartier des Tilleul", "fresh", "Ce n’est pas le nom du groupe"),
     ("", "fresh", "Ce champ est obligatoire."),
     (GROUP_NAME, "none", "Ce champ est obligatoire."),
+    ("CCOP", "none", "Ce n’est pas le nom du groupe"),  # both said at once
     (GROUP_NAME, "wrong", "Code incorrect : rien n’a été modifié."),
 ]
 
