@@ -5,11 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_ENV := CCOP_ENV=development
+PORT ?= 5000
 
 .PHONY: help install run test lint bench clean
 
 help: ## List the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/\$$(PORT)/$(PORT)/g' \
+		| awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,11 +21,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the project with its dev tools
 
-run: $(STAMP) ## Serve on http://127.0.0.1:5000 (SQLite, fictional demo accounts)
+run: $(STAMP) ## Serve on http://127.0.0.1:$(PORT) (SQLite, fictional demo accounts; another port: make run PORT=8080)
 	@test -d instance/keys || $(DEV_ENV) $(BIN)/ccop keys init
 	$(DEV_ENV) $(BIN)/ccop db upgrade
 	$(DEV_ENV) $(BIN)/ccop demo seed
-	$(DEV_ENV) $(BIN)/ccop run --host 127.0.0.1 --port 5000
+	$(DEV_ENV) $(BIN)/ccop run --host 127.0.0.1 --port $(PORT)
 
 test: $(STAMP) ## Run the whole test suite (PostgreSQL too: CCOP_DATABASE_URL=postgresql+psycopg://…)
 	$(BIN)/pytest

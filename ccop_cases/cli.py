@@ -1,7 +1,8 @@
 """The ``ccop`` command: Flask's CLI bound to ``create_app`` plus operator commands.
 
-``keys init`` and ``db upgrade`` work without an application (a new deployment has no
-keys yet); the other commands run inside the application context.
+``--help`` (of every command), ``keys init`` and ``db upgrade`` work without an application
+(a new deployment has no keys yet); the other commands run inside the application context
+and, when it cannot start, refuse with its French reason.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from typing import Any
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup, NoAppException
+from flask.cli import FlaskGroup
+from sqlalchemy import select
 
 from ccop_cases import create_app, demo
 from ccop_cases import runtime as rt
 from ccop_cases.accounts import services
+from ccop_cases.accounts.models import LoginThrottle, Person
 from ccop_cases.auditing import Auditor
 from ccop_cases.cases import cli as cases_cli
 from ccop_cases.encryption import init_key_dir
@@ -32,8 +35,22 @@ def _load_app() -> Flask:
     try:
         return create_app()
     except SettingsError as exc:
-        # A clear message and a non-zero exit instead of a traceback.
-        raise NoAppException(f"Configuration invalide : {exc}") from exc
+        # A clear message and a non-zero exit instead of a traceback or a usage error.
+        raise click.ClickException(f"Configuration invalide : {exc}") from exc
+
+
+class _Commands(FlaskGroup):
+    """Flask's group, but listing and finding commands never starts the application: the
+    commands are all declared here (the app adds none), so ``ccop --help`` works before
+    ``ccop keys init``, and only a command that needs the app loads it."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugin_commands()
+        return click.Group.list_commands(self, ctx)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        self._load_plugin_commands()
+        return click.Group.get_command(self, ctx, name)
 
 
 def _settings() -> Settings:
@@ -43,7 +60,7 @@ def _settings() -> Settings:
         raise click.ClickException(f"Configuration invalide : {exc}") from exc
 
 
-@click.group(cls=FlaskGroup, create_app=_load_app, add_version_option=False,
+@click.group(cls=_Commands, create_app=_load_app, add_version_option=False,
              load_dotenv=False, set_debug_flag=False)
 def main() -> None:
     """ccop-cases : suivi des situations individuelles d'une CCOP (CLSPD/CISPD)."""
@@ -195,11 +212,42 @@ def users_grant(username: str, duty: str) -> None:
 @users.command("unlock")
 @click.argument("username")
 def users_unlock(username: str) -> None:
-    """Débloquer un identifiant après trop de tentatives."""
+    """Débloquer un identifiant après trop de tentatives (dit s'il était bloqué)."""
     def work(session: Any, audit: Auditor) -> str:
-        services.unlock(session, audit, username)
-        return f"Identifiant « {username} » débloqué."
+        was_locked = services.is_locked(session, username)
+        services.unlock(session, audit, username)  # also clears the failures that slow it down
+        name = username.strip().lower()
+        return (f"Le compte « {name} » était bloqué : il est débloqué." if was_locked
+                else f"Le compte « {name} » n’était pas bloqué.")
     _in_transaction(work)
+
+
+@users.command("locked")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000),
+              help="Nombre maximal de comptes affichés.")
+def users_locked(limit: int) -> None:
+    """Lister les comptes bloqués (identifiants de connexion seulement), les plus récents d'abord."""
+    session = rt.runtime().database.session()
+    try:
+        locked = session.execute(select(LoginThrottle.key, LoginThrottle.locked_at)
+                                 .where(LoginThrottle.locked_at.is_not(None))
+                                 .order_by(LoginThrottle.locked_at.desc())).all()
+        # The throttle is keyed by a hash of the typed username: match it against the accounts.
+        by_key = {services.throttle_key(name): name for name in session.scalars(select(Person.username))}
+    finally:
+        session.close()
+    accounts = [(by_key[key], at) for key, at in locked if key in by_key]
+    if not accounts:
+        click.echo("Aucun compte bloqué.")
+    else:
+        click.echo(f"{len(accounts)} compte(s) bloqué(s), les plus récents d'abord :")
+        for name, at in accounts[:limit]:
+            click.echo(f"  {name} — bloqué le {at:%d/%m/%Y à %H:%M} (UTC)")
+        if len(accounts) > limit:
+            click.echo(f"  … et {len(accounts) - limit} autre(s) : relancez avec --limit {len(accounts)}.")
+        click.echo("Pour débloquer : ccop users unlock IDENTIFIANT")
+    if unknown := len(locked) - len(accounts):
+        click.echo(f"{unknown} identifiant(s) sans compte aussi bloqué(s) (essais d'identifiants inconnus).")
 
 
 @users.command("reset-2fa")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import traceback
+from pathlib import Path
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -24,6 +25,33 @@ MESSAGES = {
     429: ("Trop de requêtes", "Patientez quelques instants avant de réessayer."),
     500: ("Erreur interne", "Une erreur est survenue. Elle a été enregistrée ; réessayez plus tard."),
 }
+
+
+ROOT = Path(__file__).resolve().parents[1]  # holds ccop_cases/, crypto/ and audit/
+OWN_PACKAGES = ("ccop_cases", "crypto", "audit")
+
+
+def _place(frame: traceback.FrameSummary) -> str:
+    """``path:line:function``, the path relative to the repository or to site-packages."""
+    path = Path(frame.filename)
+    parts = path.parts
+    if "site-packages" in parts:
+        path = Path(*parts[parts.index("site-packages") + 1:])
+    elif path.is_relative_to(ROOT):
+        path = path.relative_to(ROOT)
+    return f"{path}:{frame.lineno}:{frame.name}"
+
+
+def code_places(exc: BaseException) -> tuple[list[str], str]:
+    """The application's own frames of the traceback (outermost first) and the place the
+    exception was raised (often deep in a library): where to look, and nothing of the values."""
+    stack = traceback.extract_tb(exc.__traceback__)
+    return [_place(f) for f in stack if _own(f)], _place(stack[-1]) if stack else ""
+
+
+def _own(frame: traceback.FrameSummary) -> bool:
+    path = Path(frame.filename).resolve()
+    return path.is_relative_to(ROOT) and path.relative_to(ROOT).parts[0] in OWN_PACKAGES
 
 
 def render_error(code: int, detail: str | None = None) -> tuple[str, int]:
@@ -62,7 +90,10 @@ def register(app: Flask) -> None:
     def unexpected(exc: Exception) -> tuple[str, int]:
         if isinstance(exc, HTTPException):
             return http_error(exc)
-        # The type and the code location, never the message: it may hold submitted values.
-        frames = [f"{f.filename}:{f.lineno}:{f.name}" for f in traceback.extract_tb(exc.__traceback__)]
-        get_logger().error("unhandled_error", error_type=type(exc).__name__, frames=frames[-8:])
+        # The type and the code locations, never the message nor any value: they may hold
+        # submitted or decrypted data. The app's own frames say which of our calls failed,
+        # ``raised_at`` where (often a library frame).
+        app_frames, raised_at = code_places(exc)
+        get_logger().error("unhandled_error", error_type=type(exc).__name__, app_frames=app_frames,
+                           raised_at=raised_at)
         return render_error(InternalServerError.code)

@@ -19,7 +19,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ccop_cases import runtime as rt
 from ccop_cases.cases import lists
-from ccop_cases.fields import choice_field, date_field, text_field
+from ccop_cases.fields import REQUIRED, choice_field, date_field, text_field
 from ccop_cases.security.inputs import clean
 
 EARLIEST_BIRTH = date(1990, 1, 1)
@@ -132,7 +132,11 @@ class SearchForm(FlaskForm):
 
 
 class RemovalForm(FlaskForm):
-    reason = choice_field("Motif du retrait", lists.REMOVAL_REASONS)
+    # No preset reason: the coordonnateur chooses one (the empty first option is refused).
+    reason = SelectField("Motif du retrait", choices={"": "— choisir —", **lists.REMOVAL_REASONS},
+                         invalid_choice_message="Choix inconnu.", validators=[InputRequired(REQUIRED)])
+    confirm = BooleanField("Je confirme le retrait : ce membre n’aura plus accès à cette situation.",
+                           validators=[InputRequired("Cochez la case pour confirmer.")])
 
 
 

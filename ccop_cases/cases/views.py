@@ -17,11 +17,12 @@ from werkzeug.wrappers import Response
 from ccop_cases import runtime as rt
 from ccop_cases.accounts.models import Person
 from ccop_cases.cases import forms, lists, retention, services
-from ccop_cases.cases.models import Case
+from ccop_cases.cases.models import Case, CaseParticipant
 from ccop_cases.charter.models import INSTITUTIONS, Membership, WorkingGroup
 from ccop_cases.charter.policy import HIDDEN, decide
 from ccop_cases.charter.views import load_group
 from ccop_cases.identities.services import Identity
+from ccop_cases.security.inputs import page_number
 from ccop_cases.security.permissions import deny, finish_read, permission, refused, require
 
 bp = Blueprint("cases", __name__)
@@ -60,7 +61,7 @@ def listing(group_id: uuid.UUID) -> Page:
     state = request.args.get("etat", "")
     if state not in lists.STATES:
         state = ""
-    number = max(1, request.args.get("page", 1, type=int) or 1)
+    number = page_number()
     cases, pages = services.listing(rt.db(), group, membership, everything=everything, state=state, page=number)
     duplicates = services.duplicates_to_resolve(rt.db(), group) if everything else 0
     finish_read(lambda audit: audit.record("case.listed", "working_group", group.id, count=len(cases), page=number),
@@ -275,24 +276,34 @@ def follow(case_id: uuid.UUID) -> Page:
     return redirect(url_for("cases.case", case_id=case.id))
 
 
-@bp.route("/situations/<uuid:case_id>/participants/<uuid:participant_id>/retirer", methods=["POST"])
+@bp.route("/situations/<uuid:case_id>/participants/<uuid:participant_id>/retirer", methods=["GET", "POST"])
 @permission("authenticated")
 def remove_participant(case_id: uuid.UUID, participant_id: uuid.UUID) -> Page:
-    """Withdraw a member from the case (coordonnateur, with a reason code): access ends (R4)."""
+    """Withdraw a member from the case (coordonnateur): a page of its own asks for the reason
+    and a confirmation; the member's access ends (R4)."""
     case, _group, _membership = load_case(case_id, "case.manage")
+    db = rt.db()
+    row = db.execute(select(CaseParticipant.id, Person.username).join(Membership, Membership.id ==
+                                                                      CaseParticipant.membership_id)
+                     .join(Person, Person.id == Membership.person_id)
+                     .where(CaseParticipant.id == participant_id, CaseParticipant.case_id == case.id,
+                            CaseParticipant.removed_at.is_(None))).first()
+    if row is None:
+        deny(HIDDEN, "case_participant", participant_id)
     form = forms.RemovalForm()
-    if not form.validate():
-        flash("Choisissez le motif du retrait.", "error")
-        return redirect(url_for("cases.case", case_id=case.id))
-    try:
-        services.remove_participant(rt.db(), rt.audit(), case, participant_id, form.reason.data, rt.now())
-    except services.CaseError as exc:
-        refused(exc.rule, "case", case.id)
-        flash(str(exc), "error")
-    else:
-        rt.db().commit()
-        flash("Participant retiré de la situation.", "success")
-    return redirect(url_for("cases.case", case_id=case.id))
+    if form.validate_on_submit():
+        try:
+            services.remove_participant(db, rt.audit(), case, participant_id, form.reason.data, rt.now())
+        except services.CaseError as exc:
+            refused(exc.rule, "case", case.id)
+            _attach(form, exc)
+        else:
+            db.commit()
+            flash(f"{row.username} est retiré de la situation : son accès a pris fin.", "success")
+            return redirect(url_for("cases.case", case_id=case.id))
+    db.commit()
+    return render_template("cases/remove.html", case=case, username=row.username, form=form), \
+        400 if form.errors or form.form_errors else 200
 
 
 @bp.route("/situations/<uuid:case_id>/information/<uuid:record_id>/approuver", methods=["POST"])

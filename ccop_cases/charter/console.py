@@ -10,13 +10,14 @@ from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from ccop_cases import runtime as rt
 from ccop_cases.accounts import services as accounts
 from ccop_cases.accounts.models import Person
 from ccop_cases.accounts.services import LoginRefused
+from ccop_cases.cases.models import Case
 from ccop_cases.charter import forms, services
 from ccop_cases.charter.models import (
     GROUP_STATUSES,
@@ -29,7 +30,8 @@ from ccop_cases.charter.models import (
     WorkingGroup,
 )
 from ccop_cases.charter.policy import HIDDEN, decide
-from ccop_cases.security.permissions import deny, permission, require
+from ccop_cases.meetings.models import Meeting
+from ccop_cases.security.permissions import deny, permission, refused, require
 
 bp = Blueprint("console", __name__, url_prefix="/administration")
 Page = str | Response | tuple[str, int]
@@ -54,8 +56,9 @@ def _done(message: str, endpoint: str, **values: Any) -> Response:
     return redirect(url_for(endpoint, **values))
 
 
-def _refused(exc: services.CharterError) -> None:
-    rt.db().rollback()
+def _refused(exc: services.CharterError, target_type: str, target_id: object) -> None:
+    """Roll the act back, audit it when a rule refused it, and say why."""
+    refused(exc.rule, target_type, target_id)
     flash(str(exc), "error")
 
 
@@ -101,7 +104,7 @@ def council(council_id: uuid.UUID) -> Page:
                 vocation=form.vocation.data, perimeter=form.perimeter.data or "", theme=form.theme.data or "",
                 is_ccop=form.is_ccop.data, territory_label=form.territory_label.data, now=rt.now())
         except services.CharterError as exc:
-            _refused(exc)
+            _refused(exc, "council", council.id)
         else:
             return _done("Groupe créé : enregistrez son acte de constitution et ses textes.",
                          "console.group", group_id=group.id)
@@ -145,7 +148,7 @@ def act(group_id: uuid.UUID) -> Page:
         services.record_act(rt.db(), rt.audit(), group, act_date=form.act_date.data,
                             reference=form.reference.data, document=form.document.data)
     except services.CharterError as exc:
-        _refused(exc)
+        _refused(exc, "working_group", group_id)
         return redirect(url_for("console.group", group_id=group.id))
     return _done("Acte de constitution enregistré (empreinte SHA-256 conservée).", "console.group",
                  group_id=group.id)
@@ -154,7 +157,7 @@ def act(group_id: uuid.UUID) -> Page:
 @bp.route("/groupes/<uuid:group_id>/etat", methods=["POST"])
 @permission("console")
 def status(group_id: uuid.UUID) -> Page:
-    """Constitute, suspend or dissolve the group (suspension and dissolution confirmed)."""
+    """Constitute or suspend the group (suspension confirmed); dissolution is ``dissolve``."""
     group = _load(WorkingGroup, group_id)
     form = forms.StatusForm(prefix="st")
     if not form.validate():
@@ -166,9 +169,39 @@ def status(group_id: uuid.UUID) -> Page:
         services.change_status(rt.db(), rt.audit(), group, form.action.data, reason=form.reason.data or "",
                                now=rt.now())
     except services.CharterError as exc:
-        _refused(exc)
+        _refused(exc, "working_group", group_id)
         return redirect(url_for("console.group", group_id=group.id))
     return _done(f"Groupe : {GROUP_STATUSES[group.status]}.", "console.group", group_id=group.id)
+
+
+@bp.route("/groupes/<uuid:group_id>/dissolution", methods=["GET", "POST"])
+@permission("console")
+def dissolve(group_id: uuid.UUID) -> Page:
+    """Dissolve the group for good: its own page says what ends, then the group's exact name
+    and a fresh code confirm it."""
+    group = _load(WorkingGroup, group_id)
+    form = forms.DissolveForm()
+    if group.status != "dissolved" and form.is_submitted():
+        valid = form.validate()
+        if form.name.data and form.name.data.strip() != group.name:  # said even when the code is missing
+            form.name.errors = [f"Ce n’est pas le nom du groupe : recopiez exactement « {group.name} » pour "
+                                "confirmer la dissolution. Rien n’a été modifié."]
+            valid = False
+        if valid and _code_ok(form):
+            try:
+                services.change_status(rt.db(), rt.audit(), group, "dissolve", reason=form.reason.data or "",
+                                       now=rt.now())
+            except services.CharterError as exc:
+                _refused(exc, "working_group", group_id)
+                return redirect(url_for("console.group", group_id=group.id))
+            return _done("Groupe dissous : plus aucun échange n’est possible dans ce groupe.", "console.group",
+                         group_id=group.id)
+    db = rt.db()
+    ends = {"members": len(services.active_members(db, group, rt.now().date())),
+            "cases": db.scalar(select(func.count()).select_from(Case).where(Case.group_id == group.id)),
+            "meetings": db.scalar(select(func.count()).select_from(Meeting).where(Meeting.group_id == group.id))}
+    return render_template("charter/console/dissolve.html", group=group, form=form, ends=ends,
+                           statuses=GROUP_STATUSES), 400 if form.errors else 200
 
 
 @bp.route("/groupes/<uuid:group_id>/textes/<kind>", methods=["GET", "POST"])
@@ -181,21 +214,41 @@ def text(group_id: uuid.UUID, kind: str) -> Page:
     db = rt.db()
     current = services.current_text(db, group.id, kind)
     form = forms.TextForm(data={"kind": kind, "text": current.text if current else ""})
-    diff: list[str] = []
+    diff: list[str] | None = None  # None: nothing previewed yet
     if request.method == "POST" and form.validate():
         diff = list(difflib.unified_diff((current.text if current else "").splitlines(),
                                          form.text.data.splitlines(), "en vigueur", "nouvelle", lineterm=""))
-        if form.step.data == "adopt":
+        seen = services.sha256_text(form.text.data)
+        if form.step.data == "adopt" and form.previewed.data != seen:
+            form.text.errors = ["Cette version n’a pas été prévisualisée telle quelle : relisez ci-dessous ses "
+                                "différences et les membres qu’elle bloque, puis confirmez. Rien n’a été adopté."]
+        elif form.step.data == "adopt":
             try:
                 version = services.adopt_text(db, rt.audit(), group, kind=kind, text=form.text.data,
                                               adopted_on=form.adopted_on.data, now=rt.now())
             except services.CharterError as exc:
-                _refused(exc)
+                _refused(exc, "working_group", group_id)
             else:
                 return _done(f"{TEXT_KINDS[kind]}, version {version.version} adoptée : chaque membre devra "
                              "la signer avant tout nouvel échange.", "console.group", group_id=group.id)
+        form.previewed.data = seen
     return render_template("charter/console/text.html", group=group, kind=kind, label=TEXT_KINDS[kind],
-                           current=current, form=form, diff=diff), 400 if form.errors else 200
+                           current=current, form=form, diff=diff,
+                           blocked=_blocked(kind, services.active_members(db, group, rt.now().date()))), \
+        400 if form.errors else 200
+
+
+def _blocked(kind: str, members: list[Membership]) -> str:
+    """What adopting a new version does to the members, said before it is confirmed (R2, R3)."""
+    act, rule = ("signer", "R3") if kind == "charter" else ("prendre connaissance de", "R2")
+    with_coordinator = any(m.role == "coordonnateur" for m in members)
+    if not members:
+        return f"Aucun membre actif n’est désigné : personne n’aura à {act} cette version pour l’instant ({rule})."
+    if len(members) == 1:
+        who = "1 membre, le coordonnateur," if with_coordinator else "1 membre"
+        return f"{who} devra {act} la nouvelle version avant tout nouvel échange ({rule})."
+    who = f"{len(members)} membres, dont le coordonnateur," if with_coordinator else f"{len(members)} membres"
+    return f"{who} devront {act} la nouvelle version avant tout nouvel échange ({rule})."
 
 
 @bp.route("/groupes/<uuid:group_id>/membres", methods=["POST"])
@@ -274,7 +327,7 @@ def member_act(membership_id: uuid.UUID, act: str) -> Page:
     try:
         apply(form)
     except services.CharterError as exc:
-        _refused(exc)
+        _refused(exc, "membership", membership_id)
         return redirect(url_for("console.member", membership_id=membership.id))
     return _done(message, "console.member", membership_id=membership.id)
 
@@ -292,7 +345,7 @@ def deployment() -> Page:
                                       dpo_designation=form.dpo_designation.data,
                                       register_entry=form.register_entry.data, now=rt.now())
         except services.CharterError as exc:
-            _refused(exc)
+            _refused(exc, "deployment", row.id)
         else:
             return _done("Déploiement passé en production.", "console.index")
     return render_template("charter/console/deployment.html", row=row, form=form), 400 if form.errors else 200

@@ -20,6 +20,7 @@ from ccop_cases.charter.models import (
     VOCATIONS,
 )
 from ccop_cases.fields import REQUIRED, choice_field, date_field, text_field
+from ccop_cases.security.inputs import clean
 
 COMMUNE = re.compile(r"^(\d{5}|2[AB]\d{3}) +\S.*$")
 
@@ -64,9 +65,20 @@ class ActForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
-    action = HiddenField(validators=[InputRequired(), Regexp("^(constitute|suspend|dissolve)$")])
+    """Constitute or suspend; dissolution has its own page (``DissolveForm``)."""
+
+    action = HiddenField(validators=[InputRequired("Choisissez l’acte : constituer ou suspendre le groupe."), Regexp(
+        "^(constitute|suspend)$", message="La dissolution ne se fait pas ici : ouvrez « Dissoudre le groupe… », "
+                                          "qui demande le nom du groupe et un code.")])
     reason = text_field("Motif", 300, required=False)
     confirm = BooleanField("Je confirme cet acte")
+
+
+class DissolveForm(FlaskForm):
+    name = StringField("Nom exact du groupe, recopié pour confirmer", validators=[
+        InputRequired(REQUIRED), Length(max=160, message="160 caractères au plus."), clean()])
+    reason = text_field("Motif (facultatif)", 300, required=False)
+    code = _code()
 
 
 class TextForm(FlaskForm):
@@ -74,6 +86,7 @@ class TextForm(FlaskForm):
     text = text_field("Texte intégral", 60_000, multiline=True)
     adopted_on = date_field("Adopté le", extra=(_not_in_future,))
     step = HiddenField(default="preview")
+    previewed = HiddenField()  # SHA-256 of the text whose differences and effect were shown
 
 
 class DesignationForm(FlaskForm):

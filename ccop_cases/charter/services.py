@@ -33,7 +33,12 @@ from ccop_cases.identities.services import group_key
 
 
 class CharterError(Exception):
-    """A governance act refused (French message, with the rule when there is one)."""
+    """A governance act refused: French message, and the rule that refuses it when there is
+    one (such a refusal is audited as ``access.denied``)."""
+
+    def __init__(self, message: str, *, rule: str | None = None) -> None:
+        super().__init__(message)
+        self.rule = rule
 
 
 def sha256_text(text: str) -> str:
@@ -56,7 +61,7 @@ def create_group(db: Session, audit: Auditor, council: Council, *, name: str, le
                  vocation: str, perimeter: str, theme: str, is_ccop: bool, territory_label: str,
                  now: datetime) -> WorkingGroup:
     if vocation == "territorial" and not perimeter.strip():
-        raise CharterError("Un groupe à vocation territoriale doit décrire son périmètre (R23).")
+        raise CharterError("Un groupe à vocation territoriale doit décrire son périmètre (R23).", rule="R23")
     if vocation == "thematic" and not theme.strip():
         raise CharterError("Un groupe à vocation thématique doit préciser son thème.")
     group = WorkingGroup(council_id=council.id, name=name, legal_basis=legal_basis, vocation=vocation,
@@ -118,7 +123,7 @@ def change_status(db: Session, audit: Auditor, group: WorkingGroup, action: str,
             ("une charte déontologique adoptée", current_text(db, group.id, "charter")),
             ("un règlement intérieur adopté", current_text(db, group.id, "rules"))) if not ok]
         if missing:
-            raise CharterError("Constitution refusée (R1, R2) : il manque " + ", ".join(missing) + ".")
+            raise CharterError("Constitution refusée (R1, R2) : il manque " + ", ".join(missing) + ".", rule="R1")
     previous, group.status, group.status_changed_at = group.status, target, now
     # The reason is free text: the audit entry says only whether one was given (DESIGN §6).
     audit.record("group.status_changed", "working_group", group.id, before=previous, after=target,
@@ -204,7 +209,7 @@ def suspend_member(db: Session, audit: Auditor, keys: KeyProvider, membership: M
 def reinstate_member(db: Session, audit: Auditor, membership: Membership, now: datetime) -> None:
     if membership.status != "suspended":
         raise CharterError("Seule une participation suspendue peut reprendre ; après une exclusion, "
-                           "une nouvelle désignation est nécessaire (R15).")
+                           "une nouvelle désignation est nécessaire (R15).", rule="R15")
     _set_status(db, None, membership, "active", None, now)
     audit.record("membership.reinstated", "membership", membership.id)
 
@@ -270,12 +275,17 @@ class Coverage:
     unsigned: list[Membership]
 
 
+def active_members(db: Session, group: WorkingGroup, today: date) -> list[Membership]:
+    """The group's active designations not yet ended: those a new text version stops (R2, R3)."""
+    return [m for m in db.scalars(select(Membership).where(Membership.group_id == group.id,
+                                                            Membership.status == "active"))
+            if m.end_date is None or m.end_date >= today]
+
+
 def coverage(db: Session, group: WorkingGroup, kind: str, today: date) -> Coverage:
     """Who among the active members signed the current version, and who has not."""
     text = current_text(db, group.id, kind)
-    members = [m for m in db.scalars(select(Membership).where(Membership.group_id == group.id,
-                                                               Membership.status == "active"))
-               if m.end_date is None or m.end_date >= today]
+    members = active_members(db, group, today)
     if text is None:
         return Coverage(None, [], members)
     signed_ids = set(db.scalars(select(Signature.membership_id).where(Signature.text_id == text.id)))
@@ -295,7 +305,7 @@ def go_to_production(db: Session, audit: Auditor, *, aipd_reference: str, dpo_de
     """Leave pilot mode: only with the AIPD reference, the DPO and the register entry (R20)."""
     if not (aipd_reference.strip() and dpo_designation.strip() and register_entry.strip()):
         raise CharterError("Passage en production refusé (R20) : renseignez la référence de l’AIPD, "
-                           "le DPO et l’inscription au registre des traitements.")
+                           "le DPO et l’inscription au registre des traitements.", rule="R20")
     row = deployment(db)
     row.mode, row.aipd_reference, row.dpo_designation, row.register_entry = (
         "production", aipd_reference, dpo_designation, register_entry)

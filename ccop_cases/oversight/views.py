@@ -21,6 +21,7 @@ from ccop_cases.accounts.services import is_fresh
 from ccop_cases.auditing import ACTIONS
 from ccop_cases.oversight import services
 from ccop_cases.oversight.forms import ExportForm, FilterForm
+from ccop_cases.security.inputs import page_number
 from ccop_cases.security.permissions import permission
 
 bp = Blueprint("oversight", __name__, url_prefix="/controle")
@@ -52,7 +53,7 @@ def trail() -> str | Response | tuple[str, int]:
                                actions=ACTIONS, export=ExportForm()), 400
     filters = services.Filters(_day(form.du.data), _day(form.au.data, end=True),
                                form.acteur.data or "", form.action.data or "")
-    number = max(1, request.args.get("page", 1, type=int) or 1)
+    number = page_number()
     rows, pages = services.page(rt.db(), filters, number)
     rt.audit().record("audit.viewed", "audit_log", "", page=min(number, pages),
                       action_filter=filters.action, actor_filter=filters.actor)

@@ -16,9 +16,11 @@ from wtforms.validators import ValidationError
 
 MAX_VALUE_CHARS = 100_000  # a charter's full text fits; forms set tighter limits per field
 MAX_FIELDS = 200
+MAX_PAGE = 100_000  # far past any list's last page; keeps every OFFSET within the databases' integers
 FORM_TYPES = ("application/x-www-form-urlencoded",)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_IN_LINE = re.compile(r"[\x00-\x1f\x7f]")
+_DIGITS = re.compile(r"[0-9]{1,6}")  # ASCII only: int() would also take other scripts' digits
 
 
 class BadInput(BadRequest):
@@ -36,6 +38,22 @@ def _check_pairs(raw: bytes) -> None:
         for text in (key, value):
             if len(text) > MAX_VALUE_CHARS or "\x00" in text:
                 raise BadInput()
+
+
+class BadPage(BadInput):
+    description = ("Numéro de page invalide : indiquez un nombre entier de 1 à 100 000, ou suivez les liens "
+                   "« Page précédente » et « Page suivante ».")
+
+
+def page_number() -> int:
+    """The ``page`` query parameter of every paginated list: 1 when absent, a French 400
+    when it is not a whole number from 1 to MAX_PAGE (never a database error)."""
+    raw = request.args.get("page")
+    if raw is None:
+        return 1
+    if not _DIGITS.fullmatch(raw) or not 1 <= int(raw) <= MAX_PAGE:
+        raise BadPage()
+    return int(raw)
 
 
 def guard() -> None:

@@ -400,7 +400,7 @@ def test_the_coordinator_withdraws_a_participant_whose_access_ends(world, login_
     refused = post(participant, f"{url}/participants/{row.id}/retirer", {"reason": "removed_no_longer_needed"},
                    token_from=url)
     assert refused.status_code == 403
-    post(coordinator, f"{url}/participants/{row.id}/retirer", {"reason": "removed_no_longer_needed"}, token_from=url)
+    post(coordinator, f"{url}/participants/{row.id}/retirer", {"reason": "removed_no_longer_needed", "confirm": "y"})
     assert participant.get(url).status_code == 404
     assert _audit(db, "case.participant_removed")[-1]["details"]["reason"] == "removed_no_longer_needed"
 

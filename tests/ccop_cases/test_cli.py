@@ -1,10 +1,12 @@
-"""Administration commands: create, unlock, reset-2fa, end-sessions."""
+"""Administration commands: create, unlock, locked, reset-2fa, end-sessions; help without keys."""
 
 from __future__ import annotations
 
 import re
 
+import pytest
 from apptest import PASSWORD, login, post
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from ccop_cases.accounts import services
@@ -95,3 +97,94 @@ def test_demo_seed_creates_enrolled_accounts_that_can_log_in(app, clock, db, set
     assert login(app.test_client(), acct, clock).location == "/"
     (settings.instance_dir / CREDENTIALS_FILE).unlink()
     assert services.remaining_recovery_codes(db, person) == 10
+
+
+# --- item 12 of issue 12: help without keys, unlock says what it did, the locked accounts ---------
+
+def _without_keys(tmp_path):
+    """An environment whose instance has no keys (a deployment before ``ccop keys init``)."""
+    import os
+    return {**{name: None for name in os.environ if name.startswith("CCOP_")},
+            "CCOP_ENV": "production", "CCOP_INSTANCE_DIR": str(tmp_path)}
+
+
+@pytest.mark.parametrize("args", [["--help"], ["users", "--help"], ["users", "unlock", "--help"],
+                                  ["users", "locked", "--help"], ["audit", "--help"], ["keys", "--help"],
+                                  ["retention", "run", "--help"], ["db", "--help"]])
+def test_help_works_before_the_keys_exist(tmp_path, args):
+    result = CliRunner().invoke(main, args, env=_without_keys(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Usage: ") and "Configuration invalide" not in result.output
+    assert "Error" not in result.output and not (tmp_path / "keys").exists()
+
+
+@pytest.mark.parametrize("args", [["users", "unlock", "agent"], ["users", "locked"], ["keys", "status"],
+                                  ["audit", "checkpoint"], ["routes"]])
+def test_only_commands_that_need_the_keys_refuse_with_the_french_reason(tmp_path, args):
+    result = CliRunner().invoke(main, args, env=_without_keys(tmp_path))
+    assert result.exit_code == 1
+    assert "Configuration invalide : Clés absentes" in result.output and "ccop keys init" in result.output
+    assert "Usage:" not in result.output and "Traceback" not in result.output
+
+
+def test_keys_init_still_works_without_an_application(tmp_path):
+    result = CliRunner().invoke(main, ["keys", "init"], env=_without_keys(tmp_path))
+    assert result.exit_code == 0 and "Clés créées" in result.output
+
+
+def _lock(app, username):
+    rt = app.extensions["ccop"]
+    session = rt.database.session()
+    for _ in range(services.LOCK_AFTER):
+        services.record_failure(session, services.throttle_key(username), rt.clock())
+    session.commit()
+    session.close()
+
+
+def test_users_unlock_says_whether_the_account_was_locked(app, account):
+    _lock(app, account.username)
+    first = _run(app, "users", "unlock", account.username.upper())
+    assert first.exit_code == 0
+    assert first.output.strip() == f"Le compte « {account.username} » était bloqué : il est débloqué."
+    again = _run(app, "users", "unlock", account.username)
+    assert again.exit_code == 0 and again.output.strip() == f"Le compte « {account.username} » n’était pas bloqué."
+
+
+def test_users_locked_lists_the_locked_logins_only(app, account, clock):
+    from apptest import make_account
+    assert _run(app, "users", "locked").output.strip() == "Aucun compte bloqué."
+    other = make_account(app, "agent.autre")
+    _lock(app, account.username)
+    clock.advance(minutes=5)
+    _lock(app, other.username)
+    _lock(app, "personne.inconnue")
+    make_account(app, "agent.libre")
+    listing = _run(app, "users", "locked")
+    assert listing.exit_code == 0, listing.output
+    lines = listing.output.splitlines()
+    assert lines[0] == "2 compte(s) bloqué(s), les plus récents d'abord :"
+    assert lines[1] == "  agent.autre — bloqué le 02/03/2026 à 09:05 (UTC)"
+    assert lines[2] == "  agent.test — bloqué le 02/03/2026 à 09:00 (UTC)"
+    assert "agent.libre" not in listing.output and "personne.inconnue" not in listing.output
+    assert "1 identifiant(s) sans compte aussi bloqué(s)" in listing.output
+    bounded = _run(app, "users", "locked", "--limit", "1")
+    assert "agent.autre" in bounded.output and "  agent.test" not in bounded.output
+    assert "… et 1 autre(s) : relancez avec --limit 2." in bounded.output
+    _run(app, "users", "unlock", "agent.autre")
+    assert "agent.autre" not in _run(app, "users", "locked").output
+
+
+@pytest.mark.parametrize("given,port", [([], "5000"), (["PORT=8123"], "8123")])
+def test_make_run_serves_on_the_port_given(given, port):
+    import shutil
+    import subprocess
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+    dry = subprocess.run([make, "-n", "run", *given], cwd=root, capture_output=True, text=True, check=True)  # noqa: S603
+    assert f"ccop run --host 127.0.0.1 --port {port}" in dry.stdout
+    usage = subprocess.run([make, "help", *given], cwd=root, capture_output=True, text=True, check=True)  # noqa: S603
+    assert f"Serve on http://127.0.0.1:{port} " in usage.stdout
+    assert "make run PORT=" in (root / "README.md").read_text("utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -32,6 +33,11 @@ def gov(app, admin):
 def _code(acct, clock):
     clock.advance(seconds=30)  # a code is accepted once per time step
     return current_code(acct, clock)
+
+
+def _previewed(preview):
+    """The fingerprint of the previewed text, as the preview page hands it to its confirmation."""
+    return re.search(r'name="previewed" type="hidden" value="([0-9a-f]{64})"', preview.text).group(1)
 
 
 def _count(db, model):
@@ -114,7 +120,8 @@ def test_constitution_journey_through_the_console(app, login_as, admin, db, cloc
                                      "step": "preview"})
         assert preview.status_code == 200 and "Confirmer l’adoption" in preview.text and "+ligne 2" in preview.text
         assert _count(db, GoverningText) == 0 or kind == "rules"
-        post(c, text_url, {"kind": kind, "text": f"Texte {kind}\nligne 2", "adopted_on": "2026-02-01", "step": "adopt"})
+        post(c, text_url, {"kind": kind, "text": f"Texte {kind}\nligne 2", "adopted_on": "2026-02-01", "step": "adopt",
+                           "previewed": _previewed(preview)})
     assert post(c, f"{page}/etat", {"st-action": "constitute"}, token_from=page).status_code == 302
     db.expire_all()
     assert db.get(WorkingGroup, group.id).status == "constituted"
@@ -187,7 +194,8 @@ def test_new_charter_version_shows_the_diff_and_sends_members_back_to_signing(ap
     url = f"/administration/groupes/{gov.group.id}/textes/charter"
     preview = post(c, url, {"kind": "charter", "text": "Charte v2", "adopted_on": "2026-03-01", "step": "preview"})
     assert "-Charte v1" in preview.text and "+Charte v2" in preview.text
-    post(c, url, {"kind": "charter", "text": "Charte v2", "adopted_on": "2026-03-01", "step": "adopt"})
+    post(c, url, {"kind": "charter", "text": "Charte v2", "adopted_on": "2026-03-01", "step": "adopt",
+                  "previewed": _previewed(preview)})
     landing = member_client.get("/")
     assert landing.status_code == 302 and landing.location == f"/groupes/{gov.group.id}/signature"
     page = member_client.get(landing.location)
@@ -344,7 +352,9 @@ def test_bad_charter_text_gets_a_french_message_and_nothing_is_stored(login_as, 
 def test_a_charter_text_keeps_its_line_breaks(login_as, admin, gov, db):
     c = login_as(admin)
     url = f"/administration/groupes/{gov.group.id}/textes/charter"
-    post(c, url, {"kind": "charter", "text": "Article 1\r\n\tArticle 2", "adopted_on": "2026-03-01", "step": "adopt"})
+    data = {"kind": "charter", "text": "Article 1\r\n\tArticle 2", "adopted_on": "2026-03-01"}
+    preview = post(c, url, {**data, "step": "preview"})
+    post(c, url, {**data, "step": "adopt", "previewed": _previewed(preview)})
     assert db.scalar(select(GoverningText).where(GoverningText.version == 2)).text.startswith("Article 1")
 
 
@@ -363,3 +373,27 @@ def test_unknown_closed_list_code_is_refused(login_as, admin, gov, db):
         "des-reference": "R", "des-start_date": "2026-02-01"}, token_from=page)
     assert response.status_code == 400 and "Choix inconnu." in response.text
     assert re.search(r"value=\"x.y\"", response.text)  # input kept for correction
+
+
+# --- refusals under a rule are audited (issue 12, item 4) -------------------------------------------
+
+def _denials(db):
+    db.expire_all()
+    return [json.loads(e.body) for e in db.scalars(select(AuditEntry).where(AuditEntry.action == "access.denied")
+                                                   .order_by(AuditEntry.seq))]
+
+
+def test_console_refusals_under_a_rule_are_audited_with_their_target(app, login_as, admin, db):
+    gov = make_governance(app, constituted=False, admin=admin)
+    gov.group.act_sha256 = None
+    excluded = gov.designate(make_account(app, "refus.exclu"))
+    excluded.status = "excluded"
+    gov.session.commit()
+    c = login_as(admin)
+    before = len(_denials(db))
+    page = f"/administration/groupes/{gov.group.id}"
+    assert post(c, f"{page}/etat", {"st-action": "constitute"}, token_from=page).status_code == 302
+    member = f"/administration/membres/{excluded.id}"
+    post(c, f"{member}/reprendre", {"rep-confirm": "y"}, token_from=member)
+    found = [(e["rule"], e["target"]["type"], e["target"]["id"]) for e in _denials(db)[before:]]
+    assert found == [("R1", "working_group", str(gov.group.id)), ("R15", "membership", str(excluded.id))]

@@ -71,6 +71,7 @@ POST_ROUTES = [
     "/connexion", "/connexion/code", "/compte/mot-de-passe", "/compte/confirmer", "/compte/double-authentification",
     "/deconnexion", "/controle/export", "/administration/", "/administration/conseils/<uuid:council_id>",
     "/administration/groupes/<uuid:group_id>/acte", "/administration/groupes/<uuid:group_id>/etat",
+    "/administration/groupes/<uuid:group_id>/dissolution",
     "/administration/groupes/<uuid:group_id>/textes/<kind>", "/administration/groupes/<uuid:group_id>/membres",
     "/administration/membres/<uuid:membership_id>/<act>", "/administration/deploiement",
     "/groupes/<uuid:group_id>/signature", "/groupes/<uuid:group_id>/recherche",

@@ -187,13 +187,62 @@ def test_member_signs_proposes_informs_acts_and_the_coordinator_closes(browser_p
     coordinator_page.goto(case_url)
     coordinator_page.get_by_role("button", name="Commencer le suivi").click()
     expect(coordinator_page.locator(".notice-success")).to_have_text("Suivi commencé.")
+    coordinator_page.get_by_role("link", name="Retirer demo.ecole de la situation").click()  # a page of its own
+    expect(coordinator_page.locator("h1")).to_have_text(f"{reference} : retirer demo.ecole")
+    expect(coordinator_page.locator("#reason option:checked")).to_have_text("— choisir —")  # nothing preset
+    coordinator_page.click(SUBMIT)
+    expect(coordinator_page.locator("#reason-errors")).to_have_text("Ce champ est obligatoire.")
+    expect(coordinator_page.locator("#confirm-errors")).to_have_text("Cochez la case pour confirmer.")
+    check_accessibility(coordinator_page, "case-6-removal-refused")
+    coordinator_page.select_option("#reason", "removed_no_longer_needed")
+    coordinator_page.check("#confirm")
+    coordinator_page.click(SUBMIT)
+    expect(coordinator_page.locator(".notice-success")).to_have_text(
+        "demo.ecole est retiré de la situation : son accès a pris fin.")
     coordinator_page.get_by_role("link", name="Clôturer le suivi").click()
     coordinator_page.select_option("#clo-reason", "objectives_met")
     coordinator_page.check("#clo-confirm")
-    check_accessibility(coordinator_page, "case-6-close-form")
+    check_accessibility(coordinator_page, "case-7-close-form")
     coordinator_page.click(SUBMIT)
     expect(coordinator_page.locator(".notice-success")).to_contain_text(f"Suivi de {reference} clôturé")
-    check_accessibility(coordinator_page, "case-7-closed-list")
+    check_accessibility(coordinator_page, "case-8-closed-list")
     coordinator_page.goto(case_url)
     expect(coordinator_page).to_have_url(re.compile(r"/archive$"))  # R10: a reason is asked
-    check_accessibility(coordinator_page, "case-8-archive-reason")
+    check_accessibility(coordinator_page, "case-9-archive-reason")
+
+
+def test_president_reads_what_a_new_charter_blocks_and_dissolves_a_group_on_its_own_page(page, demo, login,
+                                                                                         check_accessibility):
+    """Acts that cannot be undone say what they end before they are confirmed."""
+    president = demo["demo.president"]
+    login(page, president, recent=True)  # the dissolution below needs a newer step
+    page.get_by_role("link", name="Administration").click()
+    page.locator("main").get_by_role("link", name="CCOP Quartier des Tilleuls").click()
+    page.get_by_role("link", name="Adopter une nouvelle version").first.click()
+    expect(page.locator("h1")).to_have_text("Charte déontologique : nouvelle version")
+    page.fill("#text", "Charte de démonstration, version d’essai jamais adoptée.")
+    page.fill("#adopted_on", "2026-01-20")
+    page.click(SUBMIT)
+    expect(page.locator(".notice-warning")).to_have_text(
+        "5 membres, dont le coordonnateur, devront signer la nouvelle version avant tout nouvel échange (R3).")
+    expect(page.get_by_role("button", name="Confirmer l’adoption de cette version")).to_be_visible()
+    check_accessibility(page, "president-4-charter-preview")  # left unconfirmed: nothing adopted
+
+    page.goto("/administration/")
+    page.locator("main").get_by_role("link", name="Groupe thématique tranquillité des transports").click()
+    expect(page.get_by_role("button", name="Dissoudre")).to_have_count(0)  # no longer next to suspending
+    page.get_by_role("link", name="Dissoudre le groupe…").click()
+    expect(page.locator("h1")).to_have_text("Dissoudre le groupe « Groupe thématique tranquillité des transports »")
+    expect(page.locator(".notice-warning")).to_contain_text("La dissolution est définitive")
+    check_accessibility(page, "president-5-dissolution")
+    page.fill("#name", "Groupe thématique")
+    page.click(SUBMIT)
+    expect(page.locator("#name-errors")).to_contain_text("Ce n’est pas le nom du groupe")
+    expect(page.locator("#code-errors")).to_have_text("Ce champ est obligatoire.")
+    check_accessibility(page, "president-6-dissolution-refused")
+    page.fill("#name", "Groupe thématique tranquillité des transports")
+    page.fill("#code", president.authenticator.fresh_code())
+    page.click(SUBMIT)
+    expect(page.locator(".notice-success")).to_have_text(
+        "Groupe dissous : plus aucun échange n’est possible dans ce groupe.")
+    expect(page.get_by_role("link", name="Dissoudre le groupe…")).to_have_count(0)
