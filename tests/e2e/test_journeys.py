@@ -223,8 +223,9 @@ def test_president_reads_what_a_new_charter_blocks_and_dissolves_a_group_on_its_
     page.fill("#text", "Charte de démonstration, version d’essai jamais adoptée.")
     page.fill("#adopted_on", "2026-01-20")
     page.click(SUBMIT)
+    # The demo's active members: president, coordination, police, prevention, ecole, nouveau.
     expect(page.locator(".notice-warning")).to_have_text(
-        "5 membres, dont le coordonnateur, devront signer la nouvelle version avant tout nouvel échange (R3).")
+        "6 membres, dont le coordonnateur, devront signer la nouvelle version avant tout nouvel échange (R3).")
     expect(page.get_by_role("button", name="Confirmer l’adoption de cette version")).to_be_visible()
     check_accessibility(page, "president-4-charter-preview")  # left unconfirmed: nothing adopted
 
