@@ -3,6 +3,7 @@ the CSRF token, accounts with a known password and TOTP secret, the two login st
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import uuid
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
@@ -99,6 +100,20 @@ def database_now(session: Session) -> datetime:
         return moment.astimezone(UTC)
     raw = session.scalar(text("SELECT strftime('%Y-%m-%dT%H:%M:%f', 'now')"))
     return datetime.fromisoformat(raw).replace(tzinfo=UTC)
+
+
+def audit_bodies(session: Session, action: str | None = None) -> list[dict[str, object]]:
+    """The trail's entries (of one action, or all), in sequence order, as read from the database."""
+    from ccop_cases.oversight.models import AuditEntry
+    session.expire_all()
+    query = select(AuditEntry).order_by(AuditEntry.seq)
+    return [json.loads(e.body) for e in session.scalars(query.where(AuditEntry.action == action) if action else query)]
+
+
+def fresh_code(account: Account, clock: FakeClock) -> str:
+    """A TOTP code of a new time step (a code is accepted once per step)."""
+    clock.advance(seconds=30)
+    return current_code(account, clock)
 
 
 def csrf_token(client: FlaskClient, page: str) -> str:

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from apptest import Account, FakeClock, drop_schema, login, make_account, migrated_database
+from apptest import Account, FakeClock, Governance, drop_schema, login, make_account, make_governance, migrated_database
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
@@ -128,6 +128,22 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def account(app: Flask) -> Account:
     return make_account(app)
+
+
+@pytest.fixture
+def admin(app: Flask) -> Account:
+    """A charter administrator (the president of make_governance's council when passed to it)."""
+    from ccop_cases.accounts.models import Person
+    acct = make_account(app, "admin.charte")
+    session = app.extensions["ccop"].database.session()
+    session.get_one(Person, acct.person.id).is_charter_admin = True
+    session.commit()
+    return acct
+
+
+@pytest.fixture
+def gov(app: Flask, admin: Account) -> Governance:
+    return make_governance(app, admin=admin)
 
 
 @pytest.fixture

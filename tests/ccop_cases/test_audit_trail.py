@@ -13,7 +13,17 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from apptest import PASSWORD, TRAIL_REFUSAL, current_code, database_now, login, make_account, post, setup_audit
+from apptest import (
+    PASSWORD,
+    TRAIL_REFUSAL,
+    audit_bodies,
+    current_code,
+    database_now,
+    login,
+    make_account,
+    post,
+    setup_audit,
+)
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
@@ -27,11 +37,6 @@ from ccop_cases.oversight.models import AuditEntry
 from ccop_cases.security.permissions import permission
 
 
-def _entries(session):
-    session.expire_all()
-    return [json.loads(e.body) for e in session.scalars(select(AuditEntry).order_by(AuditEntry.seq))]
-
-
 def _public_key(app) -> bytes:
     return signing_key(app.extensions["ccop"].keys).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
@@ -40,7 +45,7 @@ def test_login_steps_and_failures_are_audited_with_ids_only(app, account, clock,
     c = app.test_client()
     post(c, "/connexion", {"username": account.username, "password": "mauvais"})
     login(c, account, clock)
-    entries = [(e["action"], e["outcome"], e["rule"], e["target"]["id"]) for e in _entries(db)]
+    entries = [(e["action"], e["outcome"], e["rule"], e["target"]["id"]) for e in audit_bodies(db)]
     person = str(account.person.id)
     assert ("login.refused", "denied", "R21", person) in entries
     assert ("login.password_accepted", "success", None, person) in entries
@@ -49,13 +54,13 @@ def test_login_steps_and_failures_are_audited_with_ids_only(app, account, clock,
 
 def test_unknown_user_refusal_is_audited_without_the_typed_username(app, db):
     post(app.test_client(), "/connexion", {"username": "prenom.inconnu", "password": "x"})
-    [entry] = [e for e in _entries(db) if e["action"] == "login.refused"]
+    [entry] = [e for e in audit_bodies(db) if e["action"] == "login.refused"]
     assert entry["target"]["id"] == "" and "prenom.inconnu" not in json.dumps(entry)
 
 
 def test_every_audited_action_is_in_the_catalogue(app, account, clock, db):
     login(app.test_client(), account, clock)
-    assert {e["action"] for e in _entries(db)} <= set(ACTIONS)
+    assert {e["action"] for e in audit_bodies(db)} <= set(ACTIONS)
 
 
 def test_an_undeclared_action_is_refused(app, db):
@@ -244,7 +249,7 @@ def test_oversight_console_by_role(app, login_as, account, who, status):
 
 def test_member_refused_from_the_console_is_audited_with_its_rule(app, login_as, account, db):
     login_as(account).get("/controle/")
-    denial = [e for e in _entries(db) if e["action"] == "access.denied"]
+    denial = [e for e in audit_bodies(db) if e["action"] == "access.denied"]
     assert denial and denial[-1]["rule"] == "R17" and denial[-1]["actor"]["id"] == str(account.person.id)
 
 
@@ -264,7 +269,7 @@ def test_dpo_with_a_fresh_code_reads_and_exports_the_trail(app, login_as, clock,
         archive.extractall(bundle)
     assert (bundle / "verify_audit_export.py").exists()
     assert verify_bundle(bundle / "bundle", _public_key(app)).exit_code == 0
-    actions = [e["action"] for e in _entries(db)]
+    actions = [e["action"] for e in audit_bodies(db)]
     assert "audit.viewed" in actions and "audit.exported" in actions
     clock.advance(minutes=11)
     assert c.get("/controle/").location.startswith("/compte/confirmer")  # freshness expires
@@ -277,4 +282,4 @@ def test_unreadable_record_is_audited(app, account, db, clock):
     person.totp_secret_enc = person.totp_secret_enc[:-1] + bytes([person.totp_secret_enc[-1] ^ 1])
     db.commit()
     login(app.test_client(), account, clock)
-    assert any(e["action"] == "record.unreadable" and e["outcome"] == "error" for e in _entries(db))
+    assert any(e["action"] == "record.unreadable" and e["outcome"] == "error" for e in audit_bodies(db))

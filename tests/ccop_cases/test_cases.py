@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
-from apptest import current_code, login, make_account, make_governance, post
+from apptest import audit_bodies, current_code, login, make_account, make_governance, post
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
@@ -19,7 +19,6 @@ from ccop_cases.charter.models import Membership
 from ccop_cases.cli import main
 from ccop_cases.identities.models import DataKeyRecord, IdentityRecord, IdentityToken
 from ccop_cases.meetings.models import Attendance, Meeting
-from ccop_cases.oversight.models import AuditEntry
 
 YOUNG = {"last_name": "Ndiaye-Lefèvre", "given_names": "Inès Awa", "sex": "F", "birth_date": "2011-05-20",
          "address": "4 rue des Acacias, 99001 Villefictive", "phone": "06 11 22 33 44",
@@ -89,11 +88,6 @@ def _case(db, reference=None):
     return db.scalar(query.where(Case.reference == reference) if reference else query)
 
 
-def _audit(db, action):
-    db.expire_all()
-    return [json.loads(e.body) for e in db.scalars(select(AuditEntry).where(AuditEntry.action == action))]
-
-
 @pytest.fixture
 def proposed(app, world, login_as, db, clock):
     """A proposed case; the excluded and the unsigned members were designated for it before
@@ -122,7 +116,7 @@ def test_member_proposes_and_the_case_page_shows_the_identity_to_participants(ap
     assert "famille doit être informée" in page
     history = page.split('id="h-history"')[1]
     assert re.search(r"\d\d:\d\d — case.participant — Proposition<", history), history[:400]
-    viewed = _audit(db, "case.viewed")
+    viewed = audit_bodies(db, "case.viewed")
     assert viewed and viewed[-1]["details"]["sections"].startswith("identity")
     assert "Ndiaye" not in json.dumps(viewed)
 
@@ -245,7 +239,7 @@ def test_forged_case_id_answers_404_and_is_audited(world, login_as, db):
     client = login_as(world.coordinator)
     assert client.get(f"/situations/{uuid.uuid4()}").status_code == 404
     assert post(client, f"/situations/{uuid.uuid4()}/actions", {}, token_from="/compte/mot-de-passe").status_code == 404
-    assert any(e["rule"] == "R4" and e["target"]["type"] == "case" for e in _audit(db, "access.denied"))
+    assert any(e["rule"] == "R4" and e["target"]["type"] == "case" for e in audit_bodies(db, "access.denied"))
 
 
 def test_a_case_of_another_group_is_404(app, world, login_as, proposed):
@@ -323,7 +317,7 @@ def test_the_coordinator_names_the_proposer_on_the_existing_situation_and_the_du
     identities = select(func.count()).select_from(IdentityRecord).where(IdentityRecord.unit_id == duplicate.id)
     assert db.scalar(identities) == 0
     assert outsider.get(f"/situations/{proposed.id}").status_code == 200
-    assert _audit(db, "case.duplicate_merged")[-1]["details"] == {"into": str(proposed.id)}
+    assert audit_bodies(db, "case.duplicate_merged")[-1]["details"] == {"into": str(proposed.id)}
 
 
 def test_the_coordinator_declines_a_duplicate_like_any_proposal_not_retained(world, login_as, proposed, db):
@@ -385,9 +379,9 @@ REFUSALS = {
 
 @pytest.mark.parametrize("path", REFUSALS)
 def test_every_refusal_is_audited_with_its_rule_and_target(world, login_as, proposed, db, path):
-    before = len(_audit(db, "access.denied"))
+    before = len(audit_bodies(db, "access.denied"))
     rule, target_type, target_id = REFUSALS[path](world, login_as, proposed)
-    entries = _audit(db, "access.denied")[before:]
+    entries = audit_bodies(db, "access.denied")[before:]
     assert [(e["rule"], e["target"]["type"], e["target"]["id"]) for e in entries] == [(rule, target_type, target_id)]
     assert entries[0]["outcome"] == "denied"
 
@@ -402,7 +396,7 @@ def test_the_coordinator_withdraws_a_participant_whose_access_ends(world, login_
     assert refused.status_code == 403
     post(coordinator, f"{url}/participants/{row.id}/retirer", {"reason": "removed_no_longer_needed", "confirm": "y"})
     assert participant.get(url).status_code == 404
-    assert _audit(db, "case.participant_removed")[-1]["details"]["reason"] == "removed_no_longer_needed"
+    assert audit_bodies(db, "case.participant_removed")[-1]["details"]["reason"] == "removed_no_longer_needed"
 
 
 def test_an_unreadable_case_is_reported_and_never_purged_blindly(app, world, proposed, db):
@@ -413,7 +407,7 @@ def test_an_unreadable_case_is_reported_and_never_purged_blindly(app, world, pro
     result = app.test_cli_runner().invoke(main, ["retention", "run"])
     assert "illisible" in result.output
     assert _case(db).state == "proposed"
-    assert _audit(db, "record.unreadable")[-1]["target"]["id"] == str(proposed.id)
+    assert audit_bodies(db, "record.unreadable")[-1]["target"]["id"] == str(proposed.id)
 
 
 def test_a_closed_case_is_read_only_with_a_reason_and_never_edited_r10(world, login_as, proposed, db):
@@ -423,7 +417,7 @@ def test_a_closed_case_is_read_only_with_a_reason_and_never_edited_r10(world, lo
     assert coordinator.get(url).location == f"{url}/archive"
     page = coordinator.get(f"{url}/archive?motif=rights_request")
     assert page.status_code == 200 and "Ndiaye-Lefèvre" in page.text
-    assert _audit(db, "case.archive_read")[-1]["details"]["archive_reason"] == "rights_request"
+    assert audit_bodies(db, "case.archive_read")[-1]["details"]["archive_reason"] == "rights_request"
     edit = post(coordinator, f"{url}/actions", {"act-action_type": "citizenship", "act-start_date": "2026-03-01",
                                                 "act-outcome": "ongoing"}, token_from="/compte/mot-de-passe")
     assert edit.status_code == 403 and "R10" in edit.text
@@ -443,7 +437,7 @@ def test_search_finds_variants_only_on_ones_own_situations_and_audits_counts(wor
     assert "Aucune des situations qui vous sont confiées ne correspond." in none.text
     if not sees:  # the same page as a search that matches no one
         assert found.text.split("<h2>Résultat</h2>")[1] == none.text.split("<h2>Résultat</h2>")[1]
-    entry = _audit(db, "case.searched")[-2]
+    entry = audit_bodies(db, "case.searched")[-2]
     assert entry["details"] == {"count": "1" if sees else "0", "withheld": "0" if sees else "1"}
     assert "ndiaye" not in json.dumps(entry).lower()
 
@@ -452,12 +446,12 @@ def test_search_finds_variants_only_on_ones_own_situations_and_audits_counts(wor
                                                ("1985-01-01", "antérieure à 1990")])
 def test_search_with_an_impossible_birth_date_says_why_and_searches_nothing(world, login_as, db, born, message):
     client = login_as(world.coordinator)
-    searched = len(_audit(db, "case.searched"))
+    searched = len(audit_bodies(db, "case.searched"))
     response = post(client, f"/groupes/{world.gov.group.id}/recherche",
                     {"last_name": "Ndiaye", "given_names": "Inès", "birth_date": born})
     assert response.status_code == 400 and message in response.text
     assert 'value="Ndiaye"' in response.text and f'value="{born}"' in response.text  # kept for correction
-    assert len(_audit(db, "case.searched")) == searched
+    assert len(audit_bodies(db, "case.searched")) == searched
 
 
 # --- sessions and minutes (R7, R14, R3) -----------------------------------------------------------
@@ -482,7 +476,7 @@ def test_minutes_naming_a_followed_person_are_refused(world, proposed, meeting, 
     assert "R14" in refusal and proposed.reference not in refusal  # the check must not become a name search
     db.expire_all()
     assert db.get(Meeting, m.id).minutes_enc is None
-    assert _audit(db, "meeting.minutes_refused")[-1]["rule"] == "R14"
+    assert audit_bodies(db, "meeting.minutes_refused")[-1]["rule"] == "R14"
 
 
 # Issue 12 item 1. YOUNG: « Inès Awa Ndiaye-Lefèvre », born 2011-05-20.
@@ -506,7 +500,7 @@ def test_minutes_naming_part_of_a_name_or_the_birth_date_are_refused_and_say_whi
     assert "R14" in refusal and f"« {word} »" in refusal
     db.expire_all()
     assert db.get(Meeting, m.id).minutes_enc is None
-    assert _audit(db, "meeting.minutes_refused")[-1]["rule"] == "R14"
+    assert audit_bodies(db, "meeting.minutes_refused")[-1]["rule"] == "R14"
 
 
 @pytest.mark.parametrize("minutes", ["Trois situations examinées, dont S-2026-0001.", "Réunion de 20 h à 22 h",
@@ -556,7 +550,7 @@ def test_only_the_coordinator_manages_sessions(world, login_as, meeting, db):
     scheduled = post(member, url, {"when": "2026-03-11T18:00"})
     assert scheduled.status_code == 403
     assert db.scalar(select(func.count()).select_from(Meeting)) == 1
-    assert _audit(db, "access.denied")[-1]["rule"] == "R4"
+    assert audit_bodies(db, "access.denied")[-1]["rule"] == "R4"
     assert member.get(f"/seances/{m.id}").status_code == 200
     response = post(member, f"/seances/{m.id}/compte-rendu", {"cr-minutes": "x"}, token_from=f"/seances/{m.id}")
     assert response.status_code == 403
@@ -591,7 +585,7 @@ def test_closed_case_is_purged_three_months_after_closing(app, world, login_as, 
     _assert_shredded(db, proposed.id)
     gone = login_as(world.coordinator).get(url)
     assert gone.status_code == 410 and "effacée" in gone.text
-    assert _audit(db, "case.purged")[-1]["details"]["reason"] == "closing_delay"
+    assert audit_bodies(db, "case.purged")[-1]["details"]["reason"] == "closing_delay"
 
 
 def test_hard_purge_on_the_25th_birthday_whatever_the_state(app, world, login_as, db, clock):

@@ -7,32 +7,13 @@ import re
 import uuid
 
 import pytest
-from apptest import current_code, make_account, make_governance, post
+from apptest import audit_bodies, fresh_code, make_account, make_governance, post
 from sqlalchemy import func, select
 
 from ccop_cases.accounts.models import Person, WebSession
 from ccop_cases.charter.models import Council, GoverningText, Membership, Signature, WorkingGroup
 from ccop_cases.charter.policy import decide
 from ccop_cases.oversight.models import AuditEntry
-
-
-@pytest.fixture
-def admin(app):
-    acct = make_account(app, "admin.charte")
-    session = app.extensions["ccop"].database.session()
-    session.get(Person, acct.person.id).is_charter_admin = True
-    session.commit()
-    return acct
-
-
-@pytest.fixture
-def gov(app, admin):
-    return make_governance(app, admin=admin)
-
-
-def _code(acct, clock):
-    clock.advance(seconds=30)  # a code is accepted once per time step
-    return current_code(acct, clock)
 
 
 def _previewed(preview):
@@ -43,11 +24,6 @@ def _previewed(preview):
 def _count(db, model):
     db.expire_all()
     return db.scalar(select(func.count()).select_from(model))
-
-
-def _denials(db):
-    import json
-    return [json.loads(e.body) for e in db.scalars(select(AuditEntry).where(AuditEntry.action == "access.denied"))]
 
 
 # --- role table ---------------------------------------------------------------------------------
@@ -85,7 +61,7 @@ def test_forged_ids_answer_404_and_are_audited(login_as, admin, gov, db, route):
     forged = str(uuid.uuid4())
     url = route.format(council=forged, group=forged, membership=forged)
     assert client.get(url).status_code == 404
-    assert any(d["rule"] == "R4" for d in _denials(db))
+    assert any(d["rule"] == "R4" for d in audit_bodies(db, "access.denied"))
 
 
 def test_forged_member_id_in_an_act_form_answers_404(login_as, admin, gov, db, clock):
@@ -93,7 +69,7 @@ def test_forged_member_id_in_an_act_form_answers_404(login_as, admin, gov, db, c
     url = f"/administration/membres/{uuid.uuid4()}/exclure"
     response = post(client, url, {"exc-reason": "x", "exc-confirm": "y", "exc-code": "000000"},
                     token_from=f"/administration/groupes/{gov.group.id}")
-    assert response.status_code == 404 and _denials(db)
+    assert response.status_code == 404 and audit_bodies(db, "access.denied")
 
 
 # --- the whole constitution journey ----------------------------------------------------------------
@@ -158,7 +134,6 @@ def test_a_free_text_reason_suspends_the_group_and_stays_out_of_the_audit(login_
     assert response.status_code == 302
     db.expire_all()
     assert db.get(WorkingGroup, gov.group.id).status == "suspended"
-    import json
     entry = json.loads(db.scalars(select(AuditEntry.body).where(AuditEntry.action == "group.status_changed")
                                   .order_by(AuditEntry.seq.desc())).first())
     assert entry["details"]["reason_given"] == "yes" and "Dupont" not in json.dumps(entry)
@@ -200,9 +175,9 @@ def test_new_charter_version_shows_the_diff_and_sends_members_back_to_signing(ap
     assert landing.status_code == 302 and landing.location == f"/groupes/{gov.group.id}/signature"
     page = member_client.get(landing.location)
     assert "Charte v2" in page.text and "version 2" in page.text
-    unticked = post(member_client, landing.location, {"code": _code(member, clock)})
+    unticked = post(member_client, landing.location, {"code": fresh_code(member, clock)})
     assert unticked.status_code == 400 and "Cochez la case pour signer" in unticked.text
-    signed = post(member_client, landing.location, {"accept": "y", "code": _code(member, clock)})
+    signed = post(member_client, landing.location, {"accept": "y", "code": fresh_code(member, clock)})
     assert signed.status_code == 302
     v2 = db.scalar(select(GoverningText).where(GoverningText.version == 2))
     sig = db.scalar(select(Signature).where(Signature.text_id == v2.id))
@@ -230,7 +205,7 @@ def test_member_sees_designation_and_end_date(app, login_as, gov):
 def test_a_member_cannot_see_another_groups_page(app, login_as, gov, db):
     member = make_account(app, "membre.curieux")
     assert login_as(member).get(f"/groupes/{gov.group.id}").status_code == 404
-    assert _denials(db)
+    assert audit_bodies(db, "access.denied")
 
 
 # --- members: suspend, reinstate, exclude, 2FA reset ---------------------------------------------
@@ -245,7 +220,7 @@ def test_exclusion_ends_the_live_session_of_the_excluded_member_within_the_next_
     admin_client = login_as(admin)
     url = f"/administration/membres/{membership.id}/exclure"
     page = f"/administration/membres/{membership.id}"
-    unconfirmed = post(admin_client, url, {"exc-reason": "Divulgation", "exc-code": _code(admin, clock)},
+    unconfirmed = post(admin_client, url, {"exc-reason": "Divulgation", "exc-code": fresh_code(admin, clock)},
                        token_from=page)
     assert unconfirmed.status_code == 400 and "Cochez la case" in unconfirmed.text
     wrong_code = post(admin_client, url, {"exc-reason": "Divulgation", "exc-confirm": "y", "exc-code": "000000"},
@@ -254,7 +229,7 @@ def test_exclusion_ends_the_live_session_of_the_excluded_member_within_the_next_
     db.expire_all()
     assert db.get(Membership, membership.id).status == "active"
     done = post(admin_client, url, {"exc-reason": "Divulgation", "exc-confirm": "y",
-                                    "exc-code": _code(admin, clock)}, token_from=page)
+                                    "exc-code": fresh_code(admin, clock)}, token_from=page)
     assert done.status_code == 302
     assert member_client.get("/").location == "/connexion"  # the very next request
     db.expire_all()
@@ -296,12 +271,12 @@ def test_end_date_before_start_is_refused(app, login_as, admin, gov, db):
     assert db.get(Membership, membership.id).end_date is None
 
 
-def test_admin_resets_a_members_second_factor_with_a_fresh_code(app, login_as, admin, gov, db, clock):
+def test_admin_resets_a_members_second_factor_with_a_freshfresh_code(app, login_as, admin, gov, db, clock):
     member = make_account(app, "membre.telephone")
     membership = gov.designate(member)
     c = login_as(admin)
     page = f"/administration/membres/{membership.id}"
-    assert post(c, f"{page}/2fa", {"2fa-code": _code(admin, clock)}, token_from=page).status_code == 302
+    assert post(c, f"{page}/2fa", {"2fa-code": fresh_code(admin, clock)}, token_from=page).status_code == 302
     db.expire_all()
     assert db.get(Person, member.person.id).totp_secret_enc is None
 
@@ -309,11 +284,11 @@ def test_admin_resets_a_members_second_factor_with_a_fresh_code(app, login_as, a
 def test_deployment_goes_to_production_only_with_the_r20_fields(login_as, admin, db, clock):
     c = login_as(admin)
     missing = post(c, "/administration/deploiement", {"aipd_reference": "", "dpo_designation": "",
-                                                       "register_entry": "", "code": _code(admin, clock)})
+                                                       "register_entry": "", "code": fresh_code(admin, clock)})
     assert missing.status_code == 400 and "Ce champ est obligatoire." in missing.text
     assert "mode pilote" in c.get("/").text
     done = post(c, "/administration/deploiement", {"aipd_reference": "AIPD-2026-1", "dpo_designation": "DPO-12345",
-                                                    "register_entry": "REG-7", "code": _code(admin, clock)})
+                                                    "register_entry": "REG-7", "code": fresh_code(admin, clock)})
     assert done.status_code == 302
     assert "mode pilote" not in c.get("/administration/").text
 
@@ -377,12 +352,6 @@ def test_unknown_closed_list_code_is_refused(login_as, admin, gov, db):
 
 # --- refusals under a rule are audited (issue 12, item 4) -------------------------------------------
 
-def _denials(db):
-    db.expire_all()
-    return [json.loads(e.body) for e in db.scalars(select(AuditEntry).where(AuditEntry.action == "access.denied")
-                                                   .order_by(AuditEntry.seq))]
-
-
 def test_console_refusals_under_a_rule_are_audited_with_their_target(app, login_as, admin, db):
     gov = make_governance(app, constituted=False, admin=admin)
     gov.group.act_sha256 = None
@@ -390,10 +359,10 @@ def test_console_refusals_under_a_rule_are_audited_with_their_target(app, login_
     excluded.status = "excluded"
     gov.session.commit()
     c = login_as(admin)
-    before = len(_denials(db))
+    before = len(audit_bodies(db, "access.denied"))
     page = f"/administration/groupes/{gov.group.id}"
     assert post(c, f"{page}/etat", {"st-action": "constitute"}, token_from=page).status_code == 302
     member = f"/administration/membres/{excluded.id}"
     post(c, f"{member}/reprendre", {"rep-confirm": "y"}, token_from=member)
-    found = [(e["rule"], e["target"]["type"], e["target"]["id"]) for e in _denials(db)[before:]]
+    found = [(e["rule"], e["target"]["type"], e["target"]["id"]) for e in audit_bodies(db, "access.denied")[before:]]
     assert found == [("R1", "working_group", str(gov.group.id)), ("R15", "membership", str(excluded.id))]

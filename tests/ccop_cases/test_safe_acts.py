@@ -4,45 +4,21 @@ chosen reason and a confirmation; adopting a new text version says first whom it
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
 
 import pytest
-from apptest import current_code, make_account, make_governance, post
+from apptest import audit_bodies, fresh_code, make_account, post
 from sqlalchemy import select
 
-from ccop_cases.accounts.models import Person
 from ccop_cases.cases.models import CaseParticipant
 from ccop_cases.charter.models import GoverningText, WorkingGroup
 from ccop_cases.charter.policy import decide
-from ccop_cases.oversight.models import AuditEntry
 
 GROUP_NAME = "CCOP Quartier des Tilleuls"  # make_governance's group
 
 
-@pytest.fixture
-def admin(app):
-    acct = make_account(app, "admin.actes")
-    session = app.extensions["ccop"].database.session()
-    session.get(Person, acct.person.id).is_charter_admin = True
-    session.commit()
-    return acct
 
-
-@pytest.fixture
-def gov(app, admin):
-    return make_governance(app, admin=admin)
-
-
-def _code(acct, clock):
-    clock.advance(seconds=30)  # a code is accepted once per time step
-    return current_code(acct, clock)
-
-
-def _actions(db, action):
-    db.expire_all()
-    return [json.loads(e.body) for e in db.scalars(select(AuditEntry).where(AuditEntry.action == action))]
 
 
 def _status(db, gov):
@@ -61,7 +37,7 @@ def test_the_status_form_no_longer_dissolves_a_group(login_as, admin, gov, db):
     assert one_click.status_code == 400
     assert "La dissolution ne se fait pas ici : ouvrez « Dissoudre le groupe… »" in one_click.text
     assert _status(db, gov) == "constituted"
-    assert all(e["details"]["after"] != "dissolved" for e in _actions(db, "group.status_changed"))
+    assert all(e["details"]["after"] != "dissolved" for e in audit_bodies(db, "group.status_changed"))
 
 
 def test_the_dissolution_page_says_what_ends_before_anything_is_asked(app, login_as, admin, gov, db):
@@ -90,18 +66,18 @@ DISSOLVE_REFUSALS = [  # (name typed, code: fresh/wrong/none) -> message; nothin
 
 
 @pytest.mark.parametrize("name,code,message", DISSOLVE_REFUSALS)
-def test_dissolution_is_refused_without_the_exact_name_and_a_fresh_code(login_as, admin, gov, db, clock,
+def test_dissolution_is_refused_without_the_exact_name_and_a_freshfresh_code(login_as, admin, gov, db, clock,
                                                                          name, code, message):
     c = login_as(admin)
     url = f"/administration/groupes/{gov.group.id}/dissolution"
     data = {"name": name, "reason": "Fin de la convention"}
     if code != "none":
-        fresh = _code(admin, clock)
+        fresh = fresh_code(admin, clock)
         data["code"] = fresh if code == "fresh" else f"{(int(fresh) + 1) % 1_000_000:06d}"
     response = post(c, url, data)
     assert response.status_code == 400 and message in response.text
     assert _status(db, gov) == "constituted"
-    refused_codes = [e for e in _actions(db, "login.refused") if e["details"].get("step") == "reauth"]
+    refused_codes = [e for e in audit_bodies(db, "login.refused") if e["details"].get("step") == "reauth"]
     assert len(refused_codes) == (1 if code == "wrong" else 0)  # a wrong code is audited as before (R21)
 
 
@@ -110,12 +86,12 @@ def test_dissolution_with_the_exact_name_and_a_fresh_code_ends_the_group(app, lo
     gov.sign_all(gov.designate(member))
     c = login_as(admin)
     url = f"/administration/groupes/{gov.group.id}/dissolution"
-    response = post(c, url, {"name": f" {GROUP_NAME} ", "code": _code(admin, clock)})
+    response = post(c, url, {"name": f" {GROUP_NAME} ", "code": fresh_code(admin, clock)})
     assert response.status_code == 302 and response.location == f"/administration/groupes/{gov.group.id}"
     assert _status(db, gov) == "dissolved"
-    entry = _actions(db, "group.status_changed")[-1]
+    entry = audit_bodies(db, "group.status_changed")[-1]
     assert entry["details"]["after"] == "dissolved" and entry["details"]["reason_given"] == "no"
-    assert _actions(db, "account.reauthenticated")  # the fresh code, as for an exclusion
+    assert audit_bodies(db, "account.reauthenticated")  # the fresh code, as for an exclusion
     assert decide(db, member.person, "group.exchange", db.get(WorkingGroup, gov.group.id), now=clock()).rule == "R1"
     group_page = c.get(response.location).text
     assert "Dissoudre le groupe…" not in group_page and "Groupe dissous" in group_page
@@ -167,7 +143,7 @@ def test_removal_needs_a_chosen_reason_and_a_confirmation(case_with_member, db, 
     response = post(coordinator, f"{url}/participants/{row.id}/retirer", data)
     assert response.status_code == 400 and message in response.text
     assert member.get(url).status_code == 200
-    assert _actions(db, "case.participant_removed") == []
+    assert audit_bodies(db, "case.participant_removed") == []
 
 
 def test_removal_with_reason_and_confirmation_ends_access_and_is_audited(case_with_member, db):
@@ -177,7 +153,7 @@ def test_removal_with_reason_and_confirmation_ends_access_and_is_audited(case_wi
     assert done.status_code == 302 and done.location == url
     assert "retrait.membre est retiré de la situation" in coordinator.get(url).text
     assert member.get(url).status_code == 404
-    assert _actions(db, "case.participant_removed")[-1]["details"]["reason"] == "removed_no_longer_needed"
+    assert audit_bodies(db, "case.participant_removed")[-1]["details"]["reason"] == "removed_no_longer_needed"
     assert coordinator.get(removal).status_code == 404  # already removed: nothing left to remove
 
 
@@ -185,7 +161,7 @@ def test_a_participant_of_another_case_is_not_found_on_the_removal_page(case_wit
     import uuid
     coordinator, _member, url, _row = case_with_member
     assert coordinator.get(f"{url}/participants/{uuid.uuid4()}/retirer").status_code == 404
-    denial = _actions(db, "access.denied")[-1]
+    denial = audit_bodies(db, "access.denied")[-1]
     assert denial["target"]["type"] == "case_participant"
 
 
@@ -261,4 +237,4 @@ def test_a_text_edited_after_its_preview_is_previewed_again_not_adopted(login_as
     assert adopted.status_code == 302
     db.expire_all()
     assert db.scalar(select(GoverningText).where(GoverningText.version == 2)).text == "Charte v2 modifiée"
-    assert _actions(db, "text.adopted")[-1]["details"]["version"] == "2"
+    assert audit_bodies(db, "text.adopted")[-1]["details"]["version"] == "2"
