@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit.bundle import write_bundle
 from audit.events import Checkpoint, Event, Record, chain_hash, format_ts, make_record
-from audit.verify_audit_export import GENESIS
+from audit.verify_audit_export import GENESIS, entry_conforms
 
 HEARTBEAT_ACTION = "audit.heartbeat"
 
@@ -37,6 +37,9 @@ CHAIN_PROBLEMS = {
     "link": "prev is not the hash of the entry before (or of the last checkpoint's head)",
     "hash": "content does not match its hash",
     "head": "the head is not the last stored entry",
+    "format": "not an entry as FORMAT.md §3 defines it (grammar, canonical form, its own seq, prev, ts)",
+    "stub": "pruned while an older entry keeps its content (only the oldest entries are pruned)",
+    "ts": "dated before the entry before it",
 }
 
 
@@ -156,22 +159,33 @@ class AuditLog:
         must be S+1, S+2, … without gap, the first linking to H and each to the hash of the
         one before, each full record's hash recomputed from its prev and body (a pruned
         stub: its link only), and the last stored record must be `head` itself (seq and
-        hash): no record after it, none missing before it. Raises ChainBroken naming the
-        first bad seq. Reads only; cost: one hash per record since the last checkpoint.
+        hash): no record after it, none missing before it. Each full record must also be an
+        entry the offline verifier accepts (`entry_conforms`), dated no earlier than the one
+        before, and no pruned stub may follow a full record: nothing is signed that the
+        verifier would then call tampered. Raises ChainBroken naming the first bad seq.
+        Reads only; cost: one hash and one match per record since the last checkpoint.
         """
         start_size, start_hash = 0, GENESIS
         for stored in reversed(list(self.store.checkpoints())):
             if stored.size < head.seq and stored.verifies(public_key):
                 start_size, start_hash = stored.size, stored.head
                 break
-        expected, prev, last = start_size + 1, start_hash, None
+        expected, prev, last, full_seen = start_size + 1, start_hash, None, False
         for record in self.store.records(start_size + 1):
             if record.seq != expected:
                 raise ChainBroken(expected, "missing")
             if record.prev != prev:
                 raise ChainBroken(record.seq, "link")
-            if record.body is not None and chain_hash(record.prev, record.body) != record.hash:
+            if record.body is None:
+                if full_seen:
+                    raise ChainBroken(record.seq, "stub")
+            elif chain_hash(record.prev, record.body) != record.hash:
                 raise ChainBroken(record.seq, "hash")
+            elif not entry_conforms(record.body, record.seq, record.prev, record.ts):
+                raise ChainBroken(record.seq, "format")
+            if last is not None and record.ts < last.ts:
+                raise ChainBroken(record.seq, "ts")
+            full_seen = full_seen or record.body is not None
             expected, prev, last = record.seq + 1, record.hash, record
         if last is None or (last.seq, last.hash) != (head.seq, head.hash):
             raise ChainBroken(head.seq, "head")

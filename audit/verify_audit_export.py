@@ -214,6 +214,19 @@ def _details_sorted(details: bytes) -> bool:
     return all(a < b for a, b in pairwise(keys))
 
 
+_ENTRY_BODY = re.compile(_PARTS["ENTRY"].encode())
+
+
+def entry_conforms(body: bytes, seq: int, prev: bytes, ts: str) -> bool:
+    """Whether `body` is an entry as §3 and C8 require (grammar, canonical form, sorted
+    details, rule set when and only when denied) whose seq, prev and ts are those given:
+    what this verifier accepts of an entry before checking its hash and link."""
+    m = _ENTRY_BODY.fullmatch(body)
+    return (m is not None and (b"," not in m["details"] or _details_sorted(m["details"]))
+            and (m["outcome"] == b"denied") is not (m["rule"] == b"null")
+            and (int(m["seq"]), m["prev"], m["ts"]) == (seq, prev.hex().encode(), ts.encode()))
+
+
 def _real_date(ts: bytes) -> bool:
     try:
         date.fromisoformat(ts[:10].decode("ascii"))  # the grammar lets a 31 February through
@@ -552,13 +565,24 @@ def _parse_manifest(raw: bytes) -> dict[str, Any]:
     return manifest
 
 
+class _Once(argparse.Action):
+    """An option given at most once (C3): a second value is an error, not the winner."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        if getattr(namespace, self.dest) is not None:
+            parser.error(f"{option_string} given more than once")
+        setattr(namespace, self.dest, values)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="verify_audit_export.py", description="Verify a ccop-cases audit export offline.",
-        epilog="exit status: 0 valid, 1 tampered, 2 incomplete, 3 usage or format error")
-    parser.add_argument("--key", required=True, metavar="PUBLIC_KEY_HEX",
+        epilog="exit status: 0 valid, 1 tampered, 2 incomplete, 3 usage or format error",
+        allow_abbrev=False)
+    parser.add_argument("--key", required=True, metavar="PUBLIC_KEY_HEX", action=_Once,
                         help="pinned Ed25519 public key: the raw 32 bytes in 64 hex digits")
-    parser.add_argument("--pin", metavar="SIZE:HEADHASH",
+    parser.add_argument("--pin", metavar="SIZE:HEADHASH", action=_Once,
                         help="a checkpoint verified earlier: its size and head hash (64 hex)")
     parser.add_argument("bundle", help="the export directory (unpack an archive first)")
     return parser

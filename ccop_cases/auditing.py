@@ -183,6 +183,9 @@ _CHAIN_PROBLEMS_FR = {
             "point de contrôle signé)",
     "hash": "son contenu ne correspond plus à son empreinte",
     "head": "la tête du journal n’est pas sa dernière entrée",
+    "format": "elle n’a pas la forme d’une entrée du journal (audit/FORMAT.md)",
+    "stub": "son contenu a été effacé alors qu’une entrée plus ancienne garde le sien",
+    "ts": "sa date précède celle de l’entrée précédente",
 }
 
 

@@ -117,6 +117,9 @@ def _sqlite_pragmas(read_only: bool) -> Any:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA mmap_size=134217728")
+        # Deleted content is overwritten, not left in free pages: a purge (crypto-shredding)
+        # or a sealed value's former clear text leaves nothing in the file.
+        cursor.execute("PRAGMA secure_delete=ON")
         # Set once per connection: changing it expires every statement SQLite has prepared
         # on the connection, so reads and writes use connections of their own.
         cursor.execute(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
@@ -165,21 +168,36 @@ class Database:
         return self.sessions()
 
 
-def unguarded_trail_tables(connection: Connection) -> list[str]:
-    """The trail's tables whose triggers the connected PostgreSQL role could disable: it
-    owns them (or belongs to their owner), may create triggers on them, is a superuser, or
-    may turn every trigger off for its session (``session_replication_role``, PostgreSQL 15+)."""
+def unguarded_trail_tables(connection: Connection, role: str | None = None) -> list[str]:
+    """The trail's tables (and its retention floor) whose guards the PostgreSQL ``role`` (by
+    default the connected one) could take off or step around, by any grant, direct, through
+    PUBLIC or a group: it owns them or their schema (or belongs to an owner), may create in
+    their schema (functions that would shadow the triggers'), may create triggers, delete
+    or truncate, may update an entry beyond retention pruning (its body), a checkpoint, or
+    the retention floor, is a superuser, or may turn every trigger off for its session
+    (``session_replication_role``, PostgreSQL 15+)."""
     if connection.dialect.name != "postgresql":
         return []
-    replication = ("OR has_parameter_privilege('session_replication_role', 'SET')"
+    replication = ("OR has_parameter_privilege(:role, 'session_replication_role', 'SET')"
                    if (connection.dialect.server_version_info or (0,)) >= (15,) else "")
+    entry_columns = " OR ".join(f"has_column_privilege(:role, c.oid, '{column}', 'UPDATE')"
+                                for column in ("seq", "ts", "prev", "hash", "action", "actor_id"))
     query = text(f"""
-        SELECT c.relname FROM pg_class c
-        WHERE c.oid IN (to_regclass('audit_entry'), to_regclass('audit_head'), to_regclass('audit_checkpoint'))
-          AND (pg_has_role(current_user, c.relowner, 'MEMBER') OR has_table_privilege(c.oid, 'TRIGGER')
-               OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) {replication})
+        SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.oid IN (to_regclass('audit_entry'), to_regclass('audit_head'), to_regclass('audit_checkpoint'),
+                        to_regclass('audit_retention'))
+          AND (pg_has_role(:role, c.relowner, 'MEMBER') OR pg_has_role(:role, n.nspowner, 'MEMBER')
+               OR has_schema_privilege(:role, n.oid, 'CREATE')
+               OR has_table_privilege(:role, c.oid, 'TRIGGER') OR has_table_privilege(:role, c.oid, 'DELETE')
+               OR has_table_privilege(:role, c.oid, 'TRUNCATE')
+               OR (c.relname = 'audit_entry' AND ({entry_columns}))
+               OR (c.relname = 'audit_checkpoint' AND has_any_column_privilege(:role, c.oid, 'UPDATE'))
+               OR (c.relname = 'audit_retention' AND (has_table_privilege(:role, c.oid, 'INSERT')
+                                                      OR has_any_column_privilege(:role, c.oid, 'UPDATE')))
+               OR (SELECT rolsuper FROM pg_roles WHERE rolname = :role) {replication})
         ORDER BY c.relname""")  # noqa: S608 (constant fragments only)
-    return list(connection.execute(query).scalars())
+    name = role or connection.execute(text("SELECT current_user")).scalar_one()
+    return list(connection.execute(query, {"role": name}).scalars())
 
 
 def refuse_unguarded_trail(url: str) -> None:
@@ -194,9 +212,9 @@ def refuse_unguarded_trail(url: str) -> None:
         engine.dispose()
     if tables:
         raise SettingsError(
-            f"Le rôle de connexion « {role} » est propriétaire des tables du journal d’audit ou peut "
-            f"désactiver leurs déclencheurs ({', '.join(tables)}) : il pourrait effacer ou réécrire le "
-            "journal (R13). Créez un rôle restreint pour le service et mettez-le dans CCOP_DATABASE_URL ; "
-            "gardez le rôle propriétaire pour « ccop db upgrade » seulement (CCOP_MIGRATION_DATABASE_URL) "
-            "et nommez le rôle restreint dans CCOP_APP_ROLE pour que la mise à jour lui donne ses droits "
-            "(voir README, section Production).")
+            f"Le rôle de connexion « {role} » est propriétaire des tables du journal d’audit ou de leur "
+            f"schéma, ou peut désactiver ou contourner leurs garde-fous ({', '.join(tables)}) : il "
+            "pourrait effacer ou réécrire le journal (R13). Créez un rôle restreint pour le service et "
+            "mettez-le dans CCOP_DATABASE_URL ; gardez le rôle propriétaire pour « ccop db upgrade » "
+            "seulement (CCOP_MIGRATION_DATABASE_URL) et nommez le rôle restreint dans CCOP_APP_ROLE pour "
+            "que la mise à jour lui donne ses droits (voir README, section Production).")

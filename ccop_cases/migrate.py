@@ -18,6 +18,8 @@ from alembic.config import Config
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection
 
+from ccop_cases.db import unguarded_trail_tables
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 ORDINARY_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
@@ -88,6 +90,12 @@ def grant_app_role(connection: Connection, role: str) -> None:
         privileges = RESTRICTED_PRIVILEGES.get(table, ORDINARY_PRIVILEGES)
         connection.execute(text(f"GRANT {privileges} ON {namespace}.{_quoted(table)} TO {grantee}"))
     connection.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {namespace} TO {grantee}"))
+    unguarded = unguarded_trail_tables(connection, role)  # rights kept through PUBLIC or a group
+    if unguarded:
+        raise MigrationError(f"Le rôle « {role} » (CCOP_APP_ROLE) garde, par PUBLIC, un groupe ou la propriété "
+                             f"du schéma, des droits qui contournent les garde-fous du journal d’audit "
+                             f"({', '.join(unguarded)}) : retirez-les (REVOKE) puis relancez la mise à jour "
+                             "(voir README, section Production).")
 
 
 def _quoted(identifier: str) -> str:

@@ -338,7 +338,8 @@ def follow(db: Session, audit: Auditor, keys: KeyProvider, case: Case, m: Member
 def add_participant(db: Session, audit: Auditor, case: Case, target: Membership, reason: str, m: Membership,
                     now: datetime) -> None:
     if target.group_id != case.group_id or target.status != "active":
-        raise CaseError("Seul un membre actif de ce groupe peut être désigné pour la situation (R4).", "membership")
+        raise CaseError("Seul un membre actif de ce groupe peut être désigné pour la situation (R4).", "membership",
+                        rule="R4")
     if db.scalar(select(CaseParticipant.id).where(CaseParticipant.case_id == case.id,
                                                   CaseParticipant.membership_id == target.id,
                                                   CaseParticipant.removed_at.is_(None))):

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Row, Select, bindparam, delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ccop_cases.encryption import DataKey, KeyProvider, open_text, seal_text
@@ -53,7 +54,11 @@ def group_key(db: Session, keys: KeyProvider, group_id: uuid.UUID, now: datetime
     """The data key that seals a group's free texts (session minutes, reasons of a member's
     suspension or exclusion): a unit of its own, opened on first use."""
     if db.get(DataKeyRecord, group_id) is None:
-        return open_unit(db, keys, group_id, now)
+        try:
+            with db.begin_nested():
+                return open_unit(db, keys, group_id, now)
+        except IntegrityError:
+            pass  # another transaction opened it first: use theirs
     return unit_key(db, keys, group_id)
 
 

@@ -64,15 +64,17 @@ def record_attendance(db: Session, audit: Auditor, meeting: Meeting, memberships
 
 def write_minutes(db: Session, audit: Auditor, keys: KeyProvider, meeting: Meeting, text: str,
                   now: datetime) -> None:
-    """Seal the minutes under the group's key unless they name a person followed in the group
-    (R14). The refusal quotes the words that matched: its reader, the coordonnateur, sees
-    every situation of the group, so the check teaches nothing a search would not."""
-    found = identifying_words(db, keys, meeting.group_id, text)
-    if found:
-        quoted = ", ".join(f"« {word} »" for word in found)
-        raise MeetingError(f"Le compte rendu cite {quoted}, qui désigne une personne suivie dans ce groupe (nom, "
-                           "prénom ou date de naissance) : il ne doit nommer personne (R14). Désignez les "
-                           "situations par leur référence.", "minutes", rule="R14")
+    """Seal the minutes under the group's key unless they name a person of one of the group's
+    situations (R14). For an open situation the refusal quotes the words that matched: its
+    reader, the coordonnateur, sees every open situation of the group. For a closed one it
+    quotes nothing (a closed situation is read only with a reason, R10)."""
+    words, closed = identifying_words(db, keys, meeting.group_id, text)
+    if words or closed:
+        named = f"cite {', '.join(f'« {word} »' for word in words)}, qui désigne" if words else \
+            "cite le nom, un prénom ou la date de naissance d’"
+        raise MeetingError(f"Le compte rendu {named} une personne suivie dans ce groupe"
+                           f"{'' if words else ' (situation close)'} : il ne doit nommer personne (R14). "
+                           "Désignez les situations par leur référence.", "minutes", rule="R14")
     meeting.minutes_enc = None
     if text.strip():
         meeting.minutes_enc = seal_text(identities.group_key(db, keys, meeting.group_id, now), text,
@@ -95,23 +97,27 @@ MONTHS = ("janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout
           "novembre", "decembre")
 
 
-def identifying_words(db: Session, keys: KeyProvider, group_id: uuid.UUID, text: str) -> list[str]:
-    """The words of ``text`` that name a person of one of the group's situations (young person
-    or legal representative, open situations only: a closed one is read only with a reason,
-    R10), in normalised form, sorted: the whole
-    last name and each part of a compound one, each given name, the birth date written the
-    usual French or ISO ways. Case, accents, hyphens, apostrophes and punctuation are ignored."""
+def identifying_words(db: Session, keys: KeyProvider, group_id: uuid.UUID, text: str) -> tuple[list[str], bool]:
+    """The words of ``text`` that name a person (young person or legal representative) of an
+    open situation of the group, in normalised form, sorted; and whether it names one of a
+    closed (not yet purged) situation. Words: the whole last name and each part of a
+    compound one, each given name, the birth date written the usual French or ISO ways.
+    Case, accents, hyphens, apostrophes and punctuation are ignored."""
     haystack = f" {normalise_name(text)} "
     found: set[str] = set()
-    for (case_id,) in db.execute(select(Case.id).where(Case.group_id == group_id,
-                                                   Case.state.in_(("proposed", "followed")))):
+    closed = False
+    for case_id, state in db.execute(select(Case.id, Case.state).where(Case.group_id == group_id,
+                                                                        Case.state != "purged")):
         try:
             people = identities.read_unit(db, keys, case_id)
         except (DecryptionError, LookupError):
             continue
-        for _, person in people:
-            found |= {word for word in person_words(person) if f" {word} " in haystack}
-    return sorted(found)
+        words = {word for _, person in people for word in person_words(person) if f" {word} " in haystack}
+        if state in ("proposed", "followed"):
+            found |= words
+        else:
+            closed = closed or bool(words)
+    return sorted(found), closed
 
 
 def person_words(person: Identity) -> set[str]:

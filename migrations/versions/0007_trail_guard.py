@@ -31,8 +31,12 @@ DEFAULT_RETENTION_DAYS = 365  # R13: 12 months, the default of CCOP_AUDIT_RETENT
 OLD_HEAD_ALLOWED = "NEW.id = OLD.id AND NEW.seq = OLD.seq + 1"
 HEAD_ALLOWED = ("NEW.id = OLD.id AND NEW.seq = OLD.seq + 1 AND EXISTS (SELECT 1 FROM audit_entry "
                 "WHERE audit_entry.seq = NEW.seq AND audit_entry.hash = NEW.hash AND audit_entry.ts = NEW.ts)")
-EXTENDS_HEAD = ("EXISTS (SELECT 1 FROM audit_head WHERE audit_head.id = 1 "
-                "AND audit_head.seq + 1 = NEW.seq AND audit_head.hash = NEW.prev)")
+# An entry extends the head: next seq, linked to it, dated no earlier, with a body (only
+# retention pruning makes a stub, of an old entry); PostgreSQL also recomputes its hash.
+EXTENDS_HEAD = ("(NEW.body IS NOT NULL AND EXISTS (SELECT 1 FROM audit_head WHERE audit_head.id = 1 "
+                "AND audit_head.seq + 1 = NEW.seq AND audit_head.hash = NEW.prev "
+                "AND NEW.ts >= audit_head.ts{collate}))")
+PG_HASHED = "sha256(NEW.prev || NEW.body) = NEW.hash"
 HEAD_REFUSAL = "audit trail is append-only: the head moves one step, to the entry just appended"
 INSERT_REFUSAL = "audit trail is append-only: an entry must extend the head"
 RETENTION_REFUSAL = "audit entry younger than the retention period (R13): its body stays"
@@ -59,7 +63,8 @@ def upgrade() -> None:
 
 
 def _sqlite_upgrade() -> None:
-    op.execute(f"CREATE TRIGGER audit_entry_extends_head BEFORE INSERT ON audit_entry WHEN NOT {EXTENDS_HEAD} "
+    op.execute(f"CREATE TRIGGER audit_entry_extends_head BEFORE INSERT ON audit_entry "
+               f"WHEN NOT {EXTENDS_HEAD.format(collate='')} "
                f"BEGIN SELECT RAISE(ABORT, '{INSERT_REFUSAL}'); END")
     op.execute("DROP TRIGGER audit_head_no_update")
     op.execute(f"CREATE TRIGGER audit_head_no_update BEFORE UPDATE ON audit_head WHEN NOT ({HEAD_ALLOWED}) "
@@ -71,10 +76,11 @@ def _sqlite_upgrade() -> None:
 
 def _postgresql_upgrade() -> None:
     schema = op.get_bind().exec_driver_sql("SELECT current_schema()").scalar()
-    # Tables are named unqualified in the bodies: pin where they are found.
-    pinned = f'SET search_path = "{schema}", pg_temp'
+    # Tables are named unqualified in the bodies: pin where they are found, after the
+    # catalogue (no function of the schema may shadow a built-in) and before temporary tables.
+    pinned = f'SET search_path = pg_catalog, "{schema}", pg_temp'
     _pg_function("audit_entry_extends_head", f"""
-        IF {EXTENDS_HEAD} THEN RETURN NEW; END IF;
+        IF {EXTENDS_HEAD.format(collate=' COLLATE "C"')} AND {PG_HASHED} THEN RETURN NEW; END IF;
         RAISE EXCEPTION '{INSERT_REFUSAL}';""", pinned)
     op.execute("CREATE TRIGGER audit_entry_extends_head BEFORE INSERT ON audit_entry "
                "FOR EACH ROW EXECUTE FUNCTION audit_entry_extends_head()")

@@ -54,6 +54,15 @@ def test_item8_key_other_than_64_hex_digits_is_a_usage_error(export, tmp_path, c
     assert captured.out == "" and "64 hexadecimal digits" in captured.err
 
 
+@pytest.mark.parametrize("options", [["--ke", "{key}"], ["--key", "{other}", "--key", "{key}"],
+                                     ["--key", "{key}", "--pin", "0:{zero}", "--pin", "0:{zero}"]],
+                         ids=["abbreviated", "key_twice", "pin_twice"])
+def test_c3_an_option_abbreviated_or_given_twice_is_a_usage_error(export, capsys, options: list[str]) -> None:
+    values = {"key": export.public_key.hex(), "other": "ab" * 32, "zero": "00" * 32}
+    assert main([o.format(**values) for o in options] + [str(export.path)]) == 3
+    assert capsys.readouterr().out == ""
+
+
 def test_key_in_upper_case_hex_is_the_same_key(export) -> None:
     assert main(["--key", export.public_key.hex().upper(), str(export.path)]) == 0
 

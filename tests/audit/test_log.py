@@ -126,7 +126,33 @@ def _rewrite_before_the_last_checkpoint(records: list[Record]) -> None:
         prev = records[i].hash
 
 
+def _rehash(records: list[Record], i: int, body: bytes) -> None:
+    """A body changed and its hash recomputed, as a role that may insert entries could."""
+    records[i] = replace(records[i], body=body, hash=chain_hash(records[i].prev, body))
+
+
+def _append_a_non_canonical_entry(records: list[Record]) -> None:
+    _rehash(records, -1, (records[-1].body or b"").replace(b'"v":"1"', b'"v": "1"'))
+
+
+def _append_an_entry_of_another_seq(records: list[Record]) -> None:
+    _rehash(records, -1, (records[-1].body or b"").replace(b'"seq":"7"', b'"seq":"70"'))
+
+
+def _prune_an_entry_after_a_full_one(records: list[Record]) -> None:
+    records[-1] = replace(records[-1], body=None)
+
+
+def _date_an_entry_before_the_previous(records: list[Record]) -> None:
+    _rehash(records, -1, (records[-1].body or b"").replace(records[-1].ts.encode(), b"2020-01-01T00:00:00.000000Z"))
+    records[-1] = replace(records[-1], ts="2020-01-01T00:00:00.000000Z")
+
+
 BENDS = [(_change_a_body, 3, "content does not match its hash"),
+         (_append_a_non_canonical_entry, 7, "not an entry as FORMAT.md"),
+         (_append_an_entry_of_another_seq, 7, "not an entry as FORMAT.md"),
+         (_prune_an_entry_after_a_full_one, 7, "pruned while an older entry"),
+         (_date_an_entry_before_the_previous, 7, "dated before the entry before it"),
          (_move_the_head_to_a_foreign_hash, 7, "content does not match its hash"),
          (_delete_an_entry, 3, "missing or out of order"),
          (_rewrite_before_the_last_checkpoint, 3, "prev is not the hash")]

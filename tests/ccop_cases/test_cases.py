@@ -514,13 +514,18 @@ def test_minutes_without_a_name_are_sealed_and_shown_again(world, proposed, meet
     assert minutes.replace("'", "&#39;") in client.get(url).text
 
 
-def test_minutes_are_checked_against_open_cases_only(world, login_as, proposed, meeting, db):
+def test_minutes_naming_a_person_of_a_closed_situation_are_refused_without_quoting(world, login_as, proposed,
+                                                                                   meeting, db):
+    """Minutes are shown to every member: a closed situation's person is named there no more
+    than an open one's; the refusal quotes nothing (a closed case is read with a reason, R10)."""
     coordinator = login_as(world.coordinator)
     url = f"/situations/{proposed.id}"
     post(coordinator, f"{url}/cloture", {"clo-reason": "moved_away", "clo-confirm": "y"}, token_from=url)
     client, m = meeting
     response = post(client, f"/seances/{m.id}/compte-rendu", {"cr-minutes": "Ndiaye"}, token_from=f"/seances/{m.id}")
-    assert response.status_code == 302  # a closed case is not searched without a reason (R10)
+    assert response.status_code == 400
+    refusal = response.text.split('<p class="errors" role="alert">')[1].split("</p>")[0]
+    assert "R14" in refusal and "situation close" in refusal and "ndiaye" not in refusal.lower()
 
 
 def test_non_nominative_minutes_agenda_and_attendance_of_signed_members_only(world, proposed, meeting, db):

@@ -25,46 +25,51 @@ def test_create_app_never_creates_tables(settings, tmp_path, new_app):
     assert inspect(app.extensions["ccop"].database.engine).get_table_names() == []
 
 
-def test_upgrade_seals_existing_minutes_and_reasons_and_refuses_without_keys(settings, tmp_path):
+def test_upgrade_seals_existing_minutes_and_reasons_and_refuses_without_keys(settings, tmp_path, new_app):
     """Revision 0008 moves clear free texts to sealed columns; without the key directory it
-    stops before dropping anything (issue 12, item 1)."""
-    import uuid
-    from datetime import UTC, datetime
+    stops before changing anything (issue 12, item 1). The clear texts are written on a
+    database taken back to 0007, as a deployment of before this change holds them."""
+    from dataclasses import replace
 
     import pytest
-    from apptest import database_url, drop_schema
+    from alembic import command
+    from apptest import database_url, drop_schema, make_account, make_governance, setup_audit
     from sqlalchemy import create_engine, text
 
-    from ccop_cases.encryption import open_keys, open_text
-    from ccop_cases.identities.services import unit_key
-    from ccop_cases.migrate import upgrade
+    from ccop_cases.charter.services import status_reason
+    from ccop_cases.meetings import services as meetings
+    from ccop_cases.meetings.models import Meeting
+    from ccop_cases.migrate import alembic_config, upgrade
 
     url, schema = database_url(tmp_path)
     try:
-        upgrade(url, "0007")
+        upgrade(url)
+        app = new_app(replace(settings, database_url=url, migration_database_url=url))
+        rt = app.extensions["ccop"]
+        gov = make_governance(app)
+        member = gov.designate(make_account(app, "migration.membre"))
+        meeting = meetings.schedule(gov.session, setup_audit(app, gov.session), gov.group, member, rt.clock(),
+                                    rt.clock())
+        gov.session.commit()
+        meeting_id, member_id = meeting.id, member.id
+        gov.session.close()
+        rt.database.dispose()
+        command.downgrade(alembic_config(url), "0007")
         engine = create_engine(url)
-        group, membership, meeting, now = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), datetime.now(UTC)
         with engine.begin() as conn:
-            if conn.dialect.name == "postgresql":  # a lone row: its group and author need not exist
-                conn.execute(text("SET LOCAL session_replication_role = replica"))
-            ids = {"g": group.hex if conn.dialect.name == "sqlite" else group,
-                   "m": meeting.hex if conn.dialect.name == "sqlite" else meeting, "now": now}
-            conn.execute(text("INSERT INTO meeting (id, group_id, scheduled_for, minutes, created_by, created_at) "
-                              "VALUES (:m, :g, :now, 'Compte rendu Zéphyrine', :g, :now)"), ids)
+            conn.execute(text("UPDATE meeting SET minutes = 'Compte rendu Zéphyrine'"))
+            conn.execute(text("UPDATE membership SET status_reason = 'Motif Zéphyrine'"))
         with pytest.raises(RuntimeError, match="dossier de clés"):
             upgrade(url)
-        with engine.connect() as conn:  # nothing dropped: the clear column is still there
+        with engine.connect() as conn:  # nothing changed: the clear columns are still there
             assert conn.execute(text("SELECT minutes FROM meeting")).scalar() == "Compte rendu Zéphyrine"
-        upgrade(url, key_dir=settings.key_dir)
-        with engine.connect() as conn:
-            sealed = conn.execute(text("SELECT minutes_enc FROM meeting")).scalar()
-        keys = open_keys(settings.key_dir)
-        from sqlalchemy.orm import Session
-        with Session(engine) as db:
-            key = unit_key(db, keys, group)
-        assert open_text(key, sealed, table="meeting", column="minutes_enc", row_id=meeting) == "Compte rendu Zéphyrine"
-        assert membership  # the membership side runs the same loop (see SEALED in 0008)
         engine.dispose()
+        upgrade(url, key_dir=settings.key_dir)
+        db = rt.database.session()
+        assert meetings.minutes(db, rt.keys, db.get_one(Meeting, meeting_id)) == "Compte rendu Zéphyrine"
+        from ccop_cases.charter.models import Membership
+        assert status_reason(db, rt.keys, db.get_one(Membership, member_id)) == "Motif Zéphyrine"
+        db.close()
     finally:
         if schema:
             drop_schema(schema)

@@ -13,18 +13,20 @@ relative to it (``database_now``) so the outcome does not depend on the day the 
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from apptest import TEST_APP_ROLE, FakeClock, database_now, setup_audit
+from apptest import TEST_APP_ROLE, FakeClock, database_now, drop_schema, migrated_database, setup_audit
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import DatabaseError
 
 from audit import AuditLog
 from ccop_cases.auditing import SqlAuditStore, signing_key
 from ccop_cases.cli import main
+from ccop_cases.db import unguarded_trail_tables
 from ccop_cases.migrate import MigrationError, upgrade
 from ccop_cases.oversight.models import AuditEntry, AuditHead
 from ccop_cases.settings import Settings, SettingsError
@@ -50,26 +52,48 @@ def _head(session):
 
 # --- item 5: the head always equals the last entry (both databases, any role) --------------------
 
-EXTEND_THE_HEAD = ("INSERT INTO audit_entry (seq, ts, prev, hash, body, action, actor_id) SELECT seq + 1, ts, "
-                   "hash, :foreign, NULL, 'audit.heartbeat', 'audit' FROM audit_head")
+EXTEND_THE_HEAD = ("INSERT INTO audit_entry (seq, ts, prev, hash, body, action, actor_id) "
+                   "VALUES (:seq, :ts, :prev, :hash, :body, 'audit.heartbeat', 'audit')")
+MOVE_THE_HEAD = "UPDATE audit_head SET seq = :seq, hash = :hash, ts = :ts"
+
+
+def _next_entry(db) -> dict[str, object]:
+    """What extends the head: seq + 1, linked to it, dated no earlier, a body and its hash."""
+    head, body = _head(db), b'{"made":"by hand"}'
+    return {"seq": head.seq + 1, "ts": head.ts, "prev": head.hash, "body": body,
+            "hash": hashlib.sha256(head.hash + body).digest()}
+
+
+# (statements, what differs from a well-formed next entry)
 HEAD_AND_CHAIN_BREAKS = {
-    "head to a hash no entry has": ["UPDATE audit_head SET seq = seq + 1, hash = :foreign"],
-    "head to an earlier entry's hash, one step on": [
-        "UPDATE audit_head SET seq = seq + 1, hash = (SELECT hash FROM audit_entry WHERE seq = 1)"],
-    "head to the next entry with another ts": [
-        EXTEND_THE_HEAD, "UPDATE audit_head SET seq = seq + 1, hash = :foreign, ts = '2099-01-01T00:00:00.000000Z'"],
-    "entry not linked to the head": [EXTEND_THE_HEAD.replace("hash, :foreign", ":foreign, :foreign")],
-    "entry linked to the head but not next": [EXTEND_THE_HEAD.replace("seq + 1", "seq + 2")],
+    "head to a hash no entry has": ([MOVE_THE_HEAD], {"hash": FOREIGN}),
+    "head to an earlier entry's hash, one step on": (
+        ["UPDATE audit_head SET seq = :seq, hash = (SELECT hash FROM audit_entry WHERE seq = 1)"], {}),
+    "head to the next entry with another ts": (
+        [EXTEND_THE_HEAD, "UPDATE audit_head SET seq = :seq, hash = :hash, ts = '2099-01-01T00:00:00.000000Z'"], {}),
+    "entry not linked to the head": ([EXTEND_THE_HEAD], {"prev": FOREIGN}),
+    "entry linked to the head but not next": ([EXTEND_THE_HEAD], {"seq": 10_000}),
+    "entry without a body": ([EXTEND_THE_HEAD], {"body": None}),
+    "entry dated before the head": ([EXTEND_THE_HEAD], {"ts": "2000-01-01T00:00:00.000000Z"}),
 }
+BREAKS = [pytest.param(*case, id=name) for name, case in HEAD_AND_CHAIN_BREAKS.items()] + [
+    # SQLite has no SHA-256: there the checkpoint's verification refuses such an entry (audit/log.py).
+    pytest.param([EXTEND_THE_HEAD], {"hash": FOREIGN}, id="entry whose hash is not its content's",
+                 marks=postgresql_only)]
 
 
-@pytest.mark.parametrize("statements", list(HEAD_AND_CHAIN_BREAKS.values()), ids=list(HEAD_AND_CHAIN_BREAKS))
-def test_item5_the_database_refuses_a_head_or_entry_off_the_chain(app, db, statements):
+@pytest.mark.parametrize(("statements", "changes"), BREAKS)
+def test_item5_the_database_refuses_a_head_or_entry_off_the_chain(app, db, statements, changes):
     _append(app, db, 3)
+    control = _next_entry(db)  # the well-formed next entry, then the head on it: accepted
+    db.execute(text(EXTEND_THE_HEAD), control)
+    db.execute(text(MOVE_THE_HEAD), control)
     before = _head(db)
+    assert (before.seq, before.hash) == (control["seq"], control["hash"])
+    params = _next_entry(db) | changes
     with pytest.raises(DatabaseError, match="append-only"), db.begin_nested():
         for statement in statements:
-            db.execute(text(statement), {"foreign": FOREIGN})
+            db.execute(text(statement), params)
     assert _head(db) == before
 
 
@@ -214,6 +238,35 @@ def test_item6_the_service_starts_in_production_as_the_restricted_role(settings,
 def test_item6_the_upgrade_refuses_to_grant_an_unsafe_or_absent_role(settings, role, message):
     with pytest.raises(MigrationError, match=message):
         upgrade(settings.owner_database_url, app_role=role)
+
+
+# Rights that reach the role other than through the upgrade's own grants (review of item 6).
+INDIRECT_RIGHTS = {
+    "retention floor writable through PUBLIC": ("GRANT UPDATE ON audit_retention TO PUBLIC", ["audit_retention"]),
+    "entries deletable through PUBLIC": ("GRANT DELETE ON audit_entry TO PUBLIC", ["audit_entry"]),
+    "schema owned by the role": ('ALTER SCHEMA "{schema}" OWNER TO {role}',
+                                 ["audit_checkpoint", "audit_entry", "audit_head", "audit_retention"]),
+}
+
+
+@restricted_role
+@pytest.mark.parametrize(("statement", "tables"), list(INDIRECT_RIGHTS.values()), ids=list(INDIRECT_RIGHTS))
+def test_item6_rights_kept_by_other_ways_are_refused_at_upgrade_and_start(tmp_path, new_app, settings, statement,
+                                                                          tables):
+    app_url, owner_url, schema = migrated_database(tmp_path)
+    engine = create_engine(owner_url)
+    try:
+        with engine.begin() as connection:
+            assert unguarded_trail_tables(connection, TEST_APP_ROLE) == []
+            connection.execute(text(statement.format(schema=schema, role=TEST_APP_ROLE)))
+            assert unguarded_trail_tables(connection, TEST_APP_ROLE) == tables
+        with pytest.raises(MigrationError, match="contournent les garde-fous"):
+            upgrade(owner_url, app_role=TEST_APP_ROLE)
+        with pytest.raises(SettingsError, match="contourner leurs garde-fous"):
+            new_app(replace(settings, env="production", database_url=app_url, migration_database_url=owner_url))
+    finally:
+        engine.dispose()
+        drop_schema(schema)
 
 
 @pytest.mark.parametrize("environ,message", [
