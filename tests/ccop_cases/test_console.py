@@ -271,7 +271,7 @@ def test_end_date_before_start_is_refused(app, login_as, admin, gov, db):
     assert db.get(Membership, membership.id).end_date is None
 
 
-def test_admin_resets_a_members_second_factor_with_a_freshfresh_code(app, login_as, admin, gov, db, clock):
+def test_admin_resets_a_members_second_factor_with_a_fresh_code(app, login_as, admin, gov, db, clock):
     member = make_account(app, "membre.telephone")
     membership = gov.designate(member)
     c = login_as(admin)

@@ -66,7 +66,7 @@ DISSOLVE_REFUSALS = [  # (name typed, code: fresh/wrong/none) -> message; nothin
 
 
 @pytest.mark.parametrize("name,code,message", DISSOLVE_REFUSALS)
-def test_dissolution_is_refused_without_the_exact_name_and_a_freshfresh_code(login_as, admin, gov, db, clock,
+def test_dissolution_is_refused_without_the_exact_name_and_a_fresh_code(login_as, admin, gov, db, clock,
                                                                          name, code, message):
     c = login_as(admin)
     url = f"/administration/groupes/{gov.group.id}/dissolution"
