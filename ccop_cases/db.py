@@ -206,8 +206,9 @@ def refuse_unguarded_trail(url: str) -> None:
     engine = create_engine(url, poolclass=NullPool, hide_parameters=True)
     try:
         with engine.connect() as connection:
-            tables = unguarded_trail_tables(connection)
-            role = connection.execute(text("SELECT current_user")).scalar() if tables else ""
+            role = connection.execute(text("SELECT current_user")).scalar_one() \
+                if connection.dialect.name == "postgresql" else ""
+            tables = unguarded_trail_tables(connection, role)
     finally:
         engine.dispose()
     if tables:

@@ -172,20 +172,16 @@ def _case_page(case: Case, group: WorkingGroup, membership: Membership, *,
     """The read-only summary of a case; each act has its own page (see ``case_act``)."""
     db = rt.db()
     view = services.read(db, rt.runtime().keys, case)  # every query is done before rendering
+    coordinator = membership.role == "coordonnateur"
+    # For the coordonnateur only: the open situation this proposal may duplicate (R4).
+    duplicate = db.get(Case, case.duplicate_of) if coordinator and case.duplicate_of else None
     finish_read(lambda audit: services.audit_read(audit, case, reason),
                 "case.read_archive" if reason else "case.view", case, "case", case.id)
     return render_template(
         "cases/case.html", view=view, group=group, membership=membership, lists=lists, institutions=INSTITUTIONS,
-        coordinator=membership.role == "coordonnateur", open=case.state in ("proposed", "followed"),
+        coordinator=coordinator, open=case.state in ("proposed", "followed"),
         missing=services.missing_from(view, rt.now().date()), today=rt.now().date(), acts=ACT_TITLES,
-        duplicate=_duplicate(case, membership)), 200
-
-
-def _duplicate(case: Case, membership: Membership) -> Case | None:
-    """For the coordonnateur only: the open situation a proposal may duplicate (R4)."""
-    if case.duplicate_of is None or membership.role != "coordonnateur":
-        return None
-    return rt.db().get(Case, case.duplicate_of)
+        duplicate=duplicate), 200
 
 
 def _member_choices(group: WorkingGroup) -> dict[str, str]:
