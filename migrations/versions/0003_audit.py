@@ -5,7 +5,7 @@ three, any UPDATE of a checkpoint, any UPDATE of an entry except retention pruni
 (body set to NULL, linkage unchanged), and any move of the head other than one step
 forward (0007 adds: only to the entry just appended). On PostgreSQL the service's role
 is restricted by ``ccop db upgrade`` itself (CCOP_APP_ROLE, see ``ccop_cases/migrate.py``
-and the README's Production section); migrations run as the owner role.
+and docs/operations.md); migrations run as the owner role.
 
 Revision ID: 0003
 Revises: 0002

@@ -43,7 +43,7 @@ def upgrade() -> None:
     for table, clear, _sealed, _group in SEALED:
         # Blanked before the drop: PostgreSQL's DROP COLUMN does not rewrite the table, so
         # the clear text would stay in its pages (and older row versions stay until
-        # ``VACUUM FULL meeting, membership``, which the README asks for after this upgrade).
+        # ``VACUUM FULL meeting, membership``, which docs/operations.md asks for after this upgrade).
         op.execute(sa.text(f"UPDATE {table} SET {clear} = ''"))  # noqa: S608 (constant names)
         with op.batch_alter_table(table) as batch_op:
             batch_op.drop_column(clear)
