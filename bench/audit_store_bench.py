@@ -24,11 +24,11 @@ from flask import Flask
 from sqlalchemy import create_engine, text
 
 from ccop_cases import create_app
-from ccop_cases import runtime as rt
+from ccop_cases.web import runtime as rt
 from ccop_cases.auditing import auditor
 from ccop_cases.encryption import init_key_dir
 from ccop_cases.migrate import upgrade
-from ccop_cases.security.permissions import permission
+from ccop_cases.access.permissions import permission
 from ccop_cases.settings import Settings
 
 

@@ -53,6 +53,7 @@ def seed(env: dict[str, str], count: int, groups: int) -> Seed:
     from ccop_cases.accounts import services as accounts
     from ccop_cases.auditing import auditor
     from ccop_cases.cases import services as cases
+    from ccop_cases.access.standing import pending_texts
     from ccop_cases.charter import services as charter
     from ccop_cases.encryption import seal_totp_secret
     from ccop_cases.identities.services import Identity
@@ -78,7 +79,7 @@ def seed(env: dict[str, str], count: int, groups: int) -> Seed:
         charter.change_status(db, audit, group, "constitute", reason="", now=now)
         membership, _ = charter.designate(db, audit, rt.hasher, group, charter.Designation(
             "bench.coordination", "mairie", "Coordonnateur", "coordonnateur", "BANC", date(2026, 1, 1), None), now)
-        for version in charter.pending_texts(db, membership):
+        for version in pending_texts(db, membership):
             charter.sign(db, audit, membership, version, now)
         designated.append((group, membership))
     db.commit()
@@ -91,7 +92,7 @@ def seed(env: dict[str, str], count: int, groups: int) -> Seed:
         rep = Identity(last, "Parent")
         case, _ = cases.propose(db, audit, rt.keys, rt.settings.blind_index_bits, group, membership, cases.Proposal(
             young=young, representatives=[rep], school_situation="schooled", purpose="public_tranquillity",
-            referral_origin="school", exposure_factors=["absenteeism"], submission_id=uuid.uuid4()), now)
+            referral_origin="school", exposure_factors=["absenteeism"], submission_id=uuid.uuid4()), now, sees_all=False)
         ids.append(case.id)
         people.append((group.id, last, first, born))
         if i % 500 == 499:

@@ -75,7 +75,7 @@ def main() -> None:
             "case page": lambda: web.get(f"/situations/{random.choice(ids)}"),
             "search by name + birth date": search,
         }
-        from ccop_cases import runtime as rt
+        from ccop_cases.web import runtime as rt
         from ccop_cases.cases import views
 
         audit_step = views.finish_read

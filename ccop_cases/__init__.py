@@ -12,12 +12,14 @@ from flask_wtf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
-from ccop_cases import errors, logs
+from ccop_cases import logs
+from ccop_cases.access import permissions
 from ccop_cases.db import Database, refuse_unguarded_trail
 from ccop_cases.encryption import open_keys
-from ccop_cases.runtime import Runtime, close_db
-from ccop_cases.security import headers, inputs, passwords, permissions, sessions
+from ccop_cases.security import inputs, passwords
 from ccop_cases.settings import Settings
+from ccop_cases.web import errors, headers, sessions
+from ccop_cases.web.runtime import Runtime, close_db
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -75,7 +77,7 @@ def _register_hooks(app: Flask) -> None:
     app.after_request(headers.apply)
     app.after_request(_log_request)
     app.teardown_appcontext(close_db)
-    permissions.permission("public")(app.view_functions["static"])
+    app.view_functions["static"] = permissions.permission("public")(app.view_functions["static"])
 
 
 def _register_blueprints(app: Flask) -> None:

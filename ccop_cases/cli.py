@@ -16,17 +16,17 @@ from flask.cli import FlaskGroup
 from sqlalchemy import select
 
 from ccop_cases import create_app, demo
-from ccop_cases import runtime as rt
 from ccop_cases.accounts import services
 from ccop_cases.accounts.models import LoginThrottle, Person
 from ccop_cases.auditing import Auditor
 from ccop_cases.cases import cli as cases_cli
-from ccop_cases.encryption import init_key_dir
+from ccop_cases.encryption import RotatableKeys, init_key_dir
+from ccop_cases.identities import rotation
 from ccop_cases.identities import services as identity_services
 from ccop_cases.migrate import MigrationError, upgrade
 from ccop_cases.oversight import cli as oversight_cli
 from ccop_cases.settings import Settings, SettingsError
-from crypto import FileKeyProvider
+from ccop_cases.web import runtime as rt
 
 OPERATOR = "operator-cli"  # the actor of operator commands in the audit trail
 
@@ -112,9 +112,8 @@ def db_upgrade() -> None:
 def keys_status() -> None:
     """Versions de clé de chiffrement et nombre de clés de données sous chacune."""
     keys = _file_keys()
-    session = rt.runtime().database.session()
-    counts = identity_services.count_by_kek(session)
-    session.close()
+    with rt.operator_work(OPERATOR) as work:
+        counts = identity_services.count_by_kek(work.session)
     for version, status in sorted(keys.versions.items()):
         current = " (courante)" if version == keys.current_key_id else ""
         click.echo(f"{version} : {status}{current}, {counts.get(version, 0)} clé(s) de données")
@@ -129,54 +128,34 @@ def keys_rotate(batch_size: int) -> None:
     des champs ne sont pas modifiées.
     """
     keys = _file_keys()
-    pending = [v for v, s in keys.versions.items() if s == "active" and v != keys.current_key_id]
-    if pending:
-        click.echo(f"Reprise d'une rotation interrompue vers {keys.current_key_id}.")
-    else:
-        click.echo(f"Nouvelle version de clé : {keys.add_version()}.")
-    session = rt.runtime().database.session()
-    try:
-        rt.system_audit(session, OPERATOR).record("keys.rotated", "kek", keys.current_key_id,
-                                                  resumed="yes" if pending else "no")
-        session.commit()
-        stale = sum(n for v, n in identity_services.count_by_kek(session).items() if v != keys.current_key_id)
+    with rt.operator_work(OPERATOR) as work:
+        current, resumed, stale = rotation.begin(work, keys)
+        click.echo(f"Reprise d'une rotation interrompue vers {current}." if resumed
+                   else f"Nouvelle version de clé : {current}.")
         with click.progressbar(length=stale, label="Réemballage des clés de données") as bar:
-            for batch in identity_services.stale_batches(session, keys.current_key_id, batch_size):
-                identity_services.rewrap(keys, batch)
-                session.commit()  # each batch is durable: an interruption loses nothing
-                bar.update(len(batch))
-        in_use = set(identity_services.count_by_kek(session))
-        for version in sorted(v for v, s in keys.versions.items() if s == "active"):
-            if version != keys.current_key_id and version not in in_use:
-                keys.retire(version, in_use=in_use)
-                rt.system_audit(session, OPERATOR).record("keys.version_retired", "kek", version)
-                session.commit()
-                click.echo(f"Version {version} retirée.")
-    finally:
-        session.close()
+            for size in rotation.rewrap_all(work, keys, batch_size):
+                bar.update(size)
+        for version in rotation.retire_unused(work, keys):
+            click.echo(f"Version {version} retirée.")
     click.echo(f"Rotation terminée : {stale} clé(s) de données réemballée(s).")
 
 
-def _file_keys() -> FileKeyProvider:
+def _file_keys() -> RotatableKeys:
     keys = rt.runtime().keys
-    if not isinstance(keys, FileKeyProvider):
+    if not isinstance(keys, RotatableKeys):
         raise click.ClickException("Ce fournisseur de clés se gère avec ses propres outils.")
     return keys
 
 
 # --- accounts --------------------------------------------------------------------------------
 
-def _in_transaction(work: Callable[[Any, Auditor], str]) -> None:
-    """Run ``work(session, auditor)`` in one transaction (change and audit entries together)."""
-    session = rt.runtime().database.session()
+def _in_transaction(act: Callable[[Any, Auditor], str]) -> None:
+    """Run ``act(session, auditor)`` in one unit of work (change and audit entries together)."""
     try:
-        message = work(session, rt.system_audit(session, OPERATOR))
-        session.commit()
+        with rt.operator_work(OPERATOR) as work:
+            message = act(work.session, work.audit)
     except services.AccountError as exc:
-        session.rollback()
         raise click.ClickException(str(exc)) from exc
-    finally:
-        session.close()
     click.echo(message)
 
 
@@ -227,15 +206,13 @@ def users_unlock(username: str) -> None:
               help="Nombre maximal de comptes affichés.")
 def users_locked(limit: int) -> None:
     """Lister les comptes bloqués (identifiants de connexion seulement), les plus récents d'abord."""
-    session = rt.runtime().database.session()
-    try:
+    with rt.operator_work(OPERATOR) as work:
+        session = work.session
         locked = session.execute(select(LoginThrottle.key, LoginThrottle.locked_at)
                                  .where(LoginThrottle.locked_at.is_not(None))
                                  .order_by(LoginThrottle.locked_at.desc())).all()
         # The throttle is keyed by a hash of the typed username: match it against the accounts.
         by_key = {services.throttle_key(name): name for name in session.scalars(select(Person.username))}
-    finally:
-        session.close()
     accounts = [(by_key[key], at) for key, at in locked if key in by_key]
     if not accounts:
         click.echo("Aucun compte bloqué.")

@@ -13,9 +13,8 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from ccop_cases import runtime as rt
+from ccop_cases.access.standing import pending_texts
 from ccop_cases.accounts import services
 from ccop_cases.accounts.models import Person
 from ccop_cases.cases import services as cases
@@ -25,6 +24,8 @@ from ccop_cases.charter.models import Council, Membership, WorkingGroup
 from ccop_cases.encryption import open_totp_secret, seal_totp_secret
 from ccop_cases.identities.services import Identity
 from ccop_cases.security import otp
+from ccop_cases.web import runtime as rt
+from ccop_cases.work import Work
 
 # Obviously fictional accounts; usernames say what each one shows.
 DEMO_USERS = ("demo.president", "demo.coordination", "demo.police", "demo.prevention", "demo.ecole", "demo.exclu",
@@ -39,13 +40,13 @@ def _require_development() -> None:
         raise click.ClickException("Réservé à CCOP_ENV=development : jamais de comptes de démonstration en production.")
 
 
-def seed_accounts(db: Session) -> list[tuple[str, str, str]]:
+def seed_accounts(work: Work) -> list[tuple[str, str, str]]:
     """Create the demo accounts that are missing; return (username, password, totp secret) of new ones."""
-    created = []
+    db, created = work.session, []
     for username in DEMO_USERS:
         if db.scalar(select(Person.id).where(Person.username == username)) is not None:
             continue
-        person, _ = services.create_person(db, rt.system_audit(db, "demo-seed"), rt.runtime().hasher,
+        person, _ = services.create_person(db, work.audit, rt.runtime().hasher,
                                            username, rt.now())
         password = "-".join(secrets.token_hex(3) for _ in range(4))
         person.password_hash = rt.runtime().hasher.hash(password)
@@ -68,11 +69,11 @@ def _append_credentials(path: Path, rows: list[tuple[str, str, str]]) -> None:
             handle.write(f"{username:<20} mot de passe : {password}   clé TOTP : {secret}\n")
 
 
-def seed_governance(db: Session) -> None:
+def seed_governance(work: Work) -> None:
     """The CLSPD of (fictional) Villefictive: a constituted CCOP and a draft thematic group."""
+    db, audit, now, today = work.session, work.audit, work.now(), work.now().date()
     if db.scalar(select(Council.id)) is not None:
         return
-    audit, now, today = rt.system_audit(db, "demo-seed"), rt.now(), rt.now().date()
     people = {p.username: p for p in db.scalars(select(Person).where(Person.username.in_(DEMO_USERS)))}
     people["demo.president"].is_charter_admin = True
     people["demo.dpo"].is_dpo = True
@@ -96,7 +97,7 @@ def seed_governance(db: Session) -> None:
             username, institution, function, role, f"DESIGNATION-DEMO-{username.split('.')[1].upper()}",
             date(today.year, 1, 15), date(today.year + 1, 12, 31)), now)
         if signs:
-            for text in charter.pending_texts(db, membership):
+            for text in pending_texts(db, membership):
                 charter.sign(db, audit, membership, text, now)
         if username == "demo.exclu":
             charter.exclude_member(db, audit, rt.runtime().keys, membership, "Manquement fictif de démonstration", now)
@@ -113,8 +114,9 @@ DEMO_CASES = (
 )
 
 
-def seed_cases(db: Session) -> None:
+def seed_cases(work: Work) -> None:
     """A dozen fictional situations in every state (make run shows a living group)."""
+    db, audit = work.session, work.audit
     if db.scalar(select(Case.id)) is not None:
         return
     runtime, now = rt.runtime(), rt.now()
@@ -125,7 +127,6 @@ def seed_cases(db: Session) -> None:
                           .where(Person.username == username, Membership.group_id == group.id)).scalar_one()
 
     coordinator, police = member("demo.coordination"), member("demo.police")
-    audit = rt.system_audit(db, "demo-seed")
     for i, (last, given, age, state, sex) in enumerate(DEMO_CASES):
         born = date(now.year - age, now.month, min(now.day, 28)) + timedelta(days=10 if state == "turns_25" else -40)
         reps = [Identity(last, "Parent " + given)] if age < 18 else []
@@ -137,7 +138,7 @@ def seed_cases(db: Session) -> None:
             exposure_factors=["absenteeism"] if age < 16 else ["neet"], submission_id=uuid.uuid4(),
             confirm_under_12=True)
         case, _ = cases.propose(db, audit, runtime.keys, runtime.settings.blind_index_bits, group, police, proposal,
-                                when)
+                                when, sees_all=False)
         if state == "proposed":
             continue
         for who in cases.information_targets(db, case):
@@ -184,11 +185,10 @@ dont l’effacement est dû (3 mois après clôture, ou 25 ans).
 def seed() -> None:
     """Créer les comptes de démonstration manquants et afficher comment se connecter."""
     _require_development()
-    session = rt.runtime().database.session()
-    with session.begin():
-        rows = seed_accounts(session)
-        seed_governance(session)
-        seed_cases(session)
+    with rt.operator_work("demo-seed") as work:
+        rows = seed_accounts(work)
+        seed_governance(work)
+        seed_cases(work)
     path = rt.runtime().settings.instance_dir / CREDENTIALS_FILE
     if rows:
         _append_credentials(path, rows)

@@ -11,10 +11,26 @@ import uuid
 from pathlib import Path
 
 from ccop_cases.settings import SettingsError
-from crypto import Context, DataKey, DecryptionError, FileKeyProvider, KeyProvider, KeyStoreError
+from crypto import BlindIndex, Context, DataKey, DecryptionError, FileKeyProvider, KeyProvider, KeyStoreError
+from crypto.blindindex import normalise_name
 
-__all__ = ["DataKey", "DecryptionError", "KeyProvider", "init_key_dir", "open_keys",
-           "open_text", "open_totp_secret", "seal_text", "seal_totp_secret"]
+# The key provider that rotates its own versions (``ccop keys rotate``); an HSM's does not.
+RotatableKeys = FileKeyProvider
+
+__all__ = [
+    "BlindIndex",
+    "DataKey",
+    "DecryptionError",
+    "KeyProvider",
+    "RotatableKeys",
+    "init_key_dir",
+    "normalise_name",
+    "open_keys",
+    "open_text",
+    "open_totp_secret",
+    "seal_text",
+    "seal_totp_secret",
+]
 
 
 def init_key_dir(key_dir: Path, *, development: bool = False) -> None:

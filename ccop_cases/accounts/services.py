@@ -22,6 +22,7 @@ from ccop_cases.accounts.models import LoginThrottle, Person, RecoveryCode, WebS
 from ccop_cases.auditing import Auditor
 from ccop_cases.encryption import KeyProvider, open_totp_secret, seal_totp_secret
 from ccop_cases.security import otp, passwords
+from ccop_cases.work import DomainError
 
 SLOW_AFTER = 5
 LOCK_AFTER = 20
@@ -41,7 +42,7 @@ class LoginRefused(Exception):
         self.kind = kind
 
 
-class AccountError(Exception):
+class AccountError(DomainError):
     """An administration request that cannot be carried out (message in French)."""
 
 

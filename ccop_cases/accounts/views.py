@@ -6,12 +6,13 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
-from ccop_cases import runtime as rt
+from ccop_cases.access.permissions import next_step_endpoint, permission
 from ccop_cases.accounts import services
 from ccop_cases.accounts.forms import CodeForm, EnrolForm, LoginForm, PasswordChangeForm
 from ccop_cases.logs import get_logger
-from ccop_cases.security import otp, passwords, sessions
-from ccop_cases.security.permissions import next_step_endpoint, permission
+from ccop_cases.security import otp, passwords
+from ccop_cases.web import runtime as rt
+from ccop_cases.web import sessions
 
 bp = Blueprint("accounts", __name__)
 
@@ -25,7 +26,7 @@ Page = str | tuple[str, int] | Response
 
 
 def _refused(exc: services.LoginRefused, template: str, form: object) -> tuple[str, int]:
-    rt.db().commit()  # the failure counter and its audit entry are kept though the step failed
+    """The step failed; the failure counter and its audit entry are kept (the view returns: committed)."""
     get_logger().info("login_refused", kind=exc.kind)
     flash(REFUSALS[exc.kind], "error")
     return render_template(template, form=form), 400 if exc.kind == "invalid" else 429
@@ -48,7 +49,6 @@ def login() -> Page:
         return _refused(exc, "accounts/login.html", form)
     stage = "setup" if person.must_change_password or not person.is_enrolled else "password"
     sessions.begin(person, stage)
-    db.commit()
     return redirect(url_for(next_step_endpoint(stage)))
 
 
@@ -68,7 +68,6 @@ def code() -> Page:
             sessions.finish("locked")
         return _refused(exc, "accounts/code.html", form)
     sessions.advance("full")
-    db.commit()
     if used == "recovery":
         left = services.remaining_recovery_codes(db, person)
         flash(f"Code de secours utilisé : il vous en reste {left}.", "warning")
@@ -104,7 +103,6 @@ def password() -> Page:
     if g.web_session.stage == "full":
         services.end_all_sessions(db, rt.audit(), person.id, "password_changed", rt.now())
         sessions.begin(person, "full")
-    db.commit()
     flash("Votre mot de passe a été modifié.", "success")
     return redirect(url_for("accounts.setup" if g.web_session.stage == "setup" else "charter.home"))
 
@@ -116,8 +114,7 @@ def enrol() -> Page:
     person, db = g.person, rt.db()
     if person.must_change_password:
         return redirect(url_for("accounts.password"))
-    secret = services.pending_totp_secret(db, rt.runtime().keys, person)
-    db.commit()
+    secret = services.pending_totp_secret(db, rt.runtime().keys, person)  # kept even if the code is wrong
     form = EnrolForm()
     if form.validate_on_submit():
         try:
@@ -127,7 +124,6 @@ def enrol() -> Page:
             form.code.errors = ["Code incorrect : vérifiez l'heure de votre téléphone et réessayez."]
         else:
             sessions.advance("full")
-            db.commit()
             return render_template("accounts/recovery_codes.html", codes=codes)
     uri = otp.provisioning_uri(secret, person.username, rt.runtime().settings.totp_issuer)
     return render_template("accounts/enrol.html", form=form, qr=otp.qr_data_uri(uri),
@@ -151,7 +147,6 @@ def reauth() -> Page:
                                 form.code.data or "", rt.now())
     except services.LoginRefused as exc:
         return _refused(exc, "accounts/reauth.html", form)
-    rt.db().commit()
     return redirect(target)
 
 
@@ -160,6 +155,5 @@ def reauth() -> Page:
 def logout() -> Response:
     """End the current session."""
     sessions.finish("logout")  # the CSRF token was checked globally before this view
-    rt.db().commit()
     flash("Vous êtes déconnecté.", "info")
     return redirect(url_for("accounts.login"))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from ccop_cases import runtime as rt
 from ccop_cases.cases import retention as service
+from ccop_cases.web import runtime as rt
 
 retention = AppGroup("retention", help="Conservation des situations : archivage et effacement.")
 
@@ -15,10 +15,8 @@ retention = AppGroup("retention", help="Conservation des situations : archivage 
 @click.option("--dry-run", is_flag=True, help="Lister ce qui serait fait (références seulement), sans rien changer.")
 def run(dry_run: bool) -> None:
     """Archiver les situations clôturées et effacer celles dont le délai est échu ou qui ont 25 ans."""
-    runtime = rt.runtime()
-    session = runtime.database.session()
-    try:
-        due = service.due(session, runtime.keys, rt.now(), runtime.settings.archive_after_days)
+    with rt.operator_work("retention") as work:
+        due = service.due(work.session, work.keys, work.now(), work.settings.archive_after_days)
         if dry_run:
             for item in due:
                 click.echo(f"{item.case.reference} {item.case.id} : {item.step} ({item.reason})")
@@ -26,21 +24,16 @@ def run(dry_run: bool) -> None:
             return
         counts = {"archive": 0, "purge": 0, "unreadable": 0}
         with click.progressbar(due, label="Conservation") as bar:
-            for item in bar:
-                audit = rt.system_audit(session, "retention")
+            for item in work.durable(bar):  # one case per transaction: an interruption loses nothing
                 if item.step == "unreadable":
-                    audit.record("record.unreadable", "case", item.case.id, outcome="error")
+                    work.audit.record("record.unreadable", "case", item.case.id, outcome="error")
                 elif item.step == "archive":
-                    service.archive(session, audit, item.case)
+                    service.archive(work.session, work.audit, item.case)
                 else:
-                    service.purge(session, audit, item.case, item.reason, rt.now())
-                session.commit()  # one case per transaction: an interruption loses nothing
+                    service.purge(work.session, work.audit, item.case, item.reason, work.now())
                 counts[item.step] += 1
-        rt.system_audit(session, "retention").record("retention.run", "retention", "", archived=counts["archive"],
-                                                     purged=counts["purge"], unreadable=counts["unreadable"])
-        session.commit()
-    finally:
-        session.close()
+        work.audit.record("retention.run", "retention", "", archived=counts["archive"], purged=counts["purge"],
+                          unreadable=counts["unreadable"])
     click.echo(f"Conservation : {counts['archive']} situation(s) archivée(s), {counts['purge']} effacée(s).")
     if counts["unreadable"]:
         click.echo(f"ATTENTION : {counts['unreadable']} situation(s) illisible(s) (intégrité) : vérifiez les clés "

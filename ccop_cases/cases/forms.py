@@ -17,10 +17,10 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from ccop_cases import runtime as rt
 from ccop_cases.cases import lists
 from ccop_cases.fields import REQUIRED, choice_field, date_field, text_field
 from ccop_cases.security.inputs import clean
+from ccop_cases.web import runtime as rt
 
 EARLIEST_BIRTH = date(1990, 1, 1)
 _PHONE = re.compile(r"^(0\d{9}|\+\d{8,15})$")

@@ -10,11 +10,40 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ccop_cases.db import Base, new_id
+
+
+class CaseState(StrEnum):
+    PROPOSED = "proposed"
+    FOLLOWED = "followed"
+    CLOSED = "closed"
+    ARCHIVED = "archived"
+    PURGED = "purged"  # a tombstone: the data key is shredded (R10)
+
+
+OPEN_STATES = frozenset({CaseState.PROPOSED, CaseState.FOLLOWED})
+# The moves a case may make (from -> to); services check them with ``can_move``.
+TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
+    CaseState.PROPOSED: frozenset({CaseState.FOLLOWED, CaseState.CLOSED, CaseState.PURGED}),
+    CaseState.FOLLOWED: frozenset({CaseState.CLOSED}),
+    CaseState.CLOSED: frozenset({CaseState.ARCHIVED, CaseState.PURGED}),
+    CaseState.ARCHIVED: frozenset({CaseState.PURGED}),
+    CaseState.PURGED: frozenset(),
+}
+
+
+def is_open(state: str) -> bool:
+    """Whether a case in ``state`` is still worked on (proposed or followed)."""
+    return state in OPEN_STATES
+
+
+def can_move(state: str, to: CaseState) -> bool:
+    return to in TRANSITIONS[CaseState(state)]
 
 
 class Case(Base):

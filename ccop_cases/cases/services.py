@@ -17,26 +17,31 @@ from sqlalchemy.orm import Session
 from ccop_cases.accounts.models import Person
 from ccop_cases.auditing import Auditor
 from ccop_cases.cases import lists
-from ccop_cases.cases.models import Case, CaseAction, CaseChange, CaseDecision, CaseParticipant, InformationRecord
+from ccop_cases.cases.models import (
+    OPEN_STATES,
+    Case,
+    CaseAction,
+    CaseChange,
+    CaseDecision,
+    CaseParticipant,
+    CaseState,
+    InformationRecord,
+    can_move,
+    is_open,
+)
 from ccop_cases.charter.models import Membership, WorkingGroup
-from ccop_cases.encryption import DataKey, KeyProvider, open_text, seal_text
+from ccop_cases.encryption import BlindIndex, DataKey, KeyProvider, open_text, seal_text
 from ccop_cases.identities import services as identities
 from ccop_cases.identities.models import IdentityRecord
 from ccop_cases.identities.services import Identity
-from crypto import BlindIndex
+from ccop_cases.work import DomainError
 
 PAGE_SIZE = 20
 NOTE_MAX = 280
-OPEN = ("proposed", "followed")
 
 
-class CaseError(Exception):
-    """A refused act: the French message, the field at fault if any, and the rule that refuses
-    it (a refusal under a rule is audited as ``access.denied``; a mere input error is not)."""
-
-    def __init__(self, message: str, field: str | None = None, *, rule: str | None = None) -> None:
-        super().__init__(message)
-        self.field, self.rule = field, rule
+class CaseError(DomainError):
+    """A refused act on a case (a refusal under a rule is audited as ``access.denied``)."""
 
 
 @dataclass(frozen=True)
@@ -63,8 +68,8 @@ def blind_index(keys: KeyProvider, bits: int, group_id: uuid.UUID) -> BlindIndex
     return BlindIndex(keys.purpose_key("blind-index"), bits=bits, scope=group_id)
 
 
-def _check(db: Session, keys: KeyProvider, bits: int, group: WorkingGroup, m: Membership, p: Proposal,
-           today: date) -> uuid.UUID | None:
+def _check(db: Session, keys: KeyProvider, bits: int, group: WorkingGroup, p: Proposal, today: date, *,
+           sees_all: bool) -> uuid.UUID | None:
     """Every rule a proposal must meet, before anything is written; return the open situation
     of the group that holds the same identity, if any (a possible duplicate)."""
     assert p.young.birth_date is not None  # noqa: S101 - the form requires it
@@ -82,21 +87,17 @@ def _check(db: Session, keys: KeyProvider, bits: int, group: WorkingGroup, m: Me
                           or set(p.exposure_factors) & lists.THEMATIC_ONLY_FACTORS):
         raise CaseError("Cette finalité ou ce facteur relève du programme 2, réservé aux groupes thématiques "
                         "(R23).", "purpose", rule="R23")
-    if group.is_ccop and not p.inside_perimeter:
-        if m.role != "coordonnateur":
-            raise CaseError("Hors du périmètre du groupe, seul le coordonnateur peut proposer la situation, "
-                            "avec un motif (R23).", "inside_perimeter", rule="R23")
-        if not p.override_reason:
-            raise CaseError("Indiquez le motif de la dérogation au périmètre (R23).", "override_reason",
-                            rule="R23")
+    # Outside the perimeter only the coordonnateur proposes (decided by ``access``), with a reason.
+    if group.is_ccop and not p.inside_perimeter and not p.override_reason:
+        raise CaseError("Indiquez le motif de la dérogation au périmètre (R23).", "override_reason", rule="R23")
     if p.note.strip() and not p.note_attested:
         raise CaseError("Cochez l’attestation : la remarque ne contient aucune information couverte par le "
                         "secret professionnel (R5).", "note_attested", rule="R5")
     found = identities.search(db, keys, blind_index(keys, bits, group.id), group.id, p.young.last_name,
                               p.young.given_names, p.young.birth_date)
-    open_cases = list(db.execute(select(Case.id, Case.reference).where(Case.id.in_(found), Case.state.in_(OPEN))
+    open_cases = list(db.execute(select(Case.id, Case.reference).where(Case.id.in_(found), Case.state.in_(OPEN_STATES))
                                  .order_by(Case.reference))) if found else []
-    if open_cases and m.role == "coordonnateur":  # who sees every situation of the group may be told
+    if open_cases and sees_all:  # who sees every situation of the group may be told
         refs = ", ".join(reference for _, reference in open_cases)
         raise CaseError(f"Une situation ouverte existe déjà pour cette personne dans ce groupe ({refs}) : "
                         "désignez-y les membres concernés plutôt que d’en créer une seconde (R9).", "last_name",
@@ -106,20 +107,22 @@ def _check(db: Session, keys: KeyProvider, bits: int, group: WorkingGroup, m: Me
 
 
 def propose(db: Session, audit: Auditor, keys: KeyProvider, bits: int, group: WorkingGroup, m: Membership,
-            p: Proposal, now: datetime) -> tuple[Case, bool]:
+            p: Proposal, now: datetime, *, sees_all: bool) -> tuple[Case, bool]:
     """Create the case in one transaction; return (case, created). A repeated submission
-    returns the case it created the first time."""
+    returns the case it created the first time. ``sees_all``: the proposer reaches every
+    situation of the group (the decision's scope), so may be told of an open duplicate."""
     existing = db.scalar(select(Case).where(Case.submission_id == p.submission_id))
     if existing is not None:
         if existing.group_id != group.id or existing.proposed_by != m.id:
             raise CaseError("Formulaire déjà utilisé : rechargez la page de proposition.")
         return existing, False
-    duplicate_of = _check(db, keys, bits, group, m, p, now.date())
+    duplicate_of = _check(db, keys, bits, group, p, now.date(), sees_all=sees_all)
     db.execute(select(WorkingGroup.id).where(WorkingGroup.id == group.id).with_for_update())  # numbering lock
     year = now.year
     count = db.scalar(select(func.count()).where(Case.group_id == group.id, Case.reference.like(f"S-{year}-%")))
     case = Case(id=uuid.uuid4(), group_id=group.id, reference=f"S-{year}-{(count or 0) + 1:04d}",
-                submission_id=p.submission_id, state="proposed", purpose=p.purpose, referral_origin=p.referral_origin,
+                submission_id=p.submission_id, state=CaseState.PROPOSED, purpose=p.purpose,
+                referral_origin=p.referral_origin,
                 school_situation=p.school_situation, exposure_factors=",".join(sorted(p.exposure_factors)),
                 outside_perimeter_reason=None if p.inside_perimeter else p.override_reason,
                 proposed_by=m.id, proposed_at=now, duplicate_of=duplicate_of)
@@ -168,10 +171,10 @@ def decline_duplicate(db: Session, audit: Auditor, keys: KeyProvider, case: Case
 
 
 def _duplicate_target(db: Session, case: Case) -> Case:
-    existing = db.get(Case, case.duplicate_of) if case.duplicate_of and case.state == "proposed" else None
+    existing = db.get(Case, case.duplicate_of) if case.duplicate_of and case.state == CaseState.PROPOSED else None
     if existing is None:
         raise CaseError("Cette proposition n’attend plus de rapprochement.")
-    if existing.state not in OPEN:
+    if not is_open(existing.state):
         raise CaseError(f"La situation {existing.reference} est close : déclinez la proposition ou commencez "
                         "son suivi.")
     return existing
@@ -323,14 +326,10 @@ def _missing(records: Iterable[Any], targets: list[str], today: date) -> list[st
 
 
 def follow(db: Session, audit: Auditor, keys: KeyProvider, case: Case, m: Membership, now: datetime) -> None:
-    missing = missing_information(db, case, now.date())
-    if missing:
-        names = ", ".join(lists.INFORMED_WHO.get(w, w) for w in missing)
-        raise CaseError(f"Le suivi ne peut commencer qu’après l’information de la famille ou une dérogation "
-                        f"approuvée (R11) : manque {names}.", rule="R11")
-    if case.state != "proposed":
+    """Start the follow-up; ``access`` decided that the family was informed (R11)."""
+    if not can_move(case.state, CaseState.FOLLOWED):
         raise CaseError("Cette situation est déjà suivie.")
-    case.state, case.followed_at = "followed", now
+    case.state, case.followed_at = CaseState.FOLLOWED, now
     _history(db, identities.unit_key(db, keys, case.id), case, "state", "followed", m, now)
     audit.record("case.followed", "case", case.id)
 
@@ -387,7 +386,9 @@ def record_decision(db: Session, audit: Auditor, keys: KeyProvider, case: Case, 
 def close(db: Session, audit: Auditor, keys: KeyProvider, case: Case, m: Membership, *, reason: str,
           purge_after_days: int, now: datetime) -> None:
     """Close the follow-up; the purge date starts running (R10)."""
-    case.state, case.closed_at, case.closing_reason = "closed", now, reason
+    if not can_move(case.state, CaseState.CLOSED):
+        raise CaseError("Cette situation est déjà close.")
+    case.state, case.closed_at, case.closing_reason = CaseState.CLOSED, now, reason
     case.purge_due = now.date() + timedelta(days=purge_after_days)
     _history(db, identities.unit_key(db, keys, case.id), case, "state", "closed", m, now)
     audit.record("case.closed", "case", case.id, reason=reason)
@@ -401,7 +402,8 @@ def find(db: Session, keys: KeyProvider, bits: int, group: WorkingGroup, last_na
     return list(db.connection().execute(_FOUND, {"ids": found})) if found else []
 
 
-_FOUND = (select(Case.id, Case.reference).where(Case.id.in_(bindparam("ids", expanding=True)), Case.state != "purged")
+_FOUND = (select(Case.id, Case.reference)
+          .where(Case.id.in_(bindparam("ids", expanding=True)), Case.state != CaseState.PURGED)
           .order_by(Case.reference))
 
 
@@ -410,7 +412,7 @@ _FOUND = (select(Case.id, Case.reference).where(Case.id.in_(bindparam("ids", exp
 
 def duplicates_to_resolve(db: Session, group: WorkingGroup) -> int:
     """How many proposals of the group wait for the coordonnateur as possible duplicates."""
-    return db.scalar(select(func.count()).where(Case.group_id == group.id, Case.state == "proposed",
+    return db.scalar(select(func.count()).where(Case.group_id == group.id, Case.state == CaseState.PROPOSED,
                                                 Case.duplicate_of.is_not(None))) or 0
 
 
@@ -421,7 +423,12 @@ def listing(db: Session, group: WorkingGroup, m: Membership, *, everything: bool
     if not everything:
         query = query.join(CaseParticipant, CaseParticipant.case_id == Case.id).where(
             CaseParticipant.membership_id == m.id, CaseParticipant.removed_at.is_(None))
-    query = query.where(Case.state == state) if state else query.where(Case.state != "purged")
+    query = query.where(Case.state == state) if state else query.where(Case.state != CaseState.PURGED)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.scalars(query.order_by(Case.proposed_at.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
     return list(rows), max(1, -(-total // PAGE_SIZE))
+
+
+def count_in_group(db: Session, group_id: uuid.UUID) -> int:
+    """How many situations the group holds, in any state (what a dissolution ends)."""
+    return db.scalar(select(func.count()).select_from(Case).where(Case.group_id == group_id)) or 0

@@ -9,43 +9,25 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
-from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response
 
-from ccop_cases import runtime as rt
+from ccop_cases.access.loaders import deny, finish_read, load_case, load_group, on_case, on_group, visible_cases
+from ccop_cases.access.permissions import permission
+from ccop_cases.access.policy import HIDDEN, Scope
 from ccop_cases.accounts.models import Person
 from ccop_cases.cases import forms, lists, retention, services
-from ccop_cases.cases.models import Case, CaseParticipant
-from ccop_cases.charter.models import INSTITUTIONS, Membership, WorkingGroup
-from ccop_cases.charter.policy import HIDDEN, decide
-from ccop_cases.charter.views import load_group
+from ccop_cases.cases.models import Case, CaseParticipant, is_open
+from ccop_cases.charter.models import INSTITUTIONS, Membership, MembershipStatus, WorkingGroup
 from ccop_cases.identities.services import Identity
 from ccop_cases.security.inputs import page_number
-from ccop_cases.security.permissions import deny, finish_read, permission, refused, require
+from ccop_cases.web import runtime as rt
+from ccop_cases.web.refusals import refused
+from ccop_cases.work import DomainError
 
 bp = Blueprint("cases", __name__)
 Page = str | Response | tuple[str, int]
-
-
-def load_case(case_id: uuid.UUID, action: str, *, archive_redirect: bool = False) -> tuple[Case, WorkingGroup,
-                                                                                           Membership]:
-    """The case, its group and the person's designation if the decision function allows
-    ``action``; 404, 410 or 403 otherwise. With ``archive_redirect``, a closed case sends the
-    reader to the reason form (R10)."""
-    decision = decide(rt.db(), g.person, action, case_id, now=rt.now(), load=True)
-    if archive_redirect and decision.remedy == "cases.archive_read":
-        raise ArchiveReasonNeeded(url_for("cases.archive_read", case_id=case_id))
-    require(decision, "case", case_id)
-    assert decision.case and decision.group and decision.membership  # noqa: S101 - loaded on an allowed decision
-    return decision.case, decision.group, decision.membership
-
-
-class ArchiveReasonNeeded(RequestRedirect):
-    """A closed case is read only with a reason code (R10): go and give one."""
-
-    code = 303
 
 
 def _settings() -> Any:
@@ -56,8 +38,8 @@ def _settings() -> Any:
 @permission("authenticated", read_only=True)
 def listing(group_id: uuid.UUID) -> Page:
     """My situations; for the coordonnateur, all the group's, filterable by state."""
-    group, membership = load_group(group_id, "group.exchange")
-    everything = membership.role == "coordonnateur"
+    group, membership, decision = load_group(group_id, "group.exchange")
+    everything = decision.scope == Scope.ALL
     state = request.args.get("etat", "")
     if state not in lists.STATES:
         state = ""
@@ -65,7 +47,7 @@ def listing(group_id: uuid.UUID) -> Page:
     cases, pages = services.listing(rt.db(), group, membership, everything=everything, state=state, page=number)
     duplicates = services.duplicates_to_resolve(rt.db(), group) if everything else 0
     finish_read(lambda audit: audit.record("case.listed", "working_group", group.id, count=len(cases), page=number),
-                "group.exchange", group, "working_group", group.id)
+                lambda: on_group("group.exchange", group.id), "working_group", group.id)
     return render_template("cases/list.html", group=group, cases=cases, pages=pages, number=min(number, pages),
                            everything=everything, state=state, states=lists.STATES, today=rt.now().date(),
                            duplicates=duplicates)
@@ -76,7 +58,7 @@ def listing(group_id: uuid.UUID) -> Page:
 def search(group_id: uuid.UUID) -> Page:
     """Exact search by name and birth date (spelling variants found; no free-text search)."""
     db = rt.db()
-    group, _membership = load_group(group_id, "group.exchange")
+    group, _membership, _decision = load_group(group_id, "group.exchange")
     form = forms.SearchForm()
     results: list[Any] | None = None
     if form.validate_on_submit():
@@ -84,10 +66,11 @@ def search(group_id: uuid.UUID) -> Page:
                               form.given_names.data, form.birth_date.data)
         # Need-to-know (R4): a member finds only the situations they are named on; the others are
         # not even hinted at. The trail keeps how many were withheld (a count, for oversight).
-        results = [c for c in found if decide(db, g.person, "case.read_archive", c.id, now=rt.now()).allowed]
+        visible = visible_cases([c.id for c in found])
+        results = [c for c in found if c.id in visible]
         finish_read(lambda audit: audit.record("case.searched", "working_group", group.id, count=len(results),
                                                withheld=len(found) - len(results)),
-                    "group.exchange", group, "working_group", group.id)
+                    lambda: on_group("group.exchange", group.id), "working_group", group.id)
     return render_template("cases/search.html", group=group, form=form, results=results), 400 if form.errors else 200
 
 
@@ -95,19 +78,20 @@ def search(group_id: uuid.UUID) -> Page:
 @permission("authenticated")
 def propose(group_id: uuid.UUID) -> Page:
     """Propose the situation of a young person."""
-    group, membership = load_group(group_id, "group.exchange")
+    group, membership, decision = load_group(group_id, "group.exchange")
     form = forms.ProposeForm()
     if request.method == "GET":
         form.submission_id.data = str(uuid.uuid4())
     if form.validate_on_submit():
         try:
+            if group.is_ccop and not form.inside_perimeter.data:  # R23: the coordonnateur only
+                _decided(on_group("group.propose_outside", group.id), "inside_perimeter")
             case, created = services.propose(rt.db(), rt.audit(), rt.runtime().keys, _settings().blind_index_bits,
-                                             group, membership, _proposal(form), rt.now())
-        except services.CaseError as exc:
-            refused(exc.rule, "working_group", group.id)
-            _attach(form, exc)
+                                             group, membership, _proposal(form), rt.now(),
+                                             sees_all=decision.scope == Scope.ALL)
+        except DomainError as exc:
+            refused(exc, "working_group", group.id, form)
         else:
-            rt.db().commit()
             flash(f"Situation {case.reference} proposée." if created else
                   f"Cette proposition était déjà enregistrée ({case.reference}).", "success" if created else "info")
             return redirect(url_for("cases.case", case_id=case.id))
@@ -138,48 +122,43 @@ def _proposal(form: forms.ProposeForm) -> services.Proposal:
         override_reason=form.override_reason.data or None, confirm_under_12=form.confirm_under_12.data)
 
 
-def _attach(form: Any, exc: services.CaseError) -> None:
-    """Show a refusal on its field (or at the top), keeping the input for correction."""
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None:
-        target.errors = [*target.errors, str(exc)]
-    else:
-        flash(str(exc), "error")
-        form.form_errors.append(str(exc))
+def _decided(decision: Any, field: str) -> None:
+    """A refusal of the decision function shown on the form's field, as a service's would be."""
+    if not decision:
+        raise DomainError(decision.message, field, rule=decision.rule)
 
 
 @bp.route("/situations/<uuid:case_id>")
 @permission("authenticated", read_only=True)
 def case(case_id: uuid.UUID) -> Page:
     """The case page (participants and coordonnateur only)."""
-    case, group, membership = load_case(case_id, "case.view", archive_redirect=True)
-    return _case_page(case, group, membership)
+    case, group, membership, decision = load_case(case_id, "case.view", archive_redirect=True)
+    return _case_page(case, group, membership, decision.scope == Scope.ALL)
 
 
 @bp.route("/situations/<uuid:case_id>/archive")
 @permission("authenticated", read_only=True)
 def archive_read(case_id: uuid.UUID) -> Page:
     """A closed case is read only with a reason code, which the audit trail keeps (R10)."""
-    case, group, membership = load_case(case_id, "case.read_archive")
+    case, group, membership, decision = load_case(case_id, "case.read_archive")
     form = forms.ArchiveReasonForm(request.args)
     if "motif" in request.args and form.validate():
-        return _case_page(case, group, membership, reason=form.motif.data)
+        return _case_page(case, group, membership, decision.scope == Scope.ALL, reason=form.motif.data)
     return render_template("cases/archive_reason.html", case=case, form=form), 400 if form.errors else 200
 
 
-def _case_page(case: Case, group: WorkingGroup, membership: Membership, *,
+def _case_page(case: Case, group: WorkingGroup, membership: Membership, coordinator: bool, *,
                reason: str | None = None) -> tuple[str, int]:
     """The read-only summary of a case; each act has its own page (see ``case_act``)."""
     db = rt.db()
     view = services.read(db, rt.runtime().keys, case)  # every query is done before rendering
-    coordinator = membership.role == "coordonnateur"
     # For the coordonnateur only: the open situation this proposal may duplicate (R4).
     duplicate = db.get(Case, case.duplicate_of) if coordinator and case.duplicate_of else None
     finish_read(lambda audit: services.audit_read(audit, case, reason),
-                "case.read_archive" if reason else "case.view", case, "case", case.id)
+                lambda: on_case("case.read_archive" if reason else "case.view", case.id), "case", case.id)
     return render_template(
         "cases/case.html", view=view, group=group, membership=membership, lists=lists, institutions=INSTITUTIONS,
-        coordinator=coordinator, open=case.state in ("proposed", "followed"),
+        coordinator=coordinator, open=is_open(case.state),
         missing=services.missing_from(view, rt.now().date()), today=rt.now().date(), acts=ACT_TITLES,
         duplicate=duplicate), 200
 
@@ -187,7 +166,7 @@ def _case_page(case: Case, group: WorkingGroup, membership: Membership, *,
 def _member_choices(group: WorkingGroup) -> dict[str, str]:
     rows = rt.db().execute(select(Membership.id, Person.username, Membership.institution)
                            .join(Person, Person.id == Membership.person_id)
-                           .where(Membership.group_id == group.id, Membership.status == "active")
+                           .where(Membership.group_id == group.id, Membership.status == MembershipStatus.ACTIVE)
                            .order_by(Person.username))
     return {str(mid): f"{name} ({INSTITUTIONS[inst]})" for mid, name, inst in rows}
 
@@ -211,22 +190,19 @@ def case_act(case_id: uuid.UUID, act: str) -> Page:
     if act not in ACTS:
         deny(HIDDEN, "case", case_id)
     action, prefix, form_class = ACTS[act]
-    case, group, membership = load_case(case_id, action)
+    case, group, membership, _decision = load_case(case_id, action)
     form = form_class(prefix=prefix)
     if act == "participants":
         form.membership.choices = _member_choices(group)
     if request.method == "POST" and form.validate():
         try:
             message = _apply(act, form, case, membership)
-        except services.CaseError as exc:
-            refused(exc.rule, "case", case.id)
-            _attach(form, exc)
+        except DomainError as exc:
+            refused(exc, "case", case.id, form)
         else:
-            rt.db().commit()
             flash(message, "success")
-            return redirect(url_for("cases.case", case_id=case.id) if case.state in ("proposed", "followed")
+            return redirect(url_for("cases.case", case_id=case.id) if is_open(case.state)
                             else url_for("cases.listing", group_id=group.id))
-    rt.db().commit()
     return render_template("cases/act.html", case=case, group=group, form=form, act=act, title=ACT_TITLES[act],
                            lists=lists), 400 if form.errors or form.form_errors else 200
 
@@ -260,14 +236,13 @@ def _apply(act: str, form: Any, case: Case, m: Membership) -> str:
 @permission("authenticated")
 def follow(case_id: uuid.UUID) -> Page:
     """Start the follow-up (coordonnateur; the family must have been informed, R11)."""
-    case, _group, membership = load_case(case_id, "case.manage")
+    case, _group, membership, _decision = load_case(case_id, "case.manage")
     try:
+        _decided(on_case("case.follow", case.id), "")
         services.follow(rt.db(), rt.audit(), rt.runtime().keys, case, membership, rt.now())
-    except services.CaseError as exc:
-        refused(exc.rule, "case", case.id)
-        flash(str(exc), "error")
+    except DomainError as exc:
+        refused(exc, "case", case.id)
     else:
-        rt.db().commit()
         flash("Suivi commencé.", "success")
     return redirect(url_for("cases.case", case_id=case.id))
 
@@ -277,7 +252,7 @@ def follow(case_id: uuid.UUID) -> Page:
 def remove_participant(case_id: uuid.UUID, participant_id: uuid.UUID) -> Page:
     """Withdraw a member from the case (coordonnateur): a page of its own asks for the reason
     and a confirmation; the member's access ends (R4)."""
-    case, _group, _membership = load_case(case_id, "case.manage")
+    case, _group, _membership, _decision = load_case(case_id, "case.manage")
     db = rt.db()
     row = db.execute(select(CaseParticipant.id, Person.username).join(Membership, Membership.id ==
                                                                       CaseParticipant.membership_id)
@@ -290,14 +265,11 @@ def remove_participant(case_id: uuid.UUID, participant_id: uuid.UUID) -> Page:
     if form.validate_on_submit():
         try:
             services.remove_participant(db, rt.audit(), case, participant_id, form.reason.data, rt.now())
-        except services.CaseError as exc:
-            refused(exc.rule, "case", case.id)
-            _attach(form, exc)
+        except DomainError as exc:
+            refused(exc, "case", case.id, form)
         else:
-            db.commit()
             flash(f"{row.username} est retiré de la situation : son accès a pris fin.", "success")
             return redirect(url_for("cases.case", case_id=case.id))
-    db.commit()
     return render_template("cases/remove.html", case=case, username=row.username, form=form), \
         400 if form.errors or form.form_errors else 200
 
@@ -306,14 +278,12 @@ def remove_participant(case_id: uuid.UUID, participant_id: uuid.UUID) -> Page:
 @permission("authenticated")
 def approve(case_id: uuid.UUID, record_id: uuid.UUID) -> Page:
     """Approve a derogation to the information of the family (coordonnateur)."""
-    case, _group, membership = load_case(case_id, "case.manage")
+    case, _group, membership, _decision = load_case(case_id, "case.manage")
     try:
         services.approve_derogation(rt.db(), rt.audit(), case, record_id, membership)
-    except services.CaseError as exc:
-        refused(exc.rule, "case", case.id)
-        flash(str(exc), "error")
+    except DomainError as exc:
+        refused(exc, "case", case.id)
     else:
-        rt.db().commit()
         flash("Dérogation approuvée.", "success")
     return redirect(url_for("cases.case", case_id=case.id))
 
@@ -323,7 +293,7 @@ def approve(case_id: uuid.UUID, record_id: uuid.UUID) -> Page:
 def resolve_duplicate(case_id: uuid.UUID, choice: str) -> Page:
     """Resolve a possible duplicate (coordonnateur): name the proposer on the existing
     situation and shred this proposal, or do not retain the proposal."""
-    case, group, membership = load_case(case_id, "case.manage")
+    case, group, membership, _decision = load_case(case_id, "case.manage")
     if choice not in ("rattacher", "decliner"):
         deny(HIDDEN, "case", case_id)
     if not forms.ConfirmForm().validate():
@@ -339,10 +309,8 @@ def resolve_duplicate(case_id: uuid.UUID, choice: str) -> Page:
             services.decline_duplicate(db, audit, rt.runtime().keys, case, membership,
                                        purge_after_days=_settings().purge_after_days, now=now)
             message = f"Proposition {case.reference} non retenue."
-    except services.CaseError as exc:
-        refused(exc.rule, "case", case.id)
-        flash(str(exc), "error")
+    except DomainError as exc:
+        refused(exc, "case", case.id)
         return redirect(url_for("cases.case", case_id=case.id))
-    db.commit()
     flash(message, "success")
     return redirect(url_for("cases.listing", group_id=group.id))

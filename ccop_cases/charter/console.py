@@ -10,14 +10,16 @@ from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from ccop_cases import runtime as rt
+from ccop_cases.access.loaders import deny, designation, load_console
+from ccop_cases.access.permissions import permission
+from ccop_cases.access.policy import HIDDEN
 from ccop_cases.accounts import services as accounts
 from ccop_cases.accounts.models import Person
 from ccop_cases.accounts.services import LoginRefused
-from ccop_cases.cases.models import Case
+from ccop_cases.cases import services as case_services
 from ccop_cases.charter import forms, services
 from ccop_cases.charter.models import (
     GROUP_STATUSES,
@@ -26,40 +28,30 @@ from ccop_cases.charter.models import (
     ROLES,
     TEXT_KINDS,
     Council,
+    GroupStatus,
     Membership,
     WorkingGroup,
 )
-from ccop_cases.charter.policy import HIDDEN, decide
-from ccop_cases.meetings.models import Meeting
-from ccop_cases.security.permissions import deny, permission, refused, require
+from ccop_cases.meetings import services as meeting_services
+from ccop_cases.web import runtime as rt
+from ccop_cases.web.refusals import refused
+from ccop_cases.work import DomainError
 
 bp = Blueprint("console", __name__, url_prefix="/administration")
 Page = str | Response | tuple[str, int]
 
 
-def _load(model: type[Any], object_id: uuid.UUID) -> Any:
-    """An object of the console, or 404 with an audited denial (forged ids, or an object of a
-    council presided by someone else: the console of one council never reaches another's)."""
-    db = rt.db()
-    found = db.get(model, object_id)
-    if found is None:
-        deny(HIDDEN, model.__tablename__, object_id)
-    group = db.get(WorkingGroup, found.group_id) if isinstance(found, Membership) else found
-    council = db.get_one(Council, group.council_id) if isinstance(group, WorkingGroup) else found
-    require(decide(db, g.person, "console.manage", council, now=rt.now()), model.__tablename__, object_id)
-    return found
+_load = load_console
 
 
 def _done(message: str, endpoint: str, **values: Any) -> Response:
-    rt.db().commit()
     flash(message, "success")
     return redirect(url_for(endpoint, **values))
 
 
-def _refused(exc: services.CharterError, target_type: str, target_id: object) -> None:
+def _refused(exc: DomainError, target_type: str, target_id: object) -> None:
     """Roll the act back, audit it when a rule refused it, and say why."""
-    refused(exc.rule, target_type, target_id)
-    flash(str(exc), "error")
+    refused(exc, target_type, target_id)
 
 
 def _code_ok(form: Any) -> bool:
@@ -67,8 +59,7 @@ def _code_ok(form: Any) -> bool:
     try:
         accounts.reauthenticate(rt.db(), rt.audit(), rt.runtime().keys, g.person, g.web_session,
                                 form.code.data or "", rt.now())
-    except LoginRefused:
-        rt.db().commit()
+    except LoginRefused:  # the failure is counted and audited (committed as the view returns)
         form.code.errors = ["Code incorrect : rien n’a été modifié."]
         return False
     return True
@@ -181,7 +172,7 @@ def dissolve(group_id: uuid.UUID) -> Page:
     and a fresh code confirm it."""
     group = _load(WorkingGroup, group_id)
     form = forms.DissolveForm()
-    if group.status != "dissolved" and form.is_submitted():
+    if group.status != GroupStatus.DISSOLVED and form.is_submitted():
         valid = form.validate()
         if form.name.data and form.name.data.strip() != group.name:  # said even when the code is missing
             form.name.errors = [f"Ce n’est pas le nom du groupe : recopiez exactement « {group.name} » pour "
@@ -198,8 +189,8 @@ def dissolve(group_id: uuid.UUID) -> Page:
                          group_id=group.id)
     db = rt.db()
     ends = {"members": len(services.active_members(db, group, rt.now().date())),
-            "cases": db.scalar(select(func.count()).select_from(Case).where(Case.group_id == group.id)),
-            "meetings": db.scalar(select(func.count()).select_from(Meeting).where(Meeting.group_id == group.id))}
+            "cases": case_services.count_in_group(db, group.id),
+            "meetings": meeting_services.count_in_group(db, group.id)}
     return render_template("charter/console/dissolve.html", group=group, form=form, ends=ends,
                            statuses=GROUP_STATUSES), 400 if form.errors else 200
 
@@ -234,20 +225,20 @@ def text(group_id: uuid.UUID, kind: str) -> Page:
         form.previewed.data = seen
     return render_template("charter/console/text.html", group=group, kind=kind, label=TEXT_KINDS[kind],
                            current=current, form=form, diff=diff,
-                           blocked=_blocked(kind, services.active_members(db, group, rt.now().date()))), \
+                           blocked=_blocked(kind, len(services.active_members(db, group, rt.now().date())),
+                                            services.has_active_coordinator(db, group, rt.now().date()))), \
         400 if form.errors else 200
 
 
-def _blocked(kind: str, members: list[Membership]) -> str:
+def _blocked(kind: str, members: int, with_coordinator: bool) -> str:
     """What adopting a new version does to the members, said before it is confirmed (R2, R3)."""
     act, rule = ("signer", "R3") if kind == "charter" else ("prendre connaissance de", "R2")
-    with_coordinator = any(m.role == "coordonnateur" for m in members)
     if not members:
         return f"Aucun membre actif n’est désigné : personne n’aura à {act} cette version pour l’instant ({rule})."
-    if len(members) == 1:
+    if members == 1:
         who = "1 membre, le coordonnateur," if with_coordinator else "1 membre"
         return f"{who} devra {act} la nouvelle version avant tout nouvel échange ({rule})."
-    who = f"{len(members)} membres, dont le coordonnateur," if with_coordinator else f"{len(members)} membres"
+    who = f"{members} membres, dont le coordonnateur," if with_coordinator else f"{members} membres"
     return f"{who} devront {act} la nouvelle version avant tout nouvel échange ({rule})."
 
 
@@ -261,17 +252,15 @@ def designate(group_id: uuid.UUID) -> Page:
         return _group_page(group, 400, designation=form)
     d = services.Designation(form.username.data, form.institution.data, form.function.data, form.role.data,
                              form.reference.data, form.start_date.data, form.end_date.data)
-    if d.role == "coordonnateur" and d.username.strip().lower() == g.person.username:
-        form.role.errors = ["Le président ne se désigne pas lui-même coordonnateur : le coordonnateur a accès à "
-                            "toutes les situations du groupe (R17)."]
+    decision = designation(group.council_id, d.role, d.username)
+    if not decision:  # R17: the president never designates themself coordonnateur
+        refused(DomainError(decision.message, "role", rule=decision.rule), "working_group", group.id, form)
         return _group_page(group, 400, designation=form)
     try:
         membership, one_time = services.designate(rt.db(), rt.audit(), rt.runtime().hasher, group, d, rt.now())
-    except services.CharterError as exc:
-        rt.db().rollback()
-        form.username.errors = [str(exc)]
+    except DomainError as exc:
+        refused(DomainError(str(exc), "username", rule=exc.rule), "working_group", group.id, form)
         return _group_page(group, 400, designation=form)
-    rt.db().commit()
     return render_template("charter/console/designated.html", group=group, membership=membership,
                            username=d.username.strip().lower(), one_time=one_time, roles=ROLES)
 

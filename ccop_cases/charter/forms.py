@@ -9,7 +9,6 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import InputRequired, Length, Regexp, ValidationError
 
-from ccop_cases import runtime as rt
 from ccop_cases.charter.models import (
     COUNCIL_KINDS,
     INSTITUTIONS,
@@ -21,6 +20,7 @@ from ccop_cases.charter.models import (
 )
 from ccop_cases.fields import REQUIRED, choice_field, date_field, text_field
 from ccop_cases.security.inputs import clean
+from ccop_cases.web import runtime as rt
 
 COMMUNE = re.compile(r"^(\d{5}|2[AB]\d{3}) +\S.*$")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -15,12 +16,35 @@ COUNCIL_KINDS = {"CLSPD": "Conseil local (CLSPD)", "CISPD": "Conseil intercommun
 LEGAL_BASES = {"L132-5": "Art. L132-5 CSI (CLSPD)", "L132-13": "Art. L132-13 CSI (CISPD)"}
 VOCATIONS = {"territorial": "Territoriale (périmètre)", "thematic": "Thématique"}
 TERRITORY_LABELS = {"ZSP": "ZSP", "QRR": "QRR", "QPV": "QPV", "other": "Autre"}
-GROUP_STATUSES = {"draft": "En préparation", "constituted": "Constitué",
-                  "suspended": "Suspendu", "dissolved": "Dissous"}
+
+
+class GroupStatus(StrEnum):
+    DRAFT = "draft"
+    CONSTITUTED = "constituted"  # the only status in which members exchange (R1)
+    SUSPENDED = "suspended"
+    DISSOLVED = "dissolved"
+
+
+class Role(StrEnum):
+    MEMBER = "member"
+    COORDONNATEUR = "coordonnateur"  # sees every situation of the group (R4, R17)
+    PRESIDENT = "president"
+    DPO = "dpo"
+
+
+class MembershipStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    EXCLUDED = "excluded"
+
+
+GROUP_STATUSES: dict[str, str] = {GroupStatus.DRAFT: "En préparation", GroupStatus.CONSTITUTED: "Constitué",
+                  GroupStatus.SUSPENDED: "Suspendu", GroupStatus.DISSOLVED: "Dissous"}
 TEXT_KINDS = {"charter": "Charte déontologique", "rules": "Règlement intérieur"}
-ROLES = {"member": "Membre", "coordonnateur": "Coordonnateur", "president": "Président",
-         "dpo": "Délégué à la protection des données"}
-MEMBERSHIP_STATUSES = {"active": "Active", "suspended": "Suspendue", "excluded": "Exclue"}
+ROLES: dict[str, str] = {Role.MEMBER: "Membre", Role.COORDONNATEUR: "Coordonnateur", Role.PRESIDENT: "Président",
+         Role.DPO: "Délégué à la protection des données"}
+MEMBERSHIP_STATUSES: dict[str, str] = {MembershipStatus.ACTIVE: "Active", MembershipStatus.SUSPENDED: "Suspendue",
+                       MembershipStatus.EXCLUDED: "Exclue"}
 INSTITUTIONS = {
     "mairie": "Mairie", "police_nationale": "Police nationale", "gendarmerie": "Gendarmerie",
     "police_municipale": "Police municipale", "education_nationale": "Éducation nationale",

@@ -11,11 +11,10 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from argon2 import PasswordHasher
-from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ccop_cases.accounts import services as accounts
 from ccop_cases.accounts.models import Person
@@ -24,21 +23,20 @@ from ccop_cases.charter.models import (
     Council,
     Deployment,
     GoverningText,
+    GroupStatus,
     Membership,
+    MembershipStatus,
+    Role,
     Signature,
     WorkingGroup,
 )
 from ccop_cases.encryption import KeyProvider, open_text, seal_text
 from ccop_cases.identities.services import group_key
+from ccop_cases.work import DomainError
 
 
-class CharterError(Exception):
-    """A governance act refused: French message, and the rule that refuses it when there is
-    one (such a refusal is audited as ``access.denied``)."""
-
-    def __init__(self, message: str, *, rule: str | None = None) -> None:
-        super().__init__(message)
-        self.rule = rule
+class CharterError(DomainError):
+    """A governance act refused (a refusal under a rule is audited as ``access.denied``)."""
 
 
 def sha256_text(text: str) -> str:
@@ -90,7 +88,7 @@ def current_text(db: Session, group_id: uuid.UUID, kind: str) -> GoverningText |
 def adopt_text(db: Session, audit: Auditor, group: WorkingGroup, *, kind: str, text: str,
                adopted_on: date, now: datetime) -> GoverningText:
     """Record a new version of the charter or the rules; members must sign it again (R2, R3)."""
-    if group.status == "dissolved":
+    if group.status == GroupStatus.DISSOLVED:
         raise CharterError("Ce groupe est dissous : aucun nouveau texte ne peut être adopté.")
     previous = current_text(db, group.id, kind)
     if previous is not None and previous.sha256 == sha256_text(text):
@@ -105,9 +103,9 @@ def adopt_text(db: Session, audit: Auditor, group: WorkingGroup, *, kind: str, t
 
 
 TRANSITIONS = {  # action -> (allowed from, to)
-    "constitute": ({"draft", "suspended"}, "constituted"),
-    "suspend": ({"constituted"}, "suspended"),
-    "dissolve": ({"draft", "constituted", "suspended"}, "dissolved"),
+    "constitute": ({GroupStatus.DRAFT, GroupStatus.SUSPENDED}, GroupStatus.CONSTITUTED),
+    "suspend": ({GroupStatus.CONSTITUTED}, GroupStatus.SUSPENDED),
+    "dissolve": ({GroupStatus.DRAFT, GroupStatus.CONSTITUTED, GroupStatus.SUSPENDED}, GroupStatus.DISSOLVED),
 }
 
 
@@ -148,7 +146,7 @@ def designate(db: Session, audit: Auditor, hasher: PasswordHasher, group: Workin
               d: Designation, now: datetime) -> tuple[Membership, str | None]:
     """Designate a person (R4); create their account when new. Return the one-time password
     of a new account (to hand over out of band), or None for an existing account."""
-    if group.status == "dissolved":
+    if group.status == GroupStatus.DISSOLVED:
         raise CharterError("Ce groupe est dissous : aucune désignation n’est possible.")
     if d.end_date is not None and d.end_date < d.start_date:
         raise CharterError("La date de fin précède la date de début.")
@@ -157,11 +155,12 @@ def designate(db: Session, audit: Auditor, hasher: PasswordHasher, group: Workin
     if person is None:
         person, one_time = accounts.create_person(db, audit, hasher, d.username, now)
     elif db.scalar(select(Membership.id).where(Membership.person_id == person.id, Membership.group_id == group.id,
-                                               Membership.status != "excluded")):
+                                               Membership.status != MembershipStatus.EXCLUDED)):
         raise CharterError("Cette personne est déjà désignée dans ce groupe.")
     membership = Membership(person_id=person.id, group_id=group.id, institution=d.institution,
                             function=d.function, role=d.role, designation_reference=d.reference,
-                            start_date=d.start_date, end_date=d.end_date, status="active", status_changed_at=now)
+                            start_date=d.start_date, end_date=d.end_date, status=MembershipStatus.ACTIVE,
+                            status_changed_at=now)
     db.add(membership)
     db.flush()
     audit.record("membership.designated", "membership", membership.id, group=group.id, person=person.id,
@@ -199,18 +198,18 @@ def status_reason(db: Session, keys: KeyProvider, membership: Membership) -> str
 def suspend_member(db: Session, audit: Auditor, keys: KeyProvider, membership: Membership, reason: str,
                    now: datetime) -> int:
     """Suspend a member: access stops at once and their sessions end (R15)."""
-    if membership.status != "active":
+    if membership.status != MembershipStatus.ACTIVE:
         raise CharterError("Seule une participation active peut être suspendue.")
-    _set_status(db, keys, membership, "suspended", reason, now)
+    _set_status(db, keys, membership, MembershipStatus.SUSPENDED, reason, now)
     audit.record("membership.suspended", "membership", membership.id)
     return accounts.end_all_sessions(db, audit, membership.person_id, "member_suspended", now)
 
 
 def reinstate_member(db: Session, audit: Auditor, membership: Membership, now: datetime) -> None:
-    if membership.status != "suspended":
+    if membership.status != MembershipStatus.SUSPENDED:
         raise CharterError("Seule une participation suspendue peut reprendre ; après une exclusion, "
                            "une nouvelle désignation est nécessaire (R15).", rule="R15")
-    _set_status(db, None, membership, "active", None, now)
+    _set_status(db, None, membership, MembershipStatus.ACTIVE, None, now)
     audit.record("membership.reinstated", "membership", membership.id)
 
 
@@ -218,47 +217,15 @@ def exclude_member(db: Session, audit: Auditor, keys: KeyProvider, membership: M
                    now: datetime) -> int:
     """Exclude for a breach of confidentiality (R15): final for this designation; every session
     of the person ends now; re-admission only by a new designation."""
-    if membership.status == "excluded":
+    if membership.status == MembershipStatus.EXCLUDED:
         raise CharterError("Cette personne est déjà exclue.")
-    _set_status(db, keys, membership, "excluded", reason, now)
+    _set_status(db, keys, membership, MembershipStatus.EXCLUDED, reason, now)
     membership.end_date = min(membership.end_date or now.date(), now.date())
     audit.record("membership.excluded", "membership", membership.id, group=membership.group_id)
     return accounts.end_all_sessions(db, audit, membership.person_id, "member_excluded", now)
 
 
 # --- signatures -----------------------------------------------------------------------------------
-
-
-def pending(group_id: Any, membership_id: Any, *columns: Any) -> Select[Any]:
-    """``columns`` of each current text (no newer version of its kind) of the group that the
-    membership has not signed; the ids may be bound parameters or outer columns (the
-    decision function asks it inside its own query)."""
-    newer = aliased(GoverningText)
-    return (select(*columns)
-            .where(GoverningText.group_id == group_id,
-                   ~select(newer.id).where(newer.group_id == GoverningText.group_id, newer.kind == GoverningText.kind,
-                                           newer.version > GoverningText.version).correlate_except(newer).exists(),
-                   ~select(Signature.id).where(Signature.membership_id == membership_id,
-                                               Signature.text_id == GoverningText.id)
-                   .correlate_except(Signature).exists())
-            .order_by(GoverningText.kind))
-
-
-# Built once: they run on every exchange decision.
-_PENDING_TEXTS = pending(bindparam("group_id"), bindparam("membership_id"), GoverningText)
-_PENDING_VERSIONS = pending(bindparam("group_id"), bindparam("membership_id"),
-                            GoverningText.kind, GoverningText.version)  # without the texts themselves
-
-
-def pending_texts(db: Session, membership: Membership) -> list[GoverningText]:
-    """Current charter and rules versions this member has not signed or acknowledged yet."""
-    return list(db.scalars(_PENDING_TEXTS, {"group_id": membership.group_id, "membership_id": membership.id}))
-
-
-def pending_versions(db: Session, group_id: uuid.UUID, membership_id: uuid.UUID) -> list[tuple[str, int]]:
-    """(kind, version) of each text ``pending_texts`` would return for this membership."""
-    rows = db.execute(_PENDING_VERSIONS, {"group_id": group_id, "membership_id": membership_id})
-    return [(kind, version) for kind, version in rows]
 
 
 def sign(db: Session, audit: Auditor, membership: Membership, text: GoverningText, now: datetime) -> None:
@@ -278,8 +245,16 @@ class Coverage:
 def active_members(db: Session, group: WorkingGroup, today: date) -> list[Membership]:
     """The group's active designations not yet ended: those a new text version stops (R2, R3)."""
     return [m for m in db.scalars(select(Membership).where(Membership.group_id == group.id,
-                                                            Membership.status == "active"))
+                                                            Membership.status == MembershipStatus.ACTIVE))
             if m.end_date is None or m.end_date >= today]
+
+
+def has_active_coordinator(db: Session, group: WorkingGroup, today: date) -> bool:
+    """Whether a coordonnateur is among ``active_members`` (a new text version stops them too)."""
+    return db.scalar(select(Membership.id).where(
+        Membership.group_id == group.id, Membership.status == MembershipStatus.ACTIVE,
+        Membership.role == Role.COORDONNATEUR,
+        (Membership.end_date.is_(None)) | (Membership.end_date >= today)).limit(1)) is not None
 
 
 def coverage(db: Session, group: WorkingGroup, kind: str, today: date) -> Coverage:

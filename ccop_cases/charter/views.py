@@ -8,7 +8,9 @@ from flask import Blueprint, flash, g, redirect, render_template, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from ccop_cases import runtime as rt
+from ccop_cases.access.loaders import load_group, on_group
+from ccop_cases.access.permissions import permission
+from ccop_cases.access.standing import pending_texts
 from ccop_cases.accounts import services as accounts
 from ccop_cases.accounts.services import LoginRefused
 from ccop_cases.charter import services
@@ -22,19 +24,9 @@ from ccop_cases.charter.models import (
     Signature,
     WorkingGroup,
 )
-from ccop_cases.charter.policy import decide
-from ccop_cases.security.permissions import permission, require
+from ccop_cases.web import runtime as rt
 
 bp = Blueprint("charter", __name__)
-
-
-def load_group(group_id: uuid.UUID, action: str) -> tuple[WorkingGroup, Membership]:
-    """The group and the person's designation in it if the decision function allows
-    ``action``; 404 when out of reach (a forged id looks like another group's, R22)."""
-    decision = decide(rt.db(), g.person, action, group_id, now=rt.now(), load=True)
-    require(decision, "working_group", group_id)
-    assert decision.group and decision.membership  # noqa: S101 - loaded on an allowed decision
-    return decision.group, decision.membership
 
 
 @bp.route("/")
@@ -47,11 +39,11 @@ def home() -> str | Response:
     rows = []
     for m in memberships:
         group = db.get(WorkingGroup, m.group_id)
-        can_sign = decide(db, g.person, "group.sign", group, now=rt.now()).allowed
-        pending = services.pending_texts(db, m) if can_sign else []
+        can_sign = on_group("group.sign", m.group_id).allowed
+        pending = pending_texts(db, m) if can_sign else []
         if pending:
-            return redirect(url_for("charter.sign", group_id=group.id))  # type: ignore[union-attr]
-        rows.append((m, group, decide(db, g.person, "group.exchange", group, now=rt.now())))
+            return redirect(url_for("charter.sign", group_id=m.group_id))
+        rows.append((m, group, on_group("group.exchange", m.group_id)))
     left = accounts.remaining_recovery_codes(db, g.person)
     return render_template("charter/home.html", rows=rows, recovery_left=left, statuses=GROUP_STATUSES,
                            roles=ROLES)
@@ -61,14 +53,14 @@ def home() -> str | Response:
 @permission("authenticated")
 def group(group_id: uuid.UUID) -> str:
     """The member's designation in one group and what they signed."""
-    group, membership = load_group(group_id, "group.view")
+    group, membership, _decision = load_group(group_id, "group.view")
     db = rt.db()
     signatures = db.execute(select(Signature, GoverningText)
                             .join(GoverningText, GoverningText.id == Signature.text_id)
                             .where(Signature.membership_id == membership.id)
                             .order_by(Signature.signed_at.desc())).all()
     return render_template("charter/group.html", group=group, membership=membership, signatures=signatures,
-                           decision=decide(db, g.person, "group.exchange", group, now=rt.now()),
+                           decision=on_group("group.exchange", group.id),
                            statuses=GROUP_STATUSES, roles=ROLES, institutions=INSTITUTIONS)
 
 
@@ -76,9 +68,9 @@ def group(group_id: uuid.UUID) -> str:
 @permission("authenticated")
 def sign(group_id: uuid.UUID) -> str | Response | tuple[str, int]:
     """Read the full text of the current charter and rules, then sign with a fresh code."""
-    group, membership = load_group(group_id, "group.sign")
+    group, membership, _decision = load_group(group_id, "group.sign")
     db = rt.db()
-    pending = services.pending_texts(db, membership)
+    pending = pending_texts(db, membership)
     if not pending:
         flash("Vous avez signé les textes en vigueur de ce groupe.", "info")
         return redirect(url_for("charter.group", group_id=group.id))
@@ -87,13 +79,11 @@ def sign(group_id: uuid.UUID) -> str | Response | tuple[str, int]:
         try:
             accounts.reauthenticate(db, rt.audit(), rt.runtime().keys, g.person, g.web_session,
                                     form.code.data or "", rt.now())
-        except LoginRefused:
-            db.commit()  # the failed code is counted and audited
+        except LoginRefused:  # the failed code is counted and audited (committed as the view returns)
             form.code.errors = ["Code incorrect : la signature n’a pas été enregistrée."]
         else:
             for text in pending:
                 services.sign(db, rt.audit(), membership, text, rt.now())
-            db.commit()
             flash("Signature enregistrée. Merci.", "success")
             return redirect(url_for("charter.home"))
     return render_template("charter/sign.html", group=group, pending=pending, form=form), 400 if form.errors else 200

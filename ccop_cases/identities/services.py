@@ -13,9 +13,8 @@ from sqlalchemy import Row, Select, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ccop_cases.encryption import DataKey, KeyProvider, open_text, seal_text
+from ccop_cases.encryption import BlindIndex, DataKey, KeyProvider, open_text, seal_text
 from ccop_cases.identities.models import DataKeyRecord, IdentityRecord, IdentityToken
-from crypto import BlindIndex
 
 TABLE = "identity"
 

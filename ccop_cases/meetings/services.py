@@ -6,25 +6,21 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from ccop_cases.auditing import Auditor
-from ccop_cases.cases.models import Case
+from ccop_cases.cases.models import Case, CaseState, is_open
 from ccop_cases.charter.models import Membership, WorkingGroup
-from ccop_cases.encryption import DecryptionError, KeyProvider, open_text, seal_text
+from ccop_cases.encryption import DecryptionError, KeyProvider, normalise_name, open_text, seal_text
 from ccop_cases.identities import services as identities
 from ccop_cases.identities.services import Identity
 from ccop_cases.meetings.models import AgendaItem, Attendance, Meeting
-from crypto.blindindex import normalise_name
+from ccop_cases.work import DomainError
 
 
-class MeetingError(Exception):
-    """A refused act on a session: French message, field at fault, rule that refuses it."""
-
-    def __init__(self, message: str, field: str | None = None, *, rule: str | None = None) -> None:
-        super().__init__(message)
-        self.field, self.rule = field, rule
+class MeetingError(DomainError):
+    """A refused act on a session."""
 
 
 def schedule(db: Session, audit: Auditor, group: WorkingGroup, m: Membership, when: datetime,
@@ -39,7 +35,7 @@ def schedule(db: Session, audit: Auditor, group: WorkingGroup, m: Membership, wh
 def set_agenda(db: Session, audit: Auditor, meeting: Meeting, case_ids: list[uuid.UUID]) -> None:
     """Only open cases of the meeting's own group (R7: never in plenary, never another group)."""
     cases = list(db.scalars(select(Case).where(Case.id.in_(case_ids))))
-    if len(cases) != len(set(case_ids)) or any(c.group_id != meeting.group_id or c.state not in ("proposed", "followed")
+    if len(cases) != len(set(case_ids)) or any(c.group_id != meeting.group_id or not is_open(c.state)
                                                for c in cases):
         raise MeetingError("Seules les situations ouvertes de ce groupe peuvent être inscrites (R7).", "cases",
                            rule="R7")
@@ -107,13 +103,13 @@ def identifying_words(db: Session, keys: KeyProvider, group_id: uuid.UUID, text:
     found: set[str] = set()
     closed = False
     for case_id, state in db.execute(select(Case.id, Case.state).where(Case.group_id == group_id,
-                                                                        Case.state != "purged")):
+                                                                        Case.state != CaseState.PURGED)):
         try:
             people = identities.read_unit(db, keys, case_id)
         except (DecryptionError, LookupError):
             continue
         words = {word for _, person in people for word in person_words(person) if f" {word} " in haystack}
-        if state in ("proposed", "followed"):
+        if is_open(state):
             found |= words
         else:
             closed = closed or bool(words)
@@ -141,3 +137,8 @@ def date_forms(d: date) -> set[str]:
         forms |= {f"{day} {month} {year}" for month in months for year in (str(d.year), f"{d.year % 100:02d}")}
         forms.add(f"{day} {MONTHS[d.month - 1]} {d.year}")
     return forms
+
+
+def count_in_group(db: Session, group_id: uuid.UUID) -> int:
+    """How many sessions the group held or scheduled (what a dissolution ends)."""
+    return db.scalar(select(func.count()).select_from(Meeting).where(Meeting.group_id == group_id)) or 0

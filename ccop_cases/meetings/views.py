@@ -7,20 +7,22 @@ import uuid
 from datetime import UTC
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from ccop_cases import runtime as rt
+from ccop_cases.access import standing
+from ccop_cases.access.loaders import deny, load_group, load_meeting, on_group, require
+from ccop_cases.access.permissions import permission
+from ccop_cases.access.policy import HIDDEN, decide
 from ccop_cases.accounts.models import Person
 from ccop_cases.cases.lists import STATES
-from ccop_cases.cases.models import Case
+from ccop_cases.cases.models import OPEN_STATES, Case
 from ccop_cases.charter.models import Membership, WorkingGroup
-from ccop_cases.charter.policy import HIDDEN, decide
-from ccop_cases.charter.views import load_group
 from ccop_cases.meetings import forms, services
 from ccop_cases.meetings.models import AgendaItem, Attendance, Meeting
-from ccop_cases.security.permissions import deny, permission, refused, require
+from ccop_cases.web import runtime as rt
+from ccop_cases.web.refusals import refused
 
 bp = Blueprint("meetings", __name__)
 Page = str | Response | tuple[str, int]
@@ -30,8 +32,8 @@ Page = str | Response | tuple[str, int]
 @permission("authenticated")
 def listing(group_id: uuid.UUID) -> Page:
     """Sessions of the group; the coordonnateur schedules a new one."""
-    group, membership = load_group(group_id, "group.exchange")
-    decision = decide(rt.db(), g.person, "group.coordinate", group, now=rt.now())
+    group, membership, _decision = load_group(group_id, "group.exchange")
+    decision = on_group("group.coordinate", group.id)
     if request.method == "POST":
         require(decision, "working_group", group.id)
     coordinator = decision.allowed
@@ -39,7 +41,6 @@ def listing(group_id: uuid.UUID) -> Page:
     if coordinator and form.validate_on_submit():
         meeting = services.schedule(rt.db(), rt.audit(), group, membership,
                                     form.when.data.replace(tzinfo=UTC), rt.now())
-        rt.db().commit()
         flash("Séance programmée.", "success")
         return redirect(url_for("meetings.meeting", meeting_id=meeting.id))
     meetings = rt.db().scalars(select(Meeting).where(Meeting.group_id == group.id)
@@ -48,18 +49,10 @@ def listing(group_id: uuid.UUID) -> Page:
                            coordinator=coordinator), 400 if form.errors else 200
 
 
-def _load(meeting_id: uuid.UUID, action: str) -> tuple[Meeting, WorkingGroup, Membership]:
-    meeting = rt.db().get(Meeting, meeting_id)
-    if meeting is None:
-        deny(HIDDEN, "meeting", meeting_id)
-    group, membership = load_group(meeting.group_id, action)
-    return meeting, group, membership
-
-
 def _forms(meeting: Meeting, group: WorkingGroup) -> dict[str, Any]:
     db = rt.db()
     agenda, attendance = forms.AgendaForm(prefix="ag"), forms.AttendanceForm(prefix="pr")
-    open_cases = db.scalars(select(Case).where(Case.group_id == group.id, Case.state.in_(("proposed", "followed")))
+    open_cases = db.scalars(select(Case).where(Case.group_id == group.id, Case.state.in_(OPEN_STATES))
                             .order_by(Case.reference)).all()
     agenda.cases.choices = {str(c.id): f"{c.reference} ({STATES[c.state]})" for c in open_cases}
     attendance.members.choices = {str(m.id): name for m, name in _signed_members(group)}
@@ -72,12 +65,13 @@ def _minutes(meeting: Meeting) -> str:
 
 
 def _signed_members(group: WorkingGroup) -> list[tuple[Membership, str]]:
-    """Members the decision function lets exchange today: signed, active, designated (R3, R4)."""
-    db = rt.db()
-    rows = db.execute(select(Membership, Person).join(Person, Person.id == Membership.person_id)
-                      .where(Membership.group_id == group.id, Membership.status == "active")
-                      .order_by(Person.username)).all()
-    return [(m, p.username) for m, p in rows if decide(db, p, "group.exchange", group, now=rt.now()).allowed]
+    """Members the decision function lets exchange today: signed, active, designated (R3, R4),
+    their standings read in one query."""
+    db, now = rt.db(), rt.now()
+    allowed = {mid for mid, s in standing.group_members(db, group.id).items() if decide(s, "group.exchange", now)}
+    rows = db.execute(select(Membership, Person.username).join(Person, Person.id == Membership.person_id)
+                      .where(Membership.id.in_(allowed)).order_by(Person.username)).all() if allowed else []
+    return [(m, username) for m, username in rows]
 
 
 def _page(meeting: Meeting, group: WorkingGroup, code: int = 200, **forms_: Any) -> tuple[str, int]:
@@ -87,7 +81,7 @@ def _page(meeting: Meeting, group: WorkingGroup, code: int = 200, **forms_: Any)
     present = db.scalars(select(Person.username).join(Membership, Membership.person_id == Person.id)
                          .join(Attendance, Attendance.membership_id == Membership.id)
                          .where(Attendance.meeting_id == meeting.id).order_by(Person.username)).all()
-    coordinator = decide(db, g.person, "group.coordinate", group, now=rt.now()).allowed
+    coordinator = on_group("group.coordinate", group.id).allowed
     return render_template("meetings/meeting.html", meeting=meeting, minutes=_minutes(meeting), group=group,
                            agenda=agenda, present=present,
                            coordinator=coordinator, states=STATES, **{**_forms(meeting, group), **forms_}), code
@@ -97,7 +91,7 @@ def _page(meeting: Meeting, group: WorkingGroup, code: int = 200, **forms_: Any)
 @permission("authenticated")
 def meeting(meeting_id: uuid.UUID) -> Page:
     """A session: agenda of references, attendance, minutes."""
-    meeting, group, _m = _load(meeting_id, "group.exchange")
+    meeting, group, _m, _decision = load_meeting(meeting_id, "group.exchange")
     return _page(meeting, group)
 
 
@@ -107,7 +101,7 @@ def meeting_act(meeting_id: uuid.UUID, act: str) -> Page:
     """Set the agenda, record attendance or write the minutes (coordonnateur)."""
     if act not in ("ordre-du-jour", "presences", "compte-rendu"):
         deny(HIDDEN, "meeting", meeting_id)
-    meeting, group, _m = _load(meeting_id, "group.coordinate")
+    meeting, group, _m, _decision = load_meeting(meeting_id, "group.coordinate")
     page_forms = _forms(meeting, group)
     name = {"ordre-du-jour": "agenda_form", "presences": "attendance_form", "compte-rendu": "minutes_form"}[act]
     form = page_forms[name]  # bound to the POSTed data, with this group's choices
@@ -123,14 +117,9 @@ def meeting_act(meeting_id: uuid.UUID, act: str) -> Page:
         else:
             services.write_minutes(db, audit, rt.runtime().keys, meeting, form.minutes.data or "", rt.now())
     except services.MeetingError as exc:
-        if act == "compte-rendu":  # its own action in the trail; the matched words never go there
-            db.rollback()
-            rt.audit().record("meeting.minutes_refused", "meeting", meeting.id, outcome="denied", rule=exc.rule)
-            db.commit()
-        else:
-            refused(exc.rule, "meeting", meeting.id)
-        form.form_errors.append(str(exc))
+        # Refused minutes have their own action in the trail; the matched words never go there.
+        refused(services.MeetingError(str(exc), rule=exc.rule), "meeting", meeting.id, form,  # atop the form
+                action="meeting.minutes_refused" if act == "compte-rendu" else "access.denied")
         return _page(meeting, group, 400, **{name: form})
-    db.commit()
     flash("Enregistré.", "success")
     return redirect(url_for("meetings.meeting", meeting_id=meeting.id))

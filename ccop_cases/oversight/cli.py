@@ -11,10 +11,10 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from flask.cli import AppGroup
 from sqlalchemy.exc import DBAPIError
 
-from audit.verify_audit_export import main as verify_main
-from ccop_cases import runtime as rt
+from ccop_cases import auditing
 from ccop_cases.auditing import ChainRefused, signing_key
 from ccop_cases.oversight import services
+from ccop_cases.web import runtime as rt
 
 OPERATOR = "operator-cli"
 
@@ -39,15 +39,11 @@ def _date(value: str | None, *, end_of_day: bool = False) -> datetime | None:
 @audit.command("checkpoint")
 def checkpoint() -> None:
     """Ajouter un battement et signer la tête du journal (toutes les 30 min pour 60 de battement)."""
-    session = rt.runtime().database.session()
     try:
-        with session.begin():
-            point = services.checkpoint(session, rt.system_audit(session, "audit-checkpoint").log,
-                                        rt.runtime().keys)
+        with rt.operator_work("audit-checkpoint") as work:
+            point = services.checkpoint(work.session, work.audit.log, work.keys)
     except ChainRefused as exc:
         raise click.ClickException(str(exc)) from exc
-    finally:
-        session.close()
     click.echo(f"Point de contrôle signé : {point.size} entrées, tête {point.head.hex()}.")
 
 
@@ -65,19 +61,13 @@ def public_key() -> None:
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Dossier (nouveau).")
 def export(start: str | None, end: str | None, out: Path) -> None:
     """Exporter une archive signée et vérifiable hors ligne."""
-    settings = rt.runtime().settings
-    session = rt.runtime().database.session()
     try:
-        manifest = services.export(
-            session, rt.system_audit(session, OPERATOR), rt.runtime().keys, out,
-            start=_date(start), end=_date(end, end_of_day=True),
-            heartbeat=timedelta(minutes=settings.audit_heartbeat_minutes))
-        session.commit()
+        with rt.operator_work(OPERATOR) as work:
+            manifest = services.export(
+                work.session, work.audit, work.keys, out, start=_date(start), end=_date(end, end_of_day=True),
+                heartbeat=timedelta(minutes=work.settings.audit_heartbeat_minutes))
     except (services.ExportError, FileExistsError, ValueError) as exc:
-        session.rollback()
         raise click.ClickException(str(exc)) from exc
-    finally:
-        session.close()
     click.echo(f"Archive écrite dans {out} : entrées {manifest['first_seq']} à {manifest['last_seq']}. "
                f"Vérification : python verify_audit_export.py --key {_public_key_hex()} {out}")
 
@@ -89,7 +79,7 @@ def export(start: str | None, end: str | None, out: Path) -> None:
 def verify(bundle: Path, key: str | None, pin: str | None) -> None:
     """Vérifier une archive (même code que le vérificateur autonome)."""
     argv = ["--key", key or _public_key_hex(), *(["--pin", pin] if pin else []), str(bundle)]
-    raise SystemExit(verify_main(argv))
+    raise SystemExit(auditing.verify_export(argv))
 
 
 @audit.command("prune")
@@ -98,11 +88,9 @@ def prune(before: str | None) -> None:
     """Effacer le contenu des entrées anciennes ; leurs empreintes restent (chaîne intacte)."""
     settings = rt.runtime().settings
     limit = _date(before) or rt.now() - timedelta(days=settings.audit_retention_days)
-    session = rt.runtime().database.session()
     try:
-        with session.begin():
-            count = services.prune(rt.system_audit(session, "audit-retention").log,
-                                   rt.system_audit(session, "audit-retention"), limit)
+        with rt.operator_work("audit-retention") as work:
+            count = services.prune(work.audit.log, work.audit, limit)
     except DBAPIError as exc:
         if "retention period" not in str(exc.orig):
             raise

@@ -15,16 +15,25 @@ from pathlib import Path
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from audit import AuditLog, Checkpoint, write_bundle
-from audit.events import format_ts
-from ccop_cases.auditing import Auditor, ChainRefused, SqlAuditStore, signing_key, verified_chain
+from ccop_cases.auditing import (
+    AuditLog,
+    Auditor,
+    ChainRefused,
+    Checkpoint,
+    SqlAuditStore,
+    format_ts,
+    signing_key,
+    verified_chain,
+    write_bundle,
+)
+from ccop_cases.auditing.models import AuditCheckpoint, AuditEntry
 from ccop_cases.encryption import KeyProvider
-from ccop_cases.oversight.models import AuditCheckpoint, AuditEntry
+from ccop_cases.work import DomainError
 
 PAGE_SIZE = 50
 
 
-class ExportError(Exception):
+class ExportError(DomainError):
     """An export cannot be made as asked (message in French)."""
 
 

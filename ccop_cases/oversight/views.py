@@ -13,16 +13,18 @@ import zipfile
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
-from flask import Blueprint, flash, g, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from werkzeug.wrappers import Response
 
-from ccop_cases import runtime as rt
-from ccop_cases.accounts.services import is_fresh
+from ccop_cases import auditing
+from ccop_cases.access.loaders import duty
+from ccop_cases.access.permissions import permission
 from ccop_cases.auditing import ACTIONS
 from ccop_cases.oversight import services
 from ccop_cases.oversight.forms import ExportForm, FilterForm
 from ccop_cases.security.inputs import page_number
-from ccop_cases.security.permissions import permission
+from ccop_cases.web import runtime as rt
+from ccop_cases.web.refusals import refused
 
 bp = Blueprint("oversight", __name__, url_prefix="/controle")
 
@@ -35,8 +37,10 @@ def _day(value: object, *, end: bool = False) -> datetime | None:
 
 
 def _needs_code() -> Response | None:
-    if is_fresh(g.web_session, rt.now()):
-        return None
+    """The trail's content is seen or exported only after a fresh code (R21)."""
+    decision = duty("oversight.trail")
+    if decision or decision.remedy != "accounts.reauth":
+        return None  # a refusal under another rule was already answered by the route's permission
     # Back to the trail after the code: a redirect cannot replay the export's POST.
     return redirect(url_for("accounts.reauth", suite="oversight.trail"))
 
@@ -57,7 +61,6 @@ def trail() -> str | Response | tuple[str, int]:
     rows, pages = services.page(rt.db(), filters, number)
     rt.audit().record("audit.viewed", "audit_log", "", page=min(number, pages),
                       action_filter=filters.action, actor_filter=filters.actor)
-    rt.db().commit()
     return render_template("oversight/trail.html", form=form, rows=rows, pages=pages,
                            number=min(number, pages), actions=ACTIONS, export=ExportForm())
 
@@ -79,10 +82,8 @@ def export() -> Response | tuple[str, int]:
                             start=_day(form.du.data), end=_day(form.au.data, end=True),
                             heartbeat=timedelta(minutes=rt.runtime().settings.audit_heartbeat_minutes))
         except services.ExportError as exc:
-            rt.db().rollback()
-            flash(str(exc), "error")
+            refused(exc, "audit_log", "")
             return redirect(url_for("oversight.trail"))
-        rt.db().commit()
         archive = _zip(workdir / "bundle")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -95,7 +96,6 @@ def _zip(directory: Path) -> io.BytesIO:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(directory.iterdir()):
             archive.write(path, f"bundle/{path.name}")
-        verifier = Path(__file__).resolve().parents[2] / "audit" / "verify_audit_export.py"
-        archive.write(verifier, "verify_audit_export.py")
+        archive.write(auditing.VERIFIER, "verify_audit_export.py")
     buffer.seek(0)
     return buffer

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -24,9 +25,9 @@ from ccop_cases.accounts.models import Person
 from ccop_cases.auditing import Auditor
 from ccop_cases.encryption import seal_totp_secret
 from ccop_cases.migrate import upgrade
-from ccop_cases.runtime import Runtime
 from ccop_cases.security import otp
 from ccop_cases.settings import Settings
+from ccop_cases.web.runtime import Runtime
 
 PASSWORD = "correct horse battery staple"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -104,7 +105,7 @@ def database_now(session: Session) -> datetime:
 
 def audit_bodies(session: Session, action: str | None = None) -> list[dict[str, object]]:
     """The trail's entries (of one action, or all), in sequence order, as read from the database."""
-    from ccop_cases.oversight.models import AuditEntry
+    from ccop_cases.auditing.models import AuditEntry
     session.expire_all()
     query = select(AuditEntry).order_by(AuditEntry.seq)
     return [json.loads(e.body) for e in session.scalars(query.where(AuditEntry.action == action) if action else query)]
@@ -198,9 +199,10 @@ class Governance:
         return membership
 
     def sign_all(self, membership: object) -> None:
+        from ccop_cases.access.standing import pending_texts
         from ccop_cases.charter import services as charter
         rt: Runtime = self.app.extensions["ccop"]
-        for version in charter.pending_texts(self.session, membership):  # type: ignore[arg-type]
+        for version in pending_texts(self.session, membership):  # type: ignore[arg-type]
             charter.sign(self.session, setup_audit(self.app, self.session), membership, version, rt.clock())  # type: ignore[arg-type]
         self.session.commit()
 
@@ -226,3 +228,19 @@ def make_governance(app: Flask, *, constituted: bool = True, admin: Account | No
         charter.change_status(session, audit, group, "constitute", reason="", now=rt.clock())
     session.commit()
     return Governance(app, session, council, group)
+
+
+def decided(session: Session, person: Person, action: str, resource: object = None, *, now: datetime) -> Any:
+    """``decide`` on the standing the database gives ``person`` towards a group or a case (as
+    the loaders read it), or towards nothing (platform duties)."""
+    from ccop_cases.access import standing
+    from ccop_cases.access.policy import decide
+    from ccop_cases.cases.models import Case
+    from ccop_cases.charter.models import WorkingGroup
+
+    base = standing.of_person(person)
+    if isinstance(resource, WorkingGroup):
+        base = standing.for_group(session, base, person, resource.id)
+    elif isinstance(resource, Case):
+        base = standing.for_case(session, base, person, resource.id)
+    return decide(base, action, now)

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from ccop_cases import create_app
 from ccop_cases.encryption import init_key_dir
-from ccop_cases.runtime import Runtime
 from ccop_cases.settings import Settings
+from ccop_cases.web.runtime import Runtime
 
 
 @pytest.fixture(scope="session")

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from audit import verify_bundle
 from ccop_cases.auditing import signing_key
+from ccop_cases.auditing.models import AuditCheckpoint, AuditEntry
 from ccop_cases.cli import main
-from ccop_cases.oversight.models import AuditCheckpoint, AuditEntry
 
 FOREIGN = bytes(range(32))  # a hash no entry has
 

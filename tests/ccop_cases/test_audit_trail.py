@@ -29,12 +29,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
 from audit import verify_bundle
+from ccop_cases.access.permissions import permission
 from ccop_cases.accounts.models import Person
 from ccop_cases.auditing import ACTIONS, auditor, signing_key
+from ccop_cases.auditing.models import AuditEntry
 from ccop_cases.cli import main
 from ccop_cases.identities import services as identities
-from ccop_cases.oversight.models import AuditEntry
-from ccop_cases.security.permissions import permission
 
 
 def _public_key(app) -> bytes:
@@ -99,7 +99,7 @@ def test_exception_after_the_audit_append_keeps_neither_change_nor_entry_and_no_
     @app.route("/casse")
     @permission("public")
     def breaks() -> str:
-        from ccop_cases import runtime as rt
+        from ccop_cases.web import runtime as rt
         rt.db().add(Person(username="temoin.rollback", password_hash="x", created_at=rt.now()))
         rt.audit().record("account.created", "person", "temoin")
         raise RuntimeError("after the append")

@@ -7,13 +7,12 @@ import re
 import uuid
 
 import pytest
-from apptest import audit_bodies, fresh_code, make_account, make_governance, post
+from apptest import audit_bodies, decided, fresh_code, make_account, make_governance, post
 from sqlalchemy import func, select
 
 from ccop_cases.accounts.models import Person, WebSession
+from ccop_cases.auditing.models import AuditEntry
 from ccop_cases.charter.models import Council, GoverningText, Membership, Signature, WorkingGroup
-from ccop_cases.charter.policy import decide
-from ccop_cases.oversight.models import AuditEntry
 
 
 def _previewed(preview):
@@ -123,7 +122,7 @@ def test_suspending_or_dissolving_a_group_needs_confirmation_and_freezes_access(
     assert unconfirmed.status_code == 400 and "Cochez la case pour confirmer" in unconfirmed.text
     post(c, f"{page}/etat", {"st-action": "suspend", "st-confirm": "y", "st-reason": "enquete"}, token_from=page)
     db.expire_all()
-    assert decide(db, member.person, "group.exchange", db.get(WorkingGroup, gov.group.id), now=clock()).rule == "R1"
+    assert decided(db, member.person, "group.exchange", db.get(WorkingGroup, gov.group.id), now=clock()).rule == "R1"
 
 
 def test_a_free_text_reason_suspends_the_group_and_stays_out_of_the_audit(login_as, admin, gov, db):
@@ -236,7 +235,7 @@ def test_exclusion_ends_the_live_session_of_the_excluded_member_within_the_next_
     assert db.get(Membership, membership.id).status == "excluded"
     assert db.scalar(select(func.count()).select_from(WebSession).where(
         WebSession.person_id == member.person.id, WebSession.ended_at.is_(None))) == 0
-    assert decide(db, member.person, "group.exchange", gov.group, now=clock()).rule == "R15"
+    assert decided(db, member.person, "group.exchange", gov.group, now=clock()).rule == "R15"
     reinstate = post(admin_client, f"/administration/membres/{membership.id}/reprendre", {},
                      token_from=f"/administration/groupes/{gov.group.id}")
     assert reinstate.status_code == 302

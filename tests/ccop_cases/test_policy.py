@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from apptest import make_account, make_governance
+from apptest import decided, make_account, make_governance
 
 from ccop_cases.charter import services as charter
-from ccop_cases.charter.policy import decide
 
 
 def _setup(app, clock, mutate):
@@ -99,7 +98,7 @@ TABLE = [
 @pytest.mark.parametrize("case,change,action,rule", TABLE, ids=[row[0] for row in TABLE])
 def test_decision_table(app, clock, case, change, action, rule):
     gov, member, _ = _setup(app, clock, change)
-    decision = decide(gov.session, member.person, action, gov.group, now=clock())
+    decision = decided(gov.session, member.person, action, gov.group, now=clock())
     assert decision.allowed is (rule is None)
     assert decision.rule == rule
     if rule:
@@ -110,7 +109,7 @@ def test_a_non_member_is_told_nothing_about_the_group(app, clock):
     gov = make_governance(app)
     outsider = make_account(app, "hors.groupe")
     for action in ("group.view", "group.sign", "group.exchange"):
-        decision = decide(gov.session, outsider.person, action, gov.group, now=clock())
+        decision = decided(gov.session, outsider.person, action, gov.group, now=clock())
         assert not decision and decision.hide and decision.rule == "R4"
 
 
@@ -121,37 +120,37 @@ def test_a_member_of_another_group_is_told_nothing_r22(app, clock):
                                  is_ccop=False, territory_label="other", now=clock())
     member = make_account(app, "membre.ailleurs")
     gov.sign_all(gov.designate(member))
-    assert decide(gov.session, member.person, "group.exchange", gov.group, now=clock()).allowed
-    assert decide(gov.session, member.person, "group.exchange", other, now=clock()).hide
+    assert decided(gov.session, member.person, "group.exchange", gov.group, now=clock()).allowed
+    assert decided(gov.session, member.person, "group.exchange", other, now=clock()).hide
 
 
 def test_signing_the_new_version_restores_access(app, clock):
     gov, member, membership = _setup(app, clock, _bump("charter"))
-    assert decide(gov.session, member.person, "group.exchange", gov.group, now=clock()).rule == "R3"
+    assert decided(gov.session, member.person, "group.exchange", gov.group, now=clock()).rule == "R3"
     gov.sign_all(membership)
-    assert decide(gov.session, member.person, "group.exchange", gov.group, now=clock()).allowed
+    assert decided(gov.session, member.person, "group.exchange", gov.group, now=clock()).allowed
 
 
 def test_a_new_designation_after_exclusion_readmits(app, clock):
     gov, member, _ = _setup(app, clock, _status("excluded"))
     again = gov.designate(member, reference="ARR-2026-77", start_date=clock().date())
     gov.sign_all(again)
-    assert decide(gov.session, member.person, "group.exchange", gov.group, now=clock()).allowed
+    assert decided(gov.session, member.person, "group.exchange", gov.group, now=clock()).allowed
 
 
 @pytest.mark.parametrize("flag,action", [("is_charter_admin", "console.manage"), ("is_dpo", "oversight.read")])
 def test_platform_duties(app, clock, flag, action, db):
     acct = make_account(app, "duty.test")
-    assert decide(db, acct.person, action, now=clock()).rule == "R17"
+    assert decided(db, acct.person, action, now=clock()).rule == "R17"
     setattr(acct.person, flag, True)
-    assert decide(db, acct.person, action, now=clock()).allowed
+    assert decided(db, acct.person, action, now=clock()).allowed
 
 
 def test_an_account_without_second_factor_is_refused_first(app, clock, db):
     acct = make_account(app, "sans.facteur", enrolled=False)
-    assert decide(db, acct.person, "console.manage", now=clock()).rule == "R21"
+    assert decided(db, acct.person, "console.manage", now=clock()).rule == "R21"
 
 
 def test_an_unknown_action_is_an_error_not_an_allowance(app, clock, db, account):
     with pytest.raises(ValueError):
-        decide(db, account.person, "case.teleport", now=clock())
+        decided(db, account.person, "case.teleport", now=clock())

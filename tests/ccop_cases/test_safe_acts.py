@@ -8,12 +8,11 @@ import re
 from datetime import date
 
 import pytest
-from apptest import audit_bodies, fresh_code, make_account, post
+from apptest import audit_bodies, decided, fresh_code, make_account, post
 from sqlalchemy import select
 
 from ccop_cases.cases.models import CaseParticipant
 from ccop_cases.charter.models import GoverningText, WorkingGroup
-from ccop_cases.charter.policy import decide
 
 GROUP_NAME = "CCOP Quartier des Tilleuls"  # make_governance's group
 
@@ -92,7 +91,7 @@ def test_dissolution_with_the_exact_name_and_a_fresh_code_ends_the_group(app, lo
     entry = audit_bodies(db, "group.status_changed")[-1]
     assert entry["details"]["after"] == "dissolved" and entry["details"]["reason_given"] == "no"
     assert audit_bodies(db, "account.reauthenticated")  # the fresh code, as for an exclusion
-    assert decide(db, member.person, "group.exchange", db.get(WorkingGroup, gov.group.id), now=clock()).rule == "R1"
+    assert decided(db, member.person, "group.exchange", db.get(WorkingGroup, gov.group.id), now=clock()).rule == "R1"
     group_page = c.get(response.location).text
     assert "Dissoudre le groupe…" not in group_page and "Groupe dissous" in group_page
     assert "est dissous depuis" in c.get(url).text

@@ -25,10 +25,10 @@ from sqlalchemy.exc import DatabaseError
 
 from audit import AuditLog
 from ccop_cases.auditing import SqlAuditStore, signing_key
+from ccop_cases.auditing.models import AuditEntry, AuditHead
 from ccop_cases.cli import main
 from ccop_cases.db import unguarded_trail_tables
 from ccop_cases.migrate import MigrationError, upgrade
-from ccop_cases.oversight.models import AuditEntry, AuditHead
 from ccop_cases.settings import Settings, SettingsError
 
 ON_POSTGRESQL = os.environ.get("CCOP_DATABASE_URL", "").startswith("postgresql")

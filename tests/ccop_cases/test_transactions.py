@@ -14,9 +14,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 from test_cases import GET_TABLE, ROLES, proposed, world  # noqa: F401 - fixtures, used by parameter name
 
+from ccop_cases.auditing.models import AuditEntry
 from ccop_cases.charter.models import Deployment, Membership
 from ccop_cases.db import begin_read
-from ccop_cases.oversight.models import AuditEntry
 
 
 @pytest.fixture
@@ -98,7 +98,7 @@ def test_a_read_only_route_reads_then_audits_and_still_records_the_session(commi
     from test_cases import coordinator_with_a_case
 
     from ccop_cases.accounts.models import WebSession
-    from ccop_cases.oversight.models import AuditEntry
+    from ccop_cases.auditing.models import AuditEntry
 
     rt = committed_app.extensions["ccop"]
     client, case_page = coordinator_with_a_case(committed_app, "lecture.seule")

@@ -9,7 +9,7 @@ import pytest
 from apptest import PASSWORD, Account, make_account, post
 from flask import Flask
 
-from ccop_cases.security.permissions import STAGES
+from ccop_cases.access.permissions import STAGES
 
 
 def test_every_route_declares_a_permission(app: Flask):

@@ -9,9 +9,9 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from ccop_cases import runtime as rt
 from ccop_cases.encryption import DecryptionError
 from ccop_cases.logs import get_logger
+from ccop_cases.web import runtime as rt
 
 MESSAGES = {
     400: ("Requête invalide", "La requête n'a pas pu être traitée : vérifiez les données saisies."),
@@ -27,7 +27,7 @@ MESSAGES = {
 }
 
 
-ROOT = Path(__file__).resolve().parents[1]  # holds ccop_cases/, crypto/ and audit/
+ROOT = Path(__file__).resolve().parents[2]  # holds ccop_cases/, crypto/ and audit/
 OWN_PACKAGES = ("ccop_cases", "crypto", "audit")
 
 
@@ -71,10 +71,7 @@ def register(app: Flask) -> None:
         # Ids only. The request's work is rolled back (nothing re-saved); the integrity
         # failure is audited in a transaction of its own.
         get_logger().error("decryption_failed", endpoint=request.endpoint)
-        session = rt.db()
-        session.rollback()
-        rt.audit().record("record.unreadable", "endpoint", request.endpoint or "", outcome="error")
-        session.commit()
+        rt.work().unreadable("endpoint", request.endpoint or "")
         return render_error(500, "Cet enregistrement ne peut pas être lu : ses données chiffrées "
                                  "sont altérées ou la clé manque. L’incident est enregistré ; "
                                  "prévenez l’administrateur. Rien n’a été modifié.")

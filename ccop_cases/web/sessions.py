@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, request, session
+from flask import g, session
 from flask_login import UserMixin
 from sqlalchemy import select
 
-from ccop_cases import runtime as rt
 from ccop_cases.accounts import services
 from ccop_cases.accounts.models import Person, WebSession
 from ccop_cases.charter.models import Deployment
 from ccop_cases.db import begin_read
-from ccop_cases.security.permissions import declared_read_only
+from ccop_cases.web import runtime as rt
 
 
 class Actor(UserMixin):
@@ -38,23 +37,22 @@ def load_current() -> None:
     token = session.get("sid")
     if not isinstance(token, str):
         return
-    db = rt.db()
+    work = rt.work()
+    db = work.session
     begin_read(db)  # most requests change nothing in their session: read it without a lock
     limits, now = rt.runtime().limits, rt.now()
     found = services.live_session(db, token)
     if found is not None and services.session_change(*found, limits, now) is not None:
-        db.rollback()  # a timeout or a last-seen time to record: again, in a write transaction
-        found = services.load_session(db, rt.system_audit(db, "session-guard"), token, limits, now)
-        db.commit()  # recorded even if the view fails
-        begin_read(db)
+        # A timeout or a last-seen time to record: in a write transaction, kept even if the view fails.
+        found = work.write_step(lambda: services.load_session(db, work.as_actor("session-guard", "system"), token,
+                                                              limits, now))
     if found is None:
         session.pop("sid", None)
     else:
         g.web_session, g.person = found
+        rt.act_as(g.person)
         # Read here, in this short transaction, not while a template renders (R20 banner).
         g.pilot = db.scalar(select(Deployment.mode).where(Deployment.id == 1)) == "pilot"
-    if not declared_read_only(request.endpoint):
-        db.commit()  # the view begins its own transaction; a read-only view continues this one
 
 
 def request_loader(_request: Any) -> Actor | None:

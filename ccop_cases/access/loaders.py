@@ -1,0 +1,159 @@
+"""Loaders that check access: the decision first, then the objects the view needs.
+
+Every view reaches a group, a case, a session or a console object through here: the
+person's ``Standing`` is read, ``decide`` rules, and a refusal is audited (with the probed
+id, even when hidden: the DPO must see what was probed) before the answer: 404 when the
+object is out of reach, 410 when it was purged, 403 naming the rule otherwise.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
+
+from flask import g, url_for
+from werkzeug.exceptions import Forbidden, Gone, NotFound
+from werkzeug.routing import RequestRedirect
+
+from ccop_cases.access import standing as st
+from ccop_cases.access.policy import HIDDEN, Decision, decide
+from ccop_cases.accounts.services import is_fresh
+from ccop_cases.auditing import Auditor
+from ccop_cases.cases.models import Case
+from ccop_cases.charter.models import Council, Membership, WorkingGroup
+from ccop_cases.meetings.models import Meeting
+from ccop_cases.web import runtime as rt
+
+M = TypeVar("M")
+
+
+class Denied(Forbidden):
+    """A refusal of the decision function, already audited; rendered with its rule."""
+
+    french = True
+
+    def __init__(self, decision: Decision) -> None:
+        super().__init__(f"{decision.message} (règle {decision.rule})")
+        self.decision = decision
+
+
+class ArchiveReasonNeeded(RequestRedirect):
+    """A closed case is read only with a reason code (R10): go and give one."""
+
+    code = 303
+
+
+def deny(decision: Decision, target_type: str, target_id: object) -> NoReturn:
+    """Audit a denial, then answer 404 (hidden), 410 (purged) or 403."""
+    rt.work().refuse(decision.rule or "R4", target_type, target_id)
+    if decision.hide:
+        raise NotFound()
+    if decision.gone:
+        raise Gone()  # the French 410 page explains the purge (R10)
+    raise Denied(decision)
+
+
+def require(decision: Decision, target_type: str, target_id: object) -> Decision:
+    """The decision if allowed; otherwise audit it and answer (see ``deny``)."""
+    if not decision.allowed:
+        deny(decision, target_type, target_id)
+    return decision
+
+
+def me() -> st.Standing:
+    """The signed-in person's own standing (a fresh code counts for sensitive acts)."""
+    record = g.get("web_session")
+    return st.of_person(g.get("person"), fresh_code=bool(record and is_fresh(record, rt.now())))
+
+
+def on_group(action: str, group_id: uuid.UUID) -> Decision:
+    return decide(st.for_group(rt.db(), me(), g.person, group_id), action, rt.now())
+
+
+def on_case(action: str, case_id: uuid.UUID) -> Decision:
+    standing = st.for_case(rt.db(), me(), g.person, case_id,
+                           follow_on=rt.now().date() if action == "case.follow" else None)
+    return decide(standing, action, rt.now())
+
+
+def duty(action: str, council_id: uuid.UUID | None = None) -> Decision:
+    """A platform duty (console, oversight), on one council's object when given (R22)."""
+    base = me()
+    if council_id is not None and base.signed_in:
+        base = st.for_council(rt.db(), base, g.person, council_id)
+    return decide(base, action, rt.now())
+
+
+def designation(council_id: uuid.UUID, role: str, username: str) -> Decision:
+    """Whether the president may make this designation in one of their groups (R17)."""
+    base = st.for_designation(st.of_person(g.get("person")), g.person, role, username)
+    return decide(st.for_council(rt.db(), base, g.person, council_id), "console.designate", rt.now())
+
+
+def load_group(group_id: uuid.UUID, action: str) -> tuple[WorkingGroup, Membership, Decision]:
+    """The group, the person's designation in it and the decision, if it allows ``action``;
+    404 when out of reach (a forged id looks like another group's, R22)."""
+    decision = require(on_group(action, group_id), "working_group", group_id)
+    group = rt.db().get_one(WorkingGroup, group_id)
+    return group, _membership(group.id), decision
+
+
+def load_case(case_id: uuid.UUID, action: str, *,
+              archive_redirect: bool = False) -> tuple[Case, WorkingGroup, Membership, Decision]:
+    """The case, its group, the person's designation and the decision, if it allows
+    ``action``. With ``archive_redirect``, a closed case sends the reader to the reason
+    form (R10)."""
+    decision = on_case(action, case_id)
+    if archive_redirect and decision.remedy == "cases.archive_read":
+        raise ArchiveReasonNeeded(url_for("cases.archive_read", case_id=case_id))
+    require(decision, "case", case_id)
+    db = rt.db()
+    case = db.get_one(Case, case_id)
+    return case, db.get_one(WorkingGroup, case.group_id), _membership(case.group_id), decision
+
+
+def _membership(group_id: uuid.UUID) -> Membership:
+    """The designation the decision read: the person's latest in the group."""
+    row = st.latest_membership(rt.db(), g.person.id, group_id)
+    assert row is not None  # noqa: S101 - an allowed group decision read it
+    return row
+
+
+def load_meeting(meeting_id: uuid.UUID, action: str) -> tuple[Meeting, WorkingGroup, Membership, Decision]:
+    """A session of a group, if ``action`` is allowed on its group (404 otherwise)."""
+    meeting = rt.db().get(Meeting, meeting_id)
+    if meeting is None:
+        deny(HIDDEN, "meeting", meeting_id)
+    group, membership, decision = load_group(meeting.group_id, action)
+    return meeting, group, membership, decision
+
+
+def load_console(model: type[M], object_id: uuid.UUID) -> M:
+    """An object of the console, or 404 with an audited denial (forged ids, or an object of a
+    council presided by someone else: the console of one council never reaches another's)."""
+    db = rt.db()
+    found: Any = db.get(model, object_id)
+    table = model.__tablename__  # type: ignore[attr-defined]
+    if found is None:
+        deny(HIDDEN, table, object_id)
+    group = db.get(WorkingGroup, found.group_id) if isinstance(found, Membership) else found
+    council_id = group.council_id if isinstance(group, WorkingGroup) else found.id if isinstance(found, Council) \
+        else None
+    require(duty("console.manage", council_id), table, object_id)
+    return found  # type: ignore[no-any-return]
+
+
+def visible_cases(case_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of ``case_ids`` the person may read (open or closed): need-to-know (R4)."""
+    return {case_id for case_id in case_ids if on_case("case.read_archive", case_id).allowed}
+
+
+def finish_read(append: Callable[[Auditor], None], recheck: Callable[[], Decision], target_type: str,
+                target_id: object) -> None:
+    """End a read-only view's read (``Work.end_read``): its audit entry, then the decision
+    taken again, which refuses the page if a revocation committed in between."""
+    def again() -> None:
+        require(recheck(), target_type, target_id)
+
+    rt.work().end_read(append, again)

@@ -1,0 +1,26 @@
+"""The one mapping of a domain refusal (``work.DomainError``) to what the person sees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash
+
+from ccop_cases.web import runtime as rt
+from ccop_cases.work import DomainError
+
+
+def refused(exc: DomainError, target_type: str, target_id: object, form: Any = None, *,
+            action: str = "access.denied") -> None:
+    """Roll the act back and audit it when a rule refused it (``Work.refuse``); then show
+    the message on its form field (or at the top of the form, keeping the input for
+    correction) or, without a form, as a flash message for the page redirected to."""
+    rt.work().refuse(exc.rule, target_type, target_id, action=action)
+    target = getattr(form, exc.field, None) if form is not None and exc.field else None
+    if target is not None:
+        target.errors = [*target.errors, str(exc)]
+    elif form is not None:
+        flash(str(exc), "error")
+        form.form_errors.append(str(exc))
+    else:
+        flash(str(exc), "error")

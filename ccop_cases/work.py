@@ -1,0 +1,151 @@
+"""The unit of work: the one owner of a transaction, for a web request and an operator
+command alike, and the only module that commits or rolls back.
+
+A ``Work`` holds what a service needs (session, auditor, keys, settings, clock, actor),
+built once per request (``web.runtime.work``) or per command (``web.runtime.operator_work``)
+and passed to services, which may ``flush()`` but never end a transaction. The owner does:
+
+- a writing view: ``run`` commits when the view returns, and nothing when it raises (the
+  request's session is then closed, which rolls back);
+- a refusal (a rule refused the act, or the object is out of reach): ``refuse`` rolls the
+  act back and audits the refusal in a transaction of its own;
+- a read-only view: it runs in the read transaction its session was loaded in
+  (``db.begin_read``: no lock on SQLite) and ends through ``end_read``, the audited
+  re-decision;
+- an unreadable record: ``unreadable`` rolls back and audits the integrity failure;
+- a batch job: ``durable`` commits after each item, so an interruption loses nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
+
+from ccop_cases import auditing
+from ccop_cases.db import Database, begin_read
+from ccop_cases.encryption import KeyProvider
+from ccop_cases.settings import Settings
+
+T = TypeVar("T")
+
+
+class DomainError(Exception):
+    """A service's refusal: a French message, the form field it concerns (None: the whole
+    form) and the rule that refused it (None: a mere input error, not audited)."""
+
+    def __init__(self, message: str, field: str | None = None, *, rule: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.rule = rule
+
+
+@dataclass
+class Work:
+    session: Session
+    keys: KeyProvider
+    settings: Settings
+    clock: Callable[[], datetime]
+    actor_id: str = ""
+    actor_role: str = "anonymous"
+    request_id: str | None = None
+    _auditor: auditing.Auditor | None = field(default=None, repr=False)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    @property
+    def audit(self) -> auditing.Auditor:
+        """The auditor of this unit: appends to its transaction, as its actor."""
+        if self._auditor is None:
+            self._auditor = auditing.auditor(self.session, self.clock, self.actor_id, self.actor_role,
+                                             self.request_id)
+        return self._auditor
+
+    def as_actor(self, actor_id: str, actor_role: str) -> auditing.Auditor:
+        """An auditor in this transaction for another actor (a system guard, a job)."""
+        return auditing.auditor(self.session, self.clock, actor_id, actor_role, self.request_id)
+
+    def refuse(self, rule: str | None, target_type: str, target_id: object, *,
+               action: str = "access.denied") -> None:
+        """Roll a refused act back (it keeps nothing of its own work) and, when a rule refused
+        it, audit the refusal with its rule and target in a transaction of its own. A mere
+        input error (no rule) is only rolled back."""
+        self.session.rollback()
+        if rule:
+            self.audit.record(action, target_type, target_id, outcome="denied", rule=rule)
+            self.session.commit()
+
+    def end_read(self, append: Callable[[auditing.Auditor], None], recheck: Callable[[], None]) -> None:
+        """How a read-only view ends its read, before anything is shown: commit the read
+        transaction, ``append`` the read's audit entry in a write transaction, decide again
+        there (``recheck`` raises, after auditing the denial, when it now refuses), and commit.
+
+        The entry's append holds the audit head (and SQLite's write lock), and every
+        revocation (exclusion, suspension, withdrawal, purge) appends its own entry, so none
+        can commit in between: one committed since the read refuses the page and is audited
+        as a denial, and the read's entry is rolled back."""
+        self.session.commit()
+        append(self.audit)
+        recheck()
+        self.session.commit()
+
+    def unreadable(self, target_type: str, target_id: object) -> None:
+        """An encrypted record failed to open: roll back (nothing re-saved) and audit the
+        integrity failure in a transaction of its own."""
+        self.session.rollback()
+        self.audit.record("record.unreadable", target_type, target_id, outcome="error")
+        self.session.commit()
+
+    def durable(self, items: Iterable[T]) -> Iterator[T]:
+        """Yield each item, committing what was done with the previous one first: a long job
+        interrupted keeps every finished item."""
+        for item in items:
+            yield item
+            self.session.commit()
+
+    def write_step(self, step: Callable[[], T]) -> T:
+        """Leave the read transaction, run ``step`` in a write transaction of its own, commit
+        it (kept even if what follows fails) and go back to reading."""
+        self.session.rollback()
+        result = step()
+        self.session.commit()
+        begin_read(self.session)
+        return result
+
+    def begin_view(self, read_only: bool) -> None:
+        """A read-only view continues the read transaction the request began; any other view
+        begins its own transaction."""
+        if not read_only:
+            self.session.commit()
+
+
+def run(work: Work, view: Callable[[], T], *, read_only: bool) -> T:
+    """Run a view in the request's unit of work: a writing view's changes are committed
+    when it returns; on an exception nothing is committed (the session closes, rolling back)."""
+    result = view()
+    if not read_only:
+        work.session.commit()
+    return result
+
+
+@contextmanager
+def unit_of_work(database: Database, keys: KeyProvider, settings: Settings, clock: Callable[[], datetime], *,
+                 actor_id: str, actor_role: str, request_id: str | None = None) -> Iterator[Work]:
+    """A unit of work of its own (an operator command, a job): committed when the block ends,
+    rolled back if it raises."""
+    session = database.session()
+    work = Work(session, keys, settings, clock, actor_id, actor_role, request_id)
+    try:
+        yield work
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
