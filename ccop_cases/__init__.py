@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from ccop_cases import logs
 from ccop_cases.access import permissions
+from ccop_cases.cases.models import awaits_follow_up, is_open
 from ccop_cases.db import Database, refuse_unguarded_trail
 from ccop_cases.encryption import open_keys
 from ccop_cases.security import inputs, passwords
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         # Trust X-Forwarded-Proto/For/Host from exactly this many proxies (HTTPS detection, HSTS).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,  # type: ignore[method-assign]
                                 x_host=settings.proxy_hops)
+    app.jinja_env.globals.update(is_open=is_open, awaits_follow_up=awaits_follow_up)  # the cases' vocabulary
     app.jinja_env.filters["dict_without_page"] = lambda args: {k: v for k, v in args.items() if k != "page"}
     return app
 

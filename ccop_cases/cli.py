@@ -19,12 +19,12 @@ from ccop_cases import create_app, demo
 from ccop_cases.accounts import services
 from ccop_cases.accounts.models import LoginThrottle, Person
 from ccop_cases.auditing import Auditor
-from ccop_cases.cases import cli as cases_cli
 from ccop_cases.encryption import RotatableKeys, init_key_dir
 from ccop_cases.identities import rotation
 from ccop_cases.identities import services as identity_services
 from ccop_cases.migrate import MigrationError, upgrade
 from ccop_cases.oversight import cli as oversight_cli
+from ccop_cases.retention import cli as retention_cli
 from ccop_cases.settings import Settings, SettingsError
 from ccop_cases.web import runtime as rt
 
@@ -251,4 +251,4 @@ def users_end_sessions(username: str) -> None:
 
 main.add_command(demo.cli)
 main.add_command(oversight_cli.audit)
-main.add_command(cases_cli.retention)
+main.add_command(retention_cli.retention)

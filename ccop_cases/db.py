@@ -86,27 +86,6 @@ def _end_read(session: Session, transaction: Any) -> None:
         session.info.pop(READING, None)  # the next transaction may write again
 
 
-def begin_read(session: Session) -> None:
-    """Begin the session's next transaction as a read-only one.
-
-    The database refuses any write in it. On SQLite it takes no lock, so the reads of one
-    worker do not queue behind another's write (a transaction that may write takes the
-    write lock up front, see ``_sqlite_begin``). For the hot read paths: read, commit,
-    then write (an audit entry) in a transaction of its own.
-    """
-    if session.in_transaction():
-        raise RuntimeError("begin_read needs a session with no transaction in progress")
-    if session.info.get(READ_BIND) is None:
-        session.connection()  # the test seam: one outer transaction, see ``bind_to``
-        return
-    session.info[READING] = True
-    try:
-        session.connection()
-    except BaseException:
-        session.rollback()  # ends the transaction begun for it, and so the routing
-        raise
-
-
 def _sqlite_pragmas(read_only: bool) -> Any:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # pysqlite's own transaction handling breaks SAVEPOINT; SQLAlchemy's documented

@@ -103,14 +103,15 @@ def seed_governance(work: Work) -> None:
             charter.exclude_member(db, audit, rt.runtime().keys, membership, "Manquement fictif de démonstration", now)
 
 
-# (last name, given names, age in years, state, sex); obviously fictional names.
+# (last name, given names, age in years, how far the demo takes it, sex); obviously fictional names.
+PROPOSE, FOLLOW, CLOSE, PURGE_DUE, TURNS_25 = "propose", "follow", "close", "purge_due", "turns_25"
 DEMO_CASES = (
-    ("Exemple", "Lucas", 14, "proposed", "M"), ("Fictif", "Léa", 16, "proposed", "F"),
-    ("Démonstration", "Nour", 13, "proposed", "F"), ("Modèle", "Yanis", 17, "followed", "M"),
-    ("Essai", "Chloé", 15, "followed", "F"), ("Prototype", "Adam", 19, "followed", "M"),
-    ("Maquette", "Inès", 22, "followed", "F"), ("Brouillon", "Sacha", 18, "closed", "X"),
-    ("Esquisse", "Louna", 16, "closed", "F"), ("Ébauche", "Tom", 20, "purge_due", "M"),
-    ("Croquis", "Jade", 21, "purge_due", "F"), ("Témoin", "Rayan", 25, "turns_25", "M"),
+    ("Exemple", "Lucas", 14, PROPOSE, "M"), ("Fictif", "Léa", 16, PROPOSE, "F"),
+    ("Démonstration", "Nour", 13, PROPOSE, "F"), ("Modèle", "Yanis", 17, FOLLOW, "M"),
+    ("Essai", "Chloé", 15, FOLLOW, "F"), ("Prototype", "Adam", 19, FOLLOW, "M"),
+    ("Maquette", "Inès", 22, FOLLOW, "F"), ("Brouillon", "Sacha", 18, CLOSE, "X"),
+    ("Esquisse", "Louna", 16, CLOSE, "F"), ("Ébauche", "Tom", 20, PURGE_DUE, "M"),
+    ("Croquis", "Jade", 21, PURGE_DUE, "F"), ("Témoin", "Rayan", 25, TURNS_25, "M"),
 )
 
 
@@ -127,10 +128,10 @@ def seed_cases(work: Work) -> None:
                           .where(Person.username == username, Membership.group_id == group.id)).scalar_one()
 
     coordinator, police = member("demo.coordination"), member("demo.police")
-    for i, (last, given, age, state, sex) in enumerate(DEMO_CASES):
-        born = date(now.year - age, now.month, min(now.day, 28)) + timedelta(days=10 if state == "turns_25" else -40)
+    for i, (last, given, age, stage, sex) in enumerate(DEMO_CASES):
+        born = date(now.year - age, now.month, min(now.day, 28)) + timedelta(days=10 if stage == TURNS_25 else -40)
         reps = [Identity(last, "Parent " + given)] if age < 18 else []
-        when = now - timedelta(days=120 if state == "purge_due" else 30 - i)
+        when = now - timedelta(days=120 if stage == PURGE_DUE else 30 - i)
         proposal = cases.Proposal(
             young=Identity(last, given, born, sex, f"{i + 1} rue de l’Exemple, 99001 Villefictive", "06 00 00 00 00"),
             representatives=reps, school_situation="schooled_irregular" if age < 16 else "neet",
@@ -139,7 +140,7 @@ def seed_cases(work: Work) -> None:
             confirm_under_12=True)
         case, _ = cases.propose(db, audit, runtime.keys, runtime.settings.blind_index_bits, group, police, proposal,
                                 when, sees_all=False)
-        if state == "proposed":
+        if stage == PROPOSE:
             continue
         for who in cases.information_targets(db, case):
             cases.inform(db, audit, runtime.keys, case, police, who=who, informed_on=when.date(), means="letter",
@@ -151,7 +152,7 @@ def seed_cases(work: Work) -> None:
         cases.record_decision(db, audit, runtime.keys, case, coordinator, decision="review", next_review=None,
                               meeting_id=None, now=when)
         case.next_review = review
-        if state in ("closed", "purge_due"):
+        if stage in (CLOSE, PURGE_DUE):
             cases.close(db, audit, runtime.keys, case, coordinator, reason="objectives_met",
                         purge_after_days=runtime.settings.purge_after_days, now=when + timedelta(days=5))
 

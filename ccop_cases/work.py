@@ -10,7 +10,7 @@ and passed to services, which may ``flush()`` but never end a transaction. The o
 - a refusal (a rule refused the act, or the object is out of reach): ``refuse`` rolls the
   act back and audits the refusal in a transaction of its own;
 - a read-only view: it runs in the read transaction its session was loaded in
-  (``db.begin_read``: no lock on SQLite) and ends through ``end_read``, the audited
+  (``work.begin_read``: no lock on SQLite) and ends through ``end_read``, the audited
   re-decision;
 - an unreadable record: ``unreadable`` rolls back and audits the integrity failure;
 - a batch job: ``durable`` commits after each item, so an interruption loses nothing.
@@ -27,7 +27,7 @@ from typing import TypeVar
 from sqlalchemy.orm import Session
 
 from ccop_cases import auditing
-from ccop_cases.db import Database, begin_read
+from ccop_cases.db import READ_BIND, READING, Database
 from ccop_cases.encryption import KeyProvider
 from ccop_cases.settings import Settings
 
@@ -122,6 +122,27 @@ class Work:
         begins its own transaction."""
         if not read_only:
             self.session.commit()
+
+
+def begin_read(session: Session) -> None:
+    """Begin the session's next transaction as a read-only one.
+
+    The database refuses any write in it. On SQLite it takes no lock, so the reads of one
+    worker do not queue behind another's write (a transaction that may write takes the
+    write lock up front, see ``_sqlite_begin``). For the hot read paths: read, commit,
+    then write (an audit entry) in a transaction of its own.
+    """
+    if session.in_transaction():
+        raise RuntimeError("begin_read needs a session with no transaction in progress")
+    if session.info.get(READ_BIND) is None:
+        session.connection()  # the test seam: one outer transaction, see ``bind_to``
+        return
+    session.info[READING] = True
+    try:
+        session.connection()
+    except BaseException:
+        session.rollback()  # ends the transaction begun for it, and so the routing
+        raise
 
 
 def run(work: Work, view: Callable[[], T], *, read_only: bool) -> T:

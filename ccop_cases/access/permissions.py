@@ -41,7 +41,7 @@ def permission(name: str, *, read_only: bool = False) -> Callable[[F], F]:
     request's unit of work: committed when a writing view returns.
 
     ``read_only``: the view runs in the read-only transaction in which its session was
-    loaded (``db.begin_read``: no lock on SQLite) and ends it with ``loaders.finish_read``.
+    loaded (``work.begin_read``: no lock on SQLite) and ends it with ``loaders.finish_read``.
     """
     if name not in STAGES:
         raise ValueError(f"unknown permission {name!r}")

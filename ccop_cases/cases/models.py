@@ -42,6 +42,11 @@ def is_open(state: str) -> bool:
     return state in OPEN_STATES
 
 
+def awaits_follow_up(state: str) -> bool:
+    """Whether a case in ``state`` is a proposal whose follow-up has not started."""
+    return state == CaseState.PROPOSED
+
+
 def can_move(state: str, to: CaseState) -> bool:
     return to in TRANSITIONS[CaseState(state)]
 

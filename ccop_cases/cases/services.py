@@ -26,6 +26,7 @@ from ccop_cases.cases.models import (
     CaseParticipant,
     CaseState,
     InformationRecord,
+    awaits_follow_up,
     can_move,
     is_open,
 )
@@ -171,7 +172,7 @@ def decline_duplicate(db: Session, audit: Auditor, keys: KeyProvider, case: Case
 
 
 def _duplicate_target(db: Session, case: Case) -> Case:
-    existing = db.get(Case, case.duplicate_of) if case.duplicate_of and case.state == CaseState.PROPOSED else None
+    existing = db.get(Case, case.duplicate_of) if case.duplicate_of and awaits_follow_up(case.state) else None
     if existing is None:
         raise CaseError("Cette proposition n’attend plus de rapprochement.")
     if not is_open(existing.state):
@@ -261,8 +262,9 @@ def audit_read(audit: Auditor, case: Case, reason: str | None = None) -> None:
 
 def inform(db: Session, audit: Auditor, keys: KeyProvider, case: Case, m: Membership, *, who: str,
            informed_on: date | None, means: str | None, derogation_reason: str | None, review_date: date | None,
-           now: datetime) -> InformationRecord:
-    """Record that ``who`` was informed, or a derogation (approved at once by the coordonnateur)."""
+           now: datetime, approves: bool = False) -> InformationRecord:
+    """Record that ``who`` was informed, or a derogation (approved at once when ``approves``:
+    recorded by whom the decision lets approve derogations, the coordonnateur)."""
     expected = information_targets(db, case)
     if who not in expected:
         raise CaseError("Ce représentant légal n’est pas enregistré pour cette situation.", "who")
@@ -275,7 +277,7 @@ def inform(db: Session, audit: Auditor, keys: KeyProvider, case: Case, m: Member
     record = InformationRecord(case_id=case.id, who=who, informed_on=None if derogation_reason else informed_on,
                                means=None if derogation_reason else means, derogation_reason=derogation_reason,
                                review_date=review_date if derogation_reason else None,
-                               approved_by=m.id if derogation_reason and m.role == "coordonnateur" else None,
+                               approved_by=m.id if derogation_reason and approves else None,
                                recorded_by=m.id, recorded_at=now)
     db.add(record)
     _history(db, identities.unit_key(db, keys, case.id), case, "derogation" if derogation_reason else "information",

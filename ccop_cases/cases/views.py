@@ -17,10 +17,11 @@ from ccop_cases.access.loaders import deny, finish_read, load_case, load_group, 
 from ccop_cases.access.permissions import permission
 from ccop_cases.access.policy import HIDDEN, Scope
 from ccop_cases.accounts.models import Person
-from ccop_cases.cases import forms, lists, retention, services
+from ccop_cases.cases import forms, lists, services
 from ccop_cases.cases.models import Case, CaseParticipant, is_open
 from ccop_cases.charter.models import INSTITUTIONS, Membership, MembershipStatus, WorkingGroup
 from ccop_cases.identities.services import Identity
+from ccop_cases.retention import services as retention
 from ccop_cases.security.inputs import page_number
 from ccop_cases.web import runtime as rt
 from ccop_cases.web.refusals import refused
@@ -190,13 +191,13 @@ def case_act(case_id: uuid.UUID, act: str) -> Page:
     if act not in ACTS:
         deny(HIDDEN, "case", case_id)
     action, prefix, form_class = ACTS[act]
-    case, group, membership, _decision = load_case(case_id, action)
+    case, group, membership, decision = load_case(case_id, action)
     form = form_class(prefix=prefix)
     if act == "participants":
         form.membership.choices = _member_choices(group)
     if request.method == "POST" and form.validate():
         try:
-            message = _apply(act, form, case, membership)
+            message = _apply(act, form, case, membership, coordinator=decision.scope == Scope.ALL)
         except DomainError as exc:
             refused(exc, "case", case.id, form)
         else:
@@ -207,12 +208,12 @@ def case_act(case_id: uuid.UUID, act: str) -> Page:
                            lists=lists), 400 if form.errors or form.form_errors else 200
 
 
-def _apply(act: str, form: Any, case: Case, m: Membership) -> str:
+def _apply(act: str, form: Any, case: Case, m: Membership, *, coordinator: bool) -> str:
     db, audit, keys, now = rt.db(), rt.audit(), rt.runtime().keys, rt.now()
     if act == "information":
         services.inform(db, audit, keys, case, m, who=form.who.data, informed_on=form.informed_on.data,
                         means=form.means.data or None, derogation_reason=form.derogation_reason.data or None,
-                        review_date=form.review_date.data, now=now)
+                        review_date=form.review_date.data, now=now, approves=coordinator)
         return "Information enregistrée."
     if act == "actions":
         services.add_action(db, audit, keys, case, m, action_type=form.action_type.data, start=form.start_date.data,

@@ -142,3 +142,8 @@ def date_forms(d: date) -> set[str]:
 def count_in_group(db: Session, group_id: uuid.UUID) -> int:
     """How many sessions the group held or scheduled (what a dissolution ends)."""
     return db.scalar(select(func.count()).select_from(Meeting).where(Meeting.group_id == group_id)) or 0
+
+
+def forget_case(db: Session, case_id: uuid.UUID) -> None:
+    """Take a purged situation off every agenda (R10: nothing of it stays)."""
+    db.execute(delete(AgendaItem).where(AgendaItem.case_id == case_id))

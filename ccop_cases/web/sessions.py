@@ -16,8 +16,8 @@ from sqlalchemy import select
 from ccop_cases.accounts import services
 from ccop_cases.accounts.models import Person, WebSession
 from ccop_cases.charter.models import Deployment
-from ccop_cases.db import begin_read
 from ccop_cases.web import runtime as rt
+from ccop_cases.work import begin_read
 
 
 class Actor(UserMixin):

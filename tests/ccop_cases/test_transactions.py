@@ -1,4 +1,4 @@
-"""Read transactions (``db.begin_read``): the database refuses writes in them, the next
+"""Read transactions (``work.begin_read``): the database refuses writes in them, the next
 transaction writes again, and on SQLite a reader does not queue behind a writer. The case
 tests' fixtures run here on real connections and commits (``app`` below), where the
 database enforces the read-only transactions of the read-only views."""
@@ -16,7 +16,7 @@ from test_cases import GET_TABLE, ROLES, proposed, world  # noqa: F401 - fixture
 
 from ccop_cases.auditing.models import AuditEntry
 from ccop_cases.charter.models import Deployment, Membership
-from ccop_cases.db import begin_read
+from ccop_cases.work import begin_read
 
 
 @pytest.fixture

@@ -10,11 +10,20 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ccop_cases.auditing import Auditor
-from ccop_cases.cases.models import Case, CaseAction, CaseChange, CaseDecision, CaseParticipant, InformationRecord
+from ccop_cases.cases.models import (
+    Case,
+    CaseAction,
+    CaseChange,
+    CaseDecision,
+    CaseParticipant,
+    CaseState,
+    InformationRecord,
+    can_move,
+)
 from ccop_cases.cases.services import age_on
 from ccop_cases.encryption import DecryptionError, KeyProvider
 from ccop_cases.identities import services as identities
-from ccop_cases.meetings.models import AgendaItem
+from ccop_cases.meetings import services as meetings
 
 
 @dataclass(frozen=True)
@@ -27,7 +36,7 @@ class Due:
 def due(db: Session, keys: KeyProvider, now: datetime, archive_after_days: int) -> list[Due]:
     """What the retention run would do now (ids and codes only)."""
     found = []
-    for case in db.scalars(select(Case).where(Case.state != "purged").order_by(Case.reference)):
+    for case in db.scalars(select(Case).where(Case.state != CaseState.PURGED).order_by(Case.reference)):
         turned_25 = _turned_25(db, keys, case, now)
         if turned_25 is None:
             found.append(Due(case, "unreadable", "integrity"))
@@ -35,7 +44,8 @@ def due(db: Session, keys: KeyProvider, now: datetime, archive_after_days: int) 
             found.append(Due(case, "purge", "age_limit"))
         elif case.purge_due is not None and case.purge_due <= now.date():
             found.append(Due(case, "purge", "closing_delay"))
-        elif case.state == "closed" and case.closed_at and case.closed_at + timedelta(days=archive_after_days) <= now:
+        elif (can_move(case.state, CaseState.ARCHIVED) and case.closed_at
+              and case.closed_at + timedelta(days=archive_after_days) <= now):
             found.append(Due(case, "archive", "closing_delay"))
     return found
 
@@ -53,18 +63,19 @@ def _turned_25(db: Session, keys: KeyProvider, case: Case, now: datetime) -> boo
 
 
 def archive(db: Session, audit: Auditor, case: Case) -> None:
-    case.state = "archived"
+    case.state = CaseState.ARCHIVED
     audit.record("case.archived", "case", case.id)
 
 
 def purge(db: Session, audit: Auditor, case: Case, reason: str, now: datetime) -> None:
     """Crypto-shred the case: its key, identities, tokens and every row about the young person
     go in one transaction; a tombstone keeps the reference so a link answers 410."""
-    for model in (CaseChange, CaseDecision, CaseAction, InformationRecord, CaseParticipant, AgendaItem):
+    for model in (CaseChange, CaseDecision, CaseAction, InformationRecord, CaseParticipant):
         db.execute(delete(model).where(model.case_id == case.id))
+    meetings.forget_case(db, case.id)
     counts = identities.shred_unit(db, case.id)
     db.execute(update(Case).where(Case.id == case.id).values(
-        state="purged", purged_at=now, purge_reason=reason, note_enc=None, exposure_factors="",
+        state=CaseState.PURGED, purged_at=now, purge_reason=reason, note_enc=None, exposure_factors="",
         next_review=None, outside_perimeter_reason=None))
     audit.record("case.purged", "case", case.id, reason=reason, identities=counts["identities"],
                  data_keys=counts["data_keys"])

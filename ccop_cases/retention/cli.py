@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from ccop_cases.cases import retention as service
+from ccop_cases.retention import services as service
 from ccop_cases.web import runtime as rt
 
 retention = AppGroup("retention", help="Conservation des situations : archivage et effacement.")

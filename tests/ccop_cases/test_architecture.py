@@ -1,0 +1,80 @@
+"""The shape of the code, checked: one owner of transactions, access decided in one place."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+APP = Path(__file__).resolve().parents[2] / "ccop_cases"
+MODULES = sorted(APP.rglob("*.py"))
+TEMPLATES = sorted((APP / "templates").rglob("*.html"))
+
+ROLES = {"member", "coordonnateur", "president", "dpo"}
+CASE_STATES = {"proposed", "followed", "closed", "archived", "purged"}
+
+
+def _name(path: Path) -> str:
+    return path.relative_to(APP.parent).as_posix()
+
+
+def _calls(tree: ast.AST, methods: set[str]) -> list[int]:
+    return [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute) and node.func.attr in methods]
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_name)
+def test_only_the_unit_of_work_commits_or_rolls_back(path: Path) -> None:
+    if _name(path) == "ccop_cases/work.py":
+        assert _calls(ast.parse(path.read_text("utf-8")), {"commit", "rollback"})  # it does own them
+        return
+    assert _calls(ast.parse(path.read_text("utf-8")), {"commit", "rollback"}) == []
+
+
+def _compared(node: ast.Compare) -> list[ast.expr]:
+    return [node.left, *node.comparators]
+
+
+def _role_or_state_comparisons(tree: ast.AST) -> list[int]:
+    """Lines comparing a role or a case state: an instance's ``.role``/``.state`` (not a
+    mapped column such as ``Case.state`` in a query), or a role or state literal."""
+    lines = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Compare):
+            continue
+        for side in _compared(node):
+            instance = (isinstance(side, ast.Attribute) and side.attr in {"role", "state"}
+                        and not (isinstance(side.value, ast.Name) and side.value.id[:1].isupper()))
+            literal = isinstance(side, ast.Constant) and side.value in ROLES | CASE_STATES
+            literals = isinstance(side, ast.Tuple | ast.Set | ast.List) and any(
+                isinstance(e, ast.Constant) and e.value in ROLES | CASE_STATES for e in side.elts)
+            if instance or literal or literals:
+                lines.append(node.lineno)
+    return lines
+
+
+# The vocabulary's own definitions (enums, the case transition table) and the decision.
+DECIDERS = ("ccop_cases/access/", "ccop_cases/cases/models.py", "ccop_cases/charter/models.py")
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_name)
+def test_no_module_outside_access_compares_a_role_or_a_case_state(path: Path) -> None:
+    if _name(path).startswith(DECIDERS):
+        return
+    assert _role_or_state_comparisons(ast.parse(path.read_text("utf-8"))) == []
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.relative_to(APP).as_posix())
+def test_no_template_compares_a_role_or_a_case_state(path: Path) -> None:
+    text = path.read_text("utf-8")
+    words = "|".join(ROLES | CASE_STATES)
+    pattern = r"\.(role|state)\s*(==|!=|\bin\b|\bnot in\b)|(==|!=)\s*['\"](" + words + r")['\"]"
+    assert re.findall(pattern, text) == []
+
+
+def test_the_checks_above_see_what_they_look_for() -> None:
+    tree = ast.parse('if m.role == "coordonnateur" or case.state in ("proposed",) or x == "purged": s.commit()')
+    assert _role_or_state_comparisons(tree) and _calls(tree, {"commit"})
+    assert not _role_or_state_comparisons(ast.parse("q = select(Case).where(Case.state != CaseState.PURGED)"))
