@@ -30,9 +30,10 @@ run: $(STAMP) ## Serve on http://127.0.0.1:$(PORT) (SQLite, fictional demo accou
 test: $(STAMP) ## Run the whole test suite (PostgreSQL too: CCOP_DATABASE_URL=postgresql+psycopg://…)
 	$(BIN)/pytest
 
-lint: $(STAMP) ## ruff (with security rules) and mypy (strict on crypto/ and audit/)
+lint: $(STAMP) ## ruff (with security rules), mypy (strict on crypto/ and audit/), import contracts (lint-imports)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP) ## Run every benchmark in bench/ (prints figures, asserts nothing)
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
