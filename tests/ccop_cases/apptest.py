@@ -3,6 +3,7 @@ the CSRF token, accounts with a known password and TOTP secret, the two login st
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -244,3 +245,33 @@ def decided(session: Session, person: Person, action: str, resource: object = No
     elif isinstance(resource, Case):
         base = standing.for_case(session, base, person, resource.id)
     return decide(base, action, now)
+
+
+def encodings(value: str) -> list[bytes]:
+    """The ways a value could sit in a file: raw, UTF-16, base64, hex."""
+    raw = value.encode()
+    return [raw, value.encode("utf-16-le"), value.encode("utf-16-be"), base64.b64encode(raw),
+            base64.urlsafe_b64encode(raw), raw.hex().encode()]
+
+
+def raw_database_bytes(app: Flask, tmp_path: Path) -> bytes:
+    """The database's raw bytes as stored: SQLite's files (with the write-ahead log), or a PostgreSQL data dump."""
+    url = app.extensions["ccop"].settings.database_url
+    if url.startswith("sqlite"):
+        path = url.removeprefix("sqlite:///")
+        data = b""  # the main file and the write-ahead log, where recent pages live
+        for suffix in ("", "-wal"):
+            try:
+                with open(path + suffix, "rb") as handle:
+                    data += handle.read()
+            except FileNotFoundError:
+                pass
+        return data
+    import shutil
+    import subprocess
+    pg_dump = shutil.which("pg_dump")
+    assert pg_dump, "pg_dump is needed to read the PostgreSQL dump"
+    schema = re.search(r"search_path%3D(\w+)", url).group(1)  # type: ignore[union-attr]
+    plain = url.replace("postgresql+psycopg://", "postgresql://").split("?")[0]
+    return subprocess.run([pg_dump, "--schema", schema, "--data-only", plain],  # noqa: S603
+                          check=True, capture_output=True).stdout

@@ -10,13 +10,17 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+import casetest
 import pytest
 from apptest import Account, FakeClock, Governance, drop_schema, login, make_account, make_governance, migrated_database
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ccop_cases import create_app
+from ccop_cases.cases.models import CaseParticipant
+from ccop_cases.charter.models import Membership
 from ccop_cases.encryption import init_key_dir
 from ccop_cases.settings import Settings
 from ccop_cases.web.runtime import Runtime
@@ -156,3 +160,38 @@ def login_as(app: Flask, clock: FakeClock) -> Callable[[Account], FlaskClient]:
         clock.advance(seconds=30)  # the next login of the same account needs a newer code
         return c
     return do
+
+
+# --- the case workspace (tests/ccop_cases/cases, web) -------------------------------------
+
+
+@pytest.fixture
+def world(app):
+    gov = make_governance(app)
+    accounts = {}
+    for name, role in (("coordinator", "coordonnateur"), ("participant", "member"), ("outsider", "member"),
+                       ("excluded", "member"), ("unsigned", "member")):
+        acct = make_account(app, f"case.{name}")
+        membership = gov.designate(acct, role=role)
+        if name != "unsigned":
+            gov.sign_all(membership)
+        if name == "excluded":
+            membership.status = "excluded"
+            gov.session.commit()
+        accounts[name] = acct
+    return casetest.World(gov, **accounts)
+
+
+@pytest.fixture
+def proposed(app, world, login_as, db, clock):
+    """A proposed case; the excluded and the unsigned members were designated for it before
+    their exclusion or the new charter version, so the table shows R15 and R3 on it."""
+    response = casetest.propose(login_as(world.participant), world.gov)
+    assert response.status_code == 302, response.text
+    case = casetest.latest_case(db)
+    for name in ("excluded", "unsigned"):
+        membership = db.scalar(select(Membership).where(Membership.person_id == getattr(world, name).person.id))
+        db.add(CaseParticipant(case_id=case.id, membership_id=membership.id, reason="school",
+                               added_by=case.proposed_by, added_at=clock()))
+    db.commit()
+    return case

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from apptest import login, make_account, make_governance, post, setup_audit
+from apptest import encodings, login, make_account, make_governance, post, raw_database_bytes, setup_audit
+from casetest import propose
 from sqlalchemy import select
-from test_cases import propose
-from test_encryption import _encodings, _raw_database_bytes
 
 from ccop_cases.charter import services as charter
 from ccop_cases.charter.models import Membership
@@ -66,7 +65,7 @@ def test_the_raw_database_holds_no_free_text_naming_a_person(committed_app, tmp_
                            gov.session.get(Membership, other.id), "A cité Inès Ndiaye-Lefèvre hors du groupe",
                            rt.clock())
     gov.session.commit()
-    raw = _raw_database_bytes(app, tmp_path)
+    raw = raw_database_bytes(app, tmp_path)
     values = ["Ndiaye-Lefèvre", "Lefèvre", "Lefevre", "Inès", "20/05/2011", "2011-05-20", "Hortensia-Vermillon",
               "A cité"]
-    assert [v for v in values for enc in _encodings(v) if enc in raw] == []
+    assert [v for v in values for enc in encodings(v) if enc in raw] == []

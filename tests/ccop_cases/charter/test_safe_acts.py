@@ -103,7 +103,7 @@ def test_dissolution_with_the_exact_name_and_a_fresh_code_ends_the_group(app, lo
 def case_with_member(app, gov, login_as, db):
     """A proposed case of a signed member, the coordonnateur logged in; returns the clients,
     the case URL and the member's participation."""
-    from test_cases import propose
+    from casetest import propose
     coordinator, member = make_account(app, "retrait.coord"), make_account(app, "retrait.membre")
     gov.sign_all(gov.designate(coordinator, role="coordonnateur"))
     gov.sign_all(gov.designate(member))

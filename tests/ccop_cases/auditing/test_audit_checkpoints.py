@@ -155,7 +155,7 @@ def test_item7_an_export_of_a_period_says_it_stops_before_the_head(app, db, cloc
 
 # --- item 7: the systemd timer runs the checkpoint at half the heartbeat interval --------------
 
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "systemd"
+DEPLOY = Path(__file__).resolve().parents[3] / "deploy" / "systemd"
 
 
 def test_item7_the_shipped_timer_runs_at_half_the_default_heartbeat_interval(settings):

@@ -21,7 +21,7 @@ NONE_ATTRIBUTE = re.compile(r"""[\w-]+=["']?None\b""")
 @pytest.fixture
 def pages(app, login_as, clock, db):
     """(rule, client, concrete URL) for every page, each seen by someone who may open it."""
-    from test_cases import propose
+    from casetest import propose
     admin = make_account(app, "attr.admin")
     dpo = make_account(app, "attr.dpo")
     session = app.extensions["ccop"].database.session()

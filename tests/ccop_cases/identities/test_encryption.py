@@ -3,13 +3,11 @@ exact search through the blind index, shredding, key rotation, unreadable record
 
 from __future__ import annotations
 
-import base64
-import re
 import uuid
 from datetime import date
 
 import pytest
-from apptest import login
+from apptest import encodings, login, raw_database_bytes
 from sqlalchemy import inspect, select
 
 from ccop_cases.accounts.models import Person
@@ -221,34 +219,6 @@ MARKERS = ["Zéphyrine", "Quatrefages-Ossature", "2009-10-31", "7 impasse du Mou
            "0611223344", "zephyrine.q@example.org"]
 
 
-def _encodings(value: str) -> list[bytes]:
-    raw = value.encode()
-    return [raw, value.encode("utf-16-le"), value.encode("utf-16-be"), base64.b64encode(raw),
-            base64.urlsafe_b64encode(raw), raw.hex().encode()]
-
-
-def _raw_database_bytes(app, tmp_path) -> bytes:
-    url = _rt(app).settings.database_url
-    if url.startswith("sqlite"):
-        path = url.removeprefix("sqlite:///")
-        data = b""  # the main file and the write-ahead log, where recent pages live
-        for suffix in ("", "-wal"):
-            try:
-                with open(path + suffix, "rb") as handle:
-                    data += handle.read()
-            except FileNotFoundError:
-                pass
-        return data
-    import shutil
-    import subprocess
-    pg_dump = shutil.which("pg_dump")
-    assert pg_dump, "pg_dump is needed to read the PostgreSQL dump"
-    schema = re.search(r"search_path%3D(\w+)", url).group(1)
-    plain = url.replace("postgresql+psycopg://", "postgresql://").split("?")[0]
-    return subprocess.run([pg_dump, "--schema", schema, "--data-only", plain],  # noqa: S603
-                          check=True, capture_output=True).stdout
-
-
 def test_raw_database_holds_no_identity_in_clear(committed_app, tmp_path):
     app = committed_app
     rt = _rt(app)
@@ -260,9 +230,9 @@ def test_raw_database_holds_no_identity_in_clear(committed_app, tmp_path):
     services.write_identity(session, dek, unit, "representative", 1, Identity(MARKERS[1], "Parent"))
     session.commit()
     session.close()
-    raw = _raw_database_bytes(app, tmp_path)
+    raw = raw_database_bytes(app, tmp_path)
     assert len(raw) > 1000
-    found = [m for m in MARKERS for enc in _encodings(m) if enc in raw]
+    found = [m for m in MARKERS for enc in encodings(m) if enc in raw]
     assert found == []
 
 
@@ -273,7 +243,7 @@ def test_the_raw_reader_would_see_a_plaintext_value(committed_app, tmp_path):
     session.add(Person(username="temoin.en.clair", password_hash="x", created_at=rt.clock()))
     session.commit()
     session.close()
-    assert b"temoin.en.clair" in _raw_database_bytes(committed_app, tmp_path)
+    assert b"temoin.en.clair" in raw_database_bytes(committed_app, tmp_path)
 
 
 def test_datakey_never_prints_its_bytes(app, db):

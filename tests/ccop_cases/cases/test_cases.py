@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
-from apptest import audit_bodies, current_code, login, make_account, make_governance, post
+from apptest import audit_bodies, current_code, make_account, make_governance, post
+from casetest import GET_TABLE, ROLES, YOUNG, coordinator_with_a_case, form_data, latest_case, propose
 from sqlalchemy import func, select
-from werkzeug.datastructures import MultiDict
 
 from ccop_cases.cases.models import Case, CaseAction, CaseParticipant, InformationRecord
 from ccop_cases.charter.models import Membership
@@ -20,95 +19,12 @@ from ccop_cases.cli import main
 from ccop_cases.identities.models import DataKeyRecord, IdentityRecord, IdentityToken
 from ccop_cases.meetings.models import Attendance, Meeting
 
-YOUNG = {"last_name": "Ndiaye-Lefèvre", "given_names": "Inès Awa", "sex": "F", "birth_date": "2011-05-20",
-         "address": "4 rue des Acacias, 99001 Villefictive", "phone": "06 11 22 33 44",
-         "email": "ines.n@example.org", "rep1_last_name": "Ndiaye", "rep1_given_names": "Fatou",
-         "rep1_phone": "+33 6 55 44 33 22", "school_situation": "schooled_irregular",
-         "purpose": "first_offence_prevention", "referral_origin": "school",
-         "exposure_factors": ["absenteeism", "incivilities"], "inside_perimeter": "y"}
-
-
-@dataclass
-class World:
-    gov: object
-    coordinator: object
-    participant: object
-    outsider: object
-    excluded: object
-    unsigned: object
-
-
-@pytest.fixture
-def world(app):
-    gov = make_governance(app)
-    accounts = {}
-    for name, role in (("coordinator", "coordonnateur"), ("participant", "member"), ("outsider", "member"),
-                       ("excluded", "member"), ("unsigned", "member")):
-        acct = make_account(app, f"case.{name}")
-        membership = gov.designate(acct, role=role)
-        if name != "unsigned":
-            gov.sign_all(membership)
-        if name == "excluded":
-            membership.status = "excluded"
-            gov.session.commit()
-        accounts[name] = acct
-    return World(gov, **accounts)
-
-
-def _form(data):
-    return MultiDict([(k, v) for k, value in data.items() for v in (value if isinstance(value, list) else [value])])
-
-
-def propose(client, gov, **changes):
-    url = f"/groupes/{gov.group.id}/situations/nouvelle"
-    page = client.get(url).text
-    submission = page.split('name="submission_id" type="hidden" value="')[1].split('"')[0]
-    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    data = {**YOUNG, **changes, "submission_id": submission, "csrf_token": token}
-    data = {k: v for k, v in data.items() if v is not None}
-    return client.post(url, data=_form(data))
-
-
-def coordinator_with_a_case(app, username):
-    """On a committed app (real transactions): a constituted group whose coordonnateur
-    ``username`` signed its texts, logged in and having proposed a case; returns the client
-    and the case page's URL."""
-    rt = app.extensions["ccop"]
-    gov = make_governance(app)
-    member = make_account(app, username)
-    gov.sign_all(gov.designate(member, role="coordonnateur"))
-    client = app.test_client()
-    login(client, member, rt.clock)
-    return client, propose(client, gov).location
-
-
-def _case(db, reference=None):
-    db.expire_all()
-    query = select(Case).order_by(Case.proposed_at.desc())
-    return db.scalar(query.where(Case.reference == reference) if reference else query)
-
-
-@pytest.fixture
-def proposed(app, world, login_as, db, clock):
-    """A proposed case; the excluded and the unsigned members were designated for it before
-    their exclusion or the new charter version, so the table shows R15 and R3 on it."""
-    response = propose(login_as(world.participant), world.gov)
-    assert response.status_code == 302, response.text
-    case = _case(db)
-    for name in ("excluded", "unsigned"):
-        membership = db.scalar(select(Membership).where(Membership.person_id == getattr(world, name).person.id))
-        db.add(CaseParticipant(case_id=case.id, membership_id=membership.id, reason="school",
-                               added_by=case.proposed_by, added_at=clock()))
-    db.commit()
-    return case
-
-
 # --- the journey ------------------------------------------------------------------------------
 
 def test_member_proposes_and_the_case_page_shows_the_identity_to_participants(app, world, login_as, db):
     client = login_as(world.participant)
     response = propose(client, world.gov)
-    case = _case(db)
+    case = latest_case(db)
     assert response.location == f"/situations/{case.id}"
     assert case.reference == f"S-{date.today().year if False else 2026}-0001" and case.state == "proposed"
     page = client.get(response.location).text
@@ -125,14 +41,14 @@ def test_follow_requires_information_of_the_family_r11(app, world, login_as, pro
     coordinator = login_as(world.coordinator)
     case_url = f"/situations/{proposed.id}"
     post(coordinator, f"{case_url}/suivre", {}, token_from=case_url)
-    assert "R11" in coordinator.get(case_url).text and _case(db).state == "proposed"
+    assert "R11" in coordinator.get(case_url).text and latest_case(db).state == "proposed"
     participant = login_as(world.participant)
     for who in ("young_person", "representative_1"):
         r = post(participant, f"{case_url}/information", {"inf-who": who, "inf-informed_on": "2026-03-01",
                                                           "inf-means": "letter"}, token_from=case_url)
         assert r.status_code == 302, r.text
     post(coordinator, f"{case_url}/suivre", {}, token_from=case_url)
-    assert _case(db).state == "followed"
+    assert latest_case(db).state == "followed"
 
 
 def test_a_derogation_needs_the_coordinators_approval_and_a_future_review(app, world, login_as, proposed, db):
@@ -147,11 +63,11 @@ def test_a_derogation_needs_the_coordinators_approval_and_a_future_review(app, w
                                              "inf-means": "phone"}, token_from=url)
     coordinator = login_as(world.coordinator)
     post(coordinator, f"{url}/suivre", {}, token_from=url)
-    assert _case(db).state == "proposed"  # derogation not yet approved
+    assert latest_case(db).state == "proposed"  # derogation not yet approved
     record = db.scalar(select(InformationRecord).where(InformationRecord.derogation_reason.is_not(None)))
     post(coordinator, f"{url}/information/{record.id}/approuver", {}, token_from=url)
     post(coordinator, f"{url}/suivre", {}, token_from=url)
-    assert _case(db).state == "followed"
+    assert latest_case(db).state == "followed"
 
 
 def test_actions_decisions_participants_and_closing(app, world, login_as, proposed, db, clock):
@@ -170,7 +86,7 @@ def test_actions_decisions_participants_and_closing(app, world, login_as, propos
     assert decision.status_code == 403 and "coordonnateur" in decision.text
     outsider_membership = world.gov.session.scalar(select(CaseParticipant.membership_id))
     post(coordinator, f"{url}/decisions", {"dec-decision": "review", "dec-next_review": "2026-04-01"}, token_from=url)
-    assert _case(db).next_review == date(2026, 4, 1)
+    assert latest_case(db).next_review == date(2026, 4, 1)
     options = coordinator.get(f"{url}/participants").text
     other = options.split('case.outsider (')[0].rsplit('value="', 1)[1].split('"')[0]
     post(coordinator, f"{url}/participants", {"par-membership": other, "par-reason": "school"}, token_from=url)
@@ -180,21 +96,11 @@ def test_actions_decisions_participants_and_closing(app, world, login_as, propos
     assert unconfirmed.status_code == 400 and "Cochez la case" in unconfirmed.text
     closed = post(coordinator, f"{url}/cloture", {"clo-reason": "objectives_met", "clo-confirm": "y"}, token_from=url)
     assert closed.status_code == 302
-    case = _case(db)
+    case = latest_case(db)
     assert case.state == "closed" and case.purge_due == clock().date() + timedelta(days=92)
 
 
 # --- role table -------------------------------------------------------------------------------
-
-ROLES = ("participant", "outsider", "coordinator", "excluded", "unsigned")
-GET_TABLE = {  # route -> expected status per role
-    "/situations/{case}": (200, 404, 200, 403, 403),
-    "/groupes/{group}/situations": (200, 200, 200, 403, 403),
-    "/groupes/{group}/situations/nouvelle": (200, 200, 200, 403, 403),
-    "/groupes/{group}/recherche": (200, 200, 200, 403, 403),
-    "/groupes/{group}/seances": (200, 200, 200, 403, 403),
-}
-
 
 @pytest.mark.parametrize("route", GET_TABLE)
 @pytest.mark.parametrize("role", ROLES)
@@ -272,7 +178,7 @@ def test_under_12_with_confirmation_and_coordinator_override_outside_perimeter(w
     coordinator = login_as(world.coordinator)
     assert propose(coordinator, world.gov, birth_date="2015-01-10", confirm_under_12="y", inside_perimeter=None,
                    override_reason="moved_recently").status_code == 302
-    assert _case(db).outside_perimeter_reason == "moved_recently"
+    assert latest_case(db).outside_perimeter_reason == "moved_recently"
 
 
 def test_a_second_record_of_the_same_person_in_the_group_is_refused(world, login_as, proposed, db):
@@ -291,7 +197,7 @@ def test_a_members_duplicate_proposal_is_accepted_as_any_and_tells_nothing(world
     outsider = login_as(world.outsider)
     response = propose(outsider, world.gov, last_name="NDIAYE LEFEVRE", given_names="ines")
     assert response.status_code == 302
-    duplicate = _case(db)
+    duplicate = latest_case(db)
     assert duplicate.duplicate_of == proposed.id and duplicate.reference != proposed.reference
     page = outsider.get(response.location, follow_redirects=True).text
     assert f"Situation {duplicate.reference} proposée." in page
@@ -308,12 +214,12 @@ def test_the_coordinator_names_the_proposer_on_the_existing_situation_and_the_du
         world, login_as, proposed, db):
     outsider = login_as(world.outsider)
     propose(outsider, world.gov, given_names="Inès")
-    duplicate = _case(db)
+    duplicate = latest_case(db)
     coordinator = login_as(world.coordinator)
     unconfirmed = _resolve(coordinator, duplicate, "rattacher", confirm=False)
-    assert unconfirmed.status_code == 302 and _case(db, duplicate.reference).state == "proposed"
+    assert unconfirmed.status_code == 302 and latest_case(db, duplicate.reference).state == "proposed"
     assert _resolve(coordinator, duplicate, "rattacher").status_code == 302
-    assert _case(db, duplicate.reference).state == "purged"
+    assert latest_case(db, duplicate.reference).state == "purged"
     identities = select(func.count()).select_from(IdentityRecord).where(IdentityRecord.unit_id == duplicate.id)
     assert db.scalar(identities) == 0
     assert outsider.get(f"/situations/{proposed.id}").status_code == 200
@@ -323,10 +229,10 @@ def test_the_coordinator_names_the_proposer_on_the_existing_situation_and_the_du
 def test_the_coordinator_declines_a_duplicate_like_any_proposal_not_retained(world, login_as, proposed, db):
     outsider = login_as(world.outsider)
     propose(outsider, world.gov, given_names="Inès")
-    duplicate = _case(db)
+    duplicate = latest_case(db)
     assert _resolve(login_as(world.participant), duplicate, "decliner").status_code == 404  # not on it
     assert _resolve(login_as(world.coordinator), duplicate, "decliner").status_code == 302
-    declined = _case(db, duplicate.reference)
+    declined = latest_case(db, duplicate.reference)
     assert declined.state == "closed" and declined.closing_reason == "not_retained" and declined.duplicate_of is None
     assert outsider.get(f"/situations/{proposed.id}").status_code == 404
 
@@ -406,7 +312,7 @@ def test_an_unreadable_case_is_reported_and_never_purged_blindly(app, world, pro
     db.commit()
     result = app.test_cli_runner().invoke(main, ["retention", "run"])
     assert "illisible" in result.output
-    assert _case(db).state == "proposed"
+    assert latest_case(db).state == "proposed"
     assert audit_bodies(db, "record.unreadable")[-1]["target"]["id"] == str(proposed.id)
 
 
@@ -596,7 +502,7 @@ def test_closed_case_is_purged_three_months_after_closing(app, world, login_as, 
 def test_hard_purge_on_the_25th_birthday_whatever_the_state(app, world, login_as, db, clock):
     client = login_as(world.participant)
     assert propose(client, world.gov, birth_date="2001-03-05").status_code == 302  # 24 on 2026-03-02
-    case = _case(db)
+    case = latest_case(db)
     clock.advance(days=2)
     assert "0 situation(s)" in _run(app, "--dry-run").output
     clock.advance(days=1)
@@ -630,7 +536,7 @@ def test_a_submission_id_of_another_proposer_reveals_nothing(world, login_as, pr
     url = f"/groupes/{world.gov.group.id}/situations/nouvelle"
     page = client.get(url).text
     token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    response = client.post(url, data=_form({**YOUNG, "submission_id": str(proposed.submission_id),
+    response = client.post(url, data=form_data({**YOUNG, "submission_id": str(proposed.submission_id),
                                             "csrf_token": token}))
     assert response.status_code == 400 and proposed.reference not in response.text
 
@@ -641,14 +547,14 @@ def test_double_submission_creates_one_case(world, login_as, db):
     page = client.get(url).text
     submission = page.split('name="submission_id" type="hidden" value="')[1].split('"')[0]
     token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    data = _form({**YOUNG, "submission_id": submission, "csrf_token": token})
+    data = form_data({**YOUNG, "submission_id": submission, "csrf_token": token})
     first, second = client.post(url, data=data), client.post(url, data=data)
     assert first.status_code == second.status_code == 302 and first.location == second.location
     assert db.scalar(select(func.count()).select_from(Case)) == 1
 
 
 def test_the_raw_database_holds_no_identity_after_a_full_journey(committed_app, tmp_path):
-    from test_encryption import _encodings, _raw_database_bytes
+    from apptest import encodings, raw_database_bytes
 
     app = committed_app
     client, case_page = coordinator_with_a_case(app, "journey.member")
@@ -657,8 +563,8 @@ def test_the_raw_database_holds_no_identity_after_a_full_journey(committed_app, 
     post(client, f"{case_page}/actions", {"act-action_type": "citizenship", "act-start_date": "2026-03-01",
                                           "act-outcome": "ongoing"}, token_from=case_page)
     post(client, f"{case_page}/cloture", {"clo-reason": "other", "clo-confirm": "y"}, token_from=case_page)
-    raw = _raw_database_bytes(app, tmp_path)
+    raw = raw_database_bytes(app, tmp_path)
     values = [YOUNG["last_name"], YOUNG["given_names"], "2011-05-20", YOUNG["address"], YOUNG["email"],
               "Fatou", "06 11 22 33 44"]
-    assert [v for v in values for enc in _encodings(v) if enc in raw] == []
+    assert [v for v in values for enc in encodings(v) if enc in raw] == []
     assert current_code  # the login helper computes codes from the same secret

@@ -15,7 +15,7 @@ from ccop_cases.accounts.models import Person
 from ccop_cases.cases import services as case_services
 from ccop_cases.cases.models import Case
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

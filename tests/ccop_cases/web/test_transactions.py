@@ -10,9 +10,9 @@ import threading
 import time
 
 import pytest
+from casetest import GET_TABLE, ROLES
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
-from test_cases import GET_TABLE, ROLES, proposed, world  # noqa: F401 - fixtures, used by parameter name
 
 from ccop_cases.auditing.models import AuditEntry
 from ccop_cases.charter.models import Deployment, Membership
@@ -95,7 +95,7 @@ def test_a_reader_does_not_wait_for_a_writer_holding_its_lock(committed_app):
 def test_a_read_only_route_reads_then_audits_and_still_records_the_session(committed_app):
     """The case page (declared read-only) on real connections: its read is on the trail,
     and a last-seen time due on the same request is recorded in a write transaction."""
-    from test_cases import coordinator_with_a_case
+    from casetest import coordinator_with_a_case
 
     from ccop_cases.accounts.models import WebSession
     from ccop_cases.auditing.models import AuditEntry
@@ -125,7 +125,7 @@ def test_routes_by_role_on_real_transactions(world, login_as, proposed):
 
 def test_a_search_reads_then_audits_on_real_transactions(app, world, login_as, proposed):
     from apptest import post
-    from test_cases import YOUNG
+    from casetest import YOUNG
 
     url = f"/groupes/{world.gov.group.id}/recherche"
     response = post(login_as(world.participant), url, {"last_name": "NDIAYE LEFEVRE", "given_names": "ines",
