@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_ENV := CCOP_ENV=development
 PORT ?= 5000
+# Succeeds when the key directory the settings name (CCOP_KEY_DIR, else its default) exists.
+HAVE_KEYS := $(BIN)/python -c 'from ccop_cases.settings import Settings; raise SystemExit(not Settings.from_env().key_dir.is_dir())'
 
 .PHONY: help install run test lint bench clean
 
@@ -22,7 +24,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## Create .venv and install the project with its dev tools
 
 run: $(STAMP) ## Serve on http://127.0.0.1:$(PORT) (SQLite, fictional demo accounts; another port: make run PORT=8080)
-	@test -d instance/keys || $(DEV_ENV) $(BIN)/ccop keys init
+	@$(DEV_ENV) $(HAVE_KEYS) 2>/dev/null || $(DEV_ENV) $(BIN)/ccop keys init
 	$(DEV_ENV) $(BIN)/ccop db upgrade
 	$(DEV_ENV) $(BIN)/ccop demo seed
 	$(DEV_ENV) $(BIN)/ccop run --host 127.0.0.1 --port $(PORT)

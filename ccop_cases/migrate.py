@@ -20,7 +20,16 @@ from sqlalchemy.engine import Connection
 
 from ccop_cases.db import unguarded_trail_tables
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+def _migrations_dir() -> Path:
+    """The Alembic revisions: inside the package when installed from a wheel (setup.py puts
+    them there), else the checkout's top-level ``migrations/`` (editable install, tests)."""
+    package = Path(__file__).resolve().parent
+    shipped = package / "migrations"
+    return shipped if shipped.is_dir() else package.parent / "migrations"
+
+
+MIGRATIONS_DIR = _migrations_dir()
 
 ORDINARY_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
 # The tables the restricted role may not freely write: what it may do on each.

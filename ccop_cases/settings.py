@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 
@@ -16,39 +16,24 @@ class SettingsError(Exception):
 ENVIRONMENTS = ("production", "development", "test")
 ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
-# Every variable the service reads, with a one-line meaning (also rendered in the README).
-KNOWN_VARIABLES: dict[str, str] = {
-    "CCOP_ENV": "production (défaut), development ou test",
-    "CCOP_INSTANCE_DIR": "dossier des fichiers locaux (défaut : ./instance)",
-    "CCOP_DATABASE_URL": "URL SQLAlchemy du service (défaut : SQLite dans le dossier instance)",
-    "CCOP_MIGRATION_DATABASE_URL": "URL du rôle propriétaire du schéma, pour « ccop db upgrade » seulement "
-                                   "(défaut : CCOP_DATABASE_URL)",
-    "CCOP_APP_ROLE": "rôle PostgreSQL restreint du service, à qui « ccop db upgrade » donne ses droits",
-    "CCOP_KEY_DIR": "dossier des clés, hors du dépôt (défaut : <instance>/keys)",
-    "CCOP_LOG_FORMAT": "json ou console (défaut : json en production)",
-    "CCOP_SESSION_IDLE_MINUTES": "inactivité avant fin de session (défaut : 30)",
-    "CCOP_SESSION_MAX_HOURS": "durée maximale d'une session (défaut : 12)",
-    "CCOP_TOTP_ISSUER": "nom affiché dans l'application d'authentification (défaut : CCOP)",
-    "CCOP_SECURE_COOKIES": "1 pour des cookies Secure (défaut : 1 hors development)",
-    "CCOP_BLIND_INDEX_BITS": "bits gardés de l'index de recherche (défaut : 8)",
-    "CCOP_AUDIT_HEARTBEAT_MINUTES": "intervalle maximal entre deux battements du journal (défaut : 60)",
-    "CCOP_AUDIT_RETENTION_DAYS": "conservation du contenu des entrées d'audit (défaut : 365)",
-    "CCOP_PROXY_HOPS": "nombre de mandataires inverses de confiance devant le service (défaut : 0)",
-    "CCOP_ARCHIVE_AFTER_DAYS": "délai entre la clôture et l'archivage d'une situation (défaut : 0)",
-    "CCOP_PURGE_AFTER_DAYS": "délai entre la clôture et l'effacement d'une situation (défaut : 92, 3 mois)",
-}
+INSTANCE_DIR = "instance"  # the default, relative to the working directory
+KEYS = "keys"  # the default key directory, inside the instance directory
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Validated configuration. Build it with :meth:`from_env`; never mutate it."""
+    """Validated configuration. Build it with :meth:`from_env`; never mutate it.
+
+    Each field is read from ``CCOP_`` and its name in capitals; its default here is the
+    variable's default in production (``from_env`` reads it from here, the README lists it).
+    """
 
     env: str = "production"
-    instance_dir: Path = field(default_factory=lambda: Path("instance").resolve())
+    instance_dir: Path = field(default_factory=lambda: Path(INSTANCE_DIR).resolve())
     database_url: str = ""
     migration_database_url: str = ""  # the schema owner's URL; empty: database_url
     app_role: str = ""  # PostgreSQL: the service's restricted role, granted at ``ccop db upgrade``
-    key_dir: Path = field(default_factory=lambda: Path("instance/keys").resolve())
+    key_dir: Path = field(default_factory=lambda: Path(INSTANCE_DIR, KEYS).resolve())
     log_format: str = "json"
     session_idle_minutes: int = 30
     session_max_hours: int = 12
@@ -59,7 +44,7 @@ class Settings:
     audit_retention_days: int = 365
     archive_after_days: int = 0
     proxy_hops: int = 0
-    purge_after_days: int = 92
+    purge_after_days: int = 92  # about 3 months (CNIL 2020)
 
     @property
     def is_test(self) -> bool:
@@ -77,10 +62,10 @@ class Settings:
         unknown = sorted(k for k in environ if k.startswith("CCOP_") and k not in KNOWN_VARIABLES)
         if unknown:
             raise SettingsError(f"Variable(s) inconnue(s) : {', '.join(unknown)} (faute de frappe ?)")
-        env = environ.get("CCOP_ENV", "production")
+        env = environ.get("CCOP_ENV", cls.env)
         if env not in ENVIRONMENTS:
             raise SettingsError(f"CCOP_ENV doit valoir {', '.join(ENVIRONMENTS)}.")
-        instance_dir = Path(environ.get("CCOP_INSTANCE_DIR", "instance")).resolve()
+        instance_dir = Path(environ.get("CCOP_INSTANCE_DIR", INSTANCE_DIR)).resolve()
         database_url = environ.get(
             "CCOP_DATABASE_URL", f"sqlite:///{instance_dir / 'ccop.sqlite3'}"
         )
@@ -92,7 +77,7 @@ class Settings:
         if app_role and not (migration_database_url or database_url).startswith("postgresql"):
             raise SettingsError("CCOP_APP_ROLE ne s’applique qu’à PostgreSQL : retirez-la ou donnez "
                                 "l’URL PostgreSQL du propriétaire dans CCOP_MIGRATION_DATABASE_URL.")
-        log_format = environ.get("CCOP_LOG_FORMAT", "json" if env == "production" else "console")
+        log_format = environ.get("CCOP_LOG_FORMAT", cls.log_format if env == "production" else "console")
         if log_format not in ("json", "console"):
             raise SettingsError("CCOP_LOG_FORMAT doit valoir json ou console.")
         return cls(
@@ -101,19 +86,23 @@ class Settings:
             database_url=database_url,
             migration_database_url=migration_database_url,
             app_role=app_role,
-            key_dir=Path(environ.get("CCOP_KEY_DIR", str(instance_dir / "keys"))).resolve(),
+            key_dir=Path(environ.get("CCOP_KEY_DIR", str(instance_dir / KEYS))).resolve(),
             log_format=log_format,
-            session_idle_minutes=_positive_int(environ, "CCOP_SESSION_IDLE_MINUTES", 30),
-            session_max_hours=_positive_int(environ, "CCOP_SESSION_MAX_HOURS", 12),
-            totp_issuer=environ.get("CCOP_TOTP_ISSUER", "CCOP"),
+            session_idle_minutes=_positive_int(environ, "CCOP_SESSION_IDLE_MINUTES", cls.session_idle_minutes),
+            session_max_hours=_positive_int(environ, "CCOP_SESSION_MAX_HOURS", cls.session_max_hours),
+            totp_issuer=environ.get("CCOP_TOTP_ISSUER", cls.totp_issuer),
             secure_cookies=_flag(environ, "CCOP_SECURE_COOKIES", env != "development"),
-            blind_index_bits=_bits(environ),
-            audit_heartbeat_minutes=_positive_int(environ, "CCOP_AUDIT_HEARTBEAT_MINUTES", 60),
-            audit_retention_days=_positive_int(environ, "CCOP_AUDIT_RETENTION_DAYS", 365),
-            archive_after_days=_natural_int(environ, "CCOP_ARCHIVE_AFTER_DAYS", 0),
-            proxy_hops=_natural_int(environ, "CCOP_PROXY_HOPS", 0),
-            purge_after_days=_positive_int(environ, "CCOP_PURGE_AFTER_DAYS", 92),
+            blind_index_bits=_bits(environ, cls.blind_index_bits),
+            audit_heartbeat_minutes=_positive_int(environ, "CCOP_AUDIT_HEARTBEAT_MINUTES", cls.audit_heartbeat_minutes),
+            audit_retention_days=_positive_int(environ, "CCOP_AUDIT_RETENTION_DAYS", cls.audit_retention_days),
+            archive_after_days=_natural_int(environ, "CCOP_ARCHIVE_AFTER_DAYS", cls.archive_after_days),
+            proxy_hops=_natural_int(environ, "CCOP_PROXY_HOPS", cls.proxy_hops),
+            purge_after_days=_positive_int(environ, "CCOP_PURGE_AFTER_DAYS", cls.purge_after_days),
         )
+
+
+# Every variable the service reads (the README documents each); any other CCOP_* is refused.
+KNOWN_VARIABLES: dict[str, str] = {f"CCOP_{f.name.upper()}": f.name for f in fields(Settings)}
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
@@ -134,8 +123,8 @@ def _natural_int(environ: Mapping[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
-def _bits(environ: Mapping[str, str]) -> int:
-    bits = _positive_int(environ, "CCOP_BLIND_INDEX_BITS", 8)
+def _bits(environ: Mapping[str, str], default: int) -> int:
+    bits = _positive_int(environ, "CCOP_BLIND_INDEX_BITS", default)
     if bits > 32:
         raise SettingsError("CCOP_BLIND_INDEX_BITS doit être compris entre 1 et 32.")
     return bits

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from apptest import with_settings
 from click.testing import CliRunner
@@ -15,6 +17,11 @@ def test_defaults_are_production_with_sqlite_in_instance(tmp_path):
     assert s.env == "production" and s.secure_cookies and s.log_format == "json"
     assert s.database_url == f"sqlite:///{tmp_path / 'ccop.sqlite3'}"
     assert s.key_dir == tmp_path / "keys"
+
+
+def test_without_variables_the_settings_are_the_class_defaults():
+    built = Settings.from_env({})  # each default is written once, on the class
+    assert built == replace(Settings(), database_url=built.database_url)
 
 
 @pytest.mark.parametrize("environ,message", [
