@@ -7,11 +7,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import click
 import pytest
+
+from ccop_cases.cli import main
+from ccop_cases.settings import KNOWN_VARIABLES
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 PAGES = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
+UNITS = sorted((ROOT / "deploy" / "systemd").glob("ccop-*"))
 
 FENCE = re.compile(r"^(```|~~~).*?^\1", re.M | re.S)
 INLINE_CODE = re.compile(r"`[^`\n]*`")
@@ -140,3 +145,54 @@ def test_every_cited_module_and_function_exists():
                for name in (re.findall(r"`(\w+)`", names) or [""])
                if not (ROOT / path).is_file() or (name and not _defines(ROOT / path, name))]
     assert missing == []
+
+
+def _code(path: Path) -> list[str]:
+    """What a reader copies: code spans and blocks of a page, a unit file whole."""
+    text = path.read_text("utf-8")
+    if path.suffix != ".md":
+        return [text]
+    blocks = [m.group(0) for m in FENCE.finditer(text)]
+    return blocks + [span.strip("`") for span in INLINE_CODE.findall(FENCE.sub("", text))]
+
+
+def _command_problem(words: list[str]) -> str | None:
+    """Walk ``ccop WORD…`` down the command groups; at the command, check its --options."""
+    command: click.Command = main
+    path = ["ccop"]
+    for word in words:
+        if isinstance(command, click.Group):
+            if command is main and not re.fullmatch(r"[a-z][\w-]*", word):
+                return None  # `ccop` followed by no command word: a user name, not a command line
+            found = command.get_command(click.Context(command), word)
+            if found is None:
+                return f"no command {word!r} in {' '.join(path)}"
+            command, path = found, [*path, word]
+        elif word.startswith("--"):
+            options = {"--help", *(option for param in command.params for option in param.opts)}
+            if word.split("=")[0] not in options:
+                return f"no option {word} of {' '.join(path)}"
+    return None
+
+
+def test_every_ccop_command_and_option_cited_exists():
+    """``ccop users grant``, ``ccop retention run --dry-run``… in the README, the docs and the
+    systemd units name real commands and options."""
+    problems, seen = [], 0
+    for path in [*PAGES, *UNITS]:
+        for code in _code(path):
+            for line in code.splitlines():
+                for match in re.finditer(r"(?<![^\s/(`])ccop (?=([^#\n`();,'\"|]*))", line):
+                    words = match.group(1).split()
+                    seen += 1
+                    if (problem := _command_problem(words)) is not None:
+                        problems.append((path.name, line.strip(), problem))
+    assert seen >= 20 and problems == []
+    assert _command_problem(["users", "delete"]) == "no command 'delete' in ccop users"  # the walk can fail
+    assert _command_problem(["retention", "run", "--dry"]) == "no option --dry of ccop retention run"
+
+
+def test_every_ccop_variable_cited_exists():
+    texts = [path.read_text("utf-8") for path in [*PAGES, *UNITS]]
+    cited = {name for text in texts for name in re.findall(r"\bCCOP_[A-Z_]*[A-Z]\b", text)}
+    assert "CCOP_PROXY_HOPS" in cited and sorted(cited - set(KNOWN_VARIABLES)) == []
