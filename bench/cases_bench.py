@@ -50,10 +50,10 @@ def seed(env: dict[str, str], count: int, groups: int) -> Seed:
     groups where they signed the texts, and ``count`` cases spread evenly over them."""
     os.environ.update(env)
     from ccop_cases import create_app
+    from ccop_cases.access.standing import pending_texts
     from ccop_cases.accounts import services as accounts
     from ccop_cases.auditing import auditor
     from ccop_cases.cases import services as cases
-    from ccop_cases.access.standing import pending_texts
     from ccop_cases.charter import services as charter
     from ccop_cases.encryption import seal_totp_secret
     from ccop_cases.identities.services import Identity
@@ -92,7 +92,8 @@ def seed(env: dict[str, str], count: int, groups: int) -> Seed:
         rep = Identity(last, "Parent")
         case, _ = cases.propose(db, audit, rt.keys, rt.settings.blind_index_bits, group, membership, cases.Proposal(
             young=young, representatives=[rep], school_situation="schooled", purpose="public_tranquillity",
-            referral_origin="school", exposure_factors=["absenteeism"], submission_id=uuid.uuid4()), now, sees_all=False)
+            referral_origin="school", exposure_factors=["absenteeism"], submission_id=uuid.uuid4()), now,
+            sees_all=False)
         ids.append(case.id)
         people.append((group.id, last, first, born))
         if i % 500 == 499:

@@ -75,17 +75,16 @@ def main() -> None:
             "case page": lambda: web.get(f"/situations/{random.choice(ids)}"),
             "search by name + birth date": search,
         }
-        from ccop_cases.web import runtime as rt
-        from ccop_cases.cases import views
+        from ccop_cases.work import Work
 
-        audit_step = views.finish_read
+        audit_step = Work.end_read
         with open(os.devnull, "w") as sink, contextlib.redirect_stderr(sink):  # the request log, still written
             audited = timed(pages, args.requests)
-            views.finish_read = lambda *_args, **_kw: rt.db().commit()  # the ablation (see above)
+            Work.end_read = lambda self, *_args: self.session.commit()  # type: ignore[method-assign] # the ablation
             try:
                 unaudited = timed(pages, args.requests)
             finally:
-                views.finish_read = audit_step
+                Work.end_read = audit_step  # type: ignore[method-assign]
         app.extensions["ccop"].database.dispose()
     print(f"backend: {url.split(':', 1)[0]}, {args.cases} cases in {args.groups} group(s), one process, "
           f"one request at a time, best of 3 rounds of {args.requests}")

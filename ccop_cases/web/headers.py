@@ -18,7 +18,10 @@ def apply(response: Response) -> Response:
     headers["Content-Security-Policy"] = CSP
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"
-    headers["Referrer-Policy"] = "no-referrer"
+    # same-origin: the browser sends the Referer to this site only, never elsewhere. Over
+    # HTTPS the CSRF check requires it on every form (Flask-WTF's strict referrer check),
+    # so "no-referrer" would refuse every POST, the login included.
+    headers["Referrer-Policy"] = "same-origin"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     if request.endpoint != "static":

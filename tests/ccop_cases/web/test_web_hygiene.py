@@ -109,7 +109,7 @@ def test_security_headers_on_every_response(app, clock, route, stage):
     assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
     assert "unsafe-inline" not in csp
     assert headers["X-Content-Type-Options"] == "nosniff"
-    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Referrer-Policy"] == "same-origin"
     assert headers["Cache-Control"] == "no-store"
     assert len(headers["X-Request-ID"]) == 32
     assert "Strict-Transport-Security" not in headers  # plain http here
@@ -126,6 +126,28 @@ def test_https_behind_a_proxy_is_trusted_only_with_ccop_proxy_hops(settings, new
     app = new_app(with_settings(settings, proxy_hops=hops))
     response = app.test_client().get("/connexion", headers={"X-Forwarded-Proto": "https"})
     assert ("Strict-Transport-Security" in response.headers) is hsts
+
+
+@pytest.mark.parametrize("referrer,passes", [("https://ccop.example/connexion", True), (None, False),
+                                             ("https://ailleurs.example/connexion", False)])
+def test_over_https_a_form_passes_the_csrf_check_with_the_referrer_the_policy_lets_through(
+        settings, new_app, referrer, passes):
+    """Behind the proxy, in production's cookie mode, the login form is accepted with the
+    same-origin Referer the browser sends under our Referrer-Policy (wrong credentials then,
+    not an expired form); without it, or from another site, it is refused as expired."""
+    from apptest import with_settings
+    app = new_app(with_settings(settings, secure_cookies=True, proxy_hops=1))
+    client = app.test_client()
+    proxy = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "ccop.example"}
+    page = client.get("/connexion", headers=proxy)
+    assert page.headers["Referrer-Policy"] == "same-origin"  # the browser keeps the Referer on this site
+    token = page.text.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    headers = {**proxy, **({"Referer": referrer} if referrer else {})}
+    response = client.post("/connexion", data={"csrf_token": token, "username": "personne", "password": "x"},
+                           headers=headers)
+    assert response.status_code == 400
+    assert ("Identifiant, mot de passe ou code incorrect" in response.text) is passes
+    assert ("Le formulaire a expiré" in response.text) is not passes
 
 
 def test_pages_hold_no_inline_script_or_style(app, clock):
