@@ -52,35 +52,34 @@ def seed(env: dict[str, str], count: int, groups: int) -> Seed:
     from ccop_cases import create_app
     from ccop_cases.access.standing import pending_texts
     from ccop_cases.accounts import services as accounts
-    from ccop_cases.auditing import auditor
     from ccop_cases.cases import services as cases
     from ccop_cases.charter import services as charter
     from ccop_cases.encryption import seal_totp_secret
     from ccop_cases.identities.services import Identity
+    from ccop_cases.work import Work
 
     app = create_app()
     rt = app.extensions["ccop"]
     db, now = rt.database.session(), datetime.now(UTC)
-    audit = auditor(db, rt.clock, "bench-seed", "system")
-    person, _ = accounts.create_person(db, audit, rt.hasher, "bench.coordination", now)
+    work = Work(db, rt.keys, rt.settings, rt.clock, "bench-seed", "system", hasher=rt.hasher)
+    person, _ = accounts.create_person(work, "bench.coordination")
     password, secret = "une phrase de passe pour le banc", pyotp.random_base32()
     person.password_hash, person.must_change_password = rt.hasher.hash(password), False
     person.totp_secret_enc, person.totp_enrolled_at = seal_totp_secret(rt.keys, person.id, secret), now
-    council = charter.create_council(db, audit, kind="CLSPD", name="Banc", communes="99001 Banc", president=person,
-                                     now=now)
+    council = charter.create_council(work, kind="CLSPD", name="Banc", communes="99001 Banc", president=person)
     designated = []
     for number in range(1, groups + 1):
-        group = charter.create_group(db, audit, council, name=f"CCOP banc {number}", legal_basis="L132-5",
+        group = charter.create_group(work, council, name=f"CCOP banc {number}", legal_basis="L132-5",
                                      vocation="territorial", perimeter="Banc", theme="", is_ccop=True,
-                                     territory_label="QPV", now=now)
-        charter.record_act(db, audit, group, act_date=date(2026, 1, 1), reference=f"BANC-{number}", document="acte")
+                                     territory_label="QPV")
+        charter.record_act(work, group, act_date=date(2026, 1, 1), reference=f"BANC-{number}", document="acte")
         for kind in ("charter", "rules"):
-            charter.adopt_text(db, audit, group, kind=kind, text=kind, adopted_on=date(2026, 1, 1), now=now)
-        charter.change_status(db, audit, group, "constitute", reason="", now=now)
-        membership, _ = charter.designate(db, audit, rt.hasher, group, charter.Designation(
-            "bench.coordination", "mairie", "Coordonnateur", "coordonnateur", "BANC", date(2026, 1, 1), None), now)
+            charter.adopt_text(work, group, kind=kind, text=kind, adopted_on=date(2026, 1, 1))
+        charter.change_status(work, group, "constitute", reason="")
+        membership, _ = charter.designate(work, group, charter.Designation(
+            "bench.coordination", "mairie", "Coordonnateur", "coordonnateur", "BANC", date(2026, 1, 1), None))
         for version in pending_texts(db, membership):
-            charter.sign(db, audit, membership, version, now)
+            charter.sign(work, membership, version)
         designated.append((group, membership))
     db.commit()
     ids, people = [], []
@@ -90,10 +89,9 @@ def seed(env: dict[str, str], count: int, groups: int) -> Seed:
         last, first = f"{random.choice(LAST)}-{i}", random.choice(FIRST)
         young = Identity(last, first, born, "F", f"{i} rue du Banc", "06 00 00 00 00", f"banc{i}@example.org")
         rep = Identity(last, "Parent")
-        case, _ = cases.propose(db, audit, rt.keys, rt.settings.blind_index_bits, group, membership, cases.Proposal(
+        case, _ = cases.propose(work, group, membership, cases.Proposal(
             young=young, representatives=[rep], school_situation="schooled", purpose="public_tranquillity",
-            referral_origin="school", exposure_factors=["absenteeism"], submission_id=uuid.uuid4()), now,
-            sees_all=False)
+            referral_origin="school", exposure_factors=["absenteeism"], submission_id=uuid.uuid4()), sees_all=False)
         ids.append(case.id)
         people.append((group.id, last, first, born))
         if i % 500 == 499:

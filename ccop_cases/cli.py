@@ -8,7 +8,6 @@ and, when it cannot start, refuse with its French reason.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import click
 from flask import Flask
@@ -18,7 +17,6 @@ from sqlalchemy import select
 from ccop_cases import create_app, demo
 from ccop_cases.accounts import services
 from ccop_cases.accounts.models import LoginThrottle, Person
-from ccop_cases.auditing import Auditor
 from ccop_cases.encryption import RotatableKeys, init_key_dir
 from ccop_cases.identities import rotation
 from ccop_cases.identities import services as identity_services
@@ -27,6 +25,7 @@ from ccop_cases.oversight import cli as oversight_cli
 from ccop_cases.retention import cli as retention_cli
 from ccop_cases.settings import Settings, SettingsError
 from ccop_cases.web import runtime as rt
+from ccop_cases.work import Work
 
 OPERATOR = "operator-cli"  # the actor of operator commands in the audit trail
 
@@ -149,11 +148,11 @@ def _file_keys() -> RotatableKeys:
 
 # --- accounts --------------------------------------------------------------------------------
 
-def _in_transaction(act: Callable[[Any, Auditor], str]) -> None:
-    """Run ``act(session, auditor)`` in one unit of work (change and audit entries together)."""
+def _in_transaction(act: Callable[[Work], str]) -> None:
+    """Run ``act(work)`` in one unit of work (change and audit entries together)."""
     try:
         with rt.operator_work(OPERATOR) as work:
-            message = act(work.session, work.audit)
+            message = act(work)
     except services.AccountError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(message)
@@ -168,11 +167,11 @@ def users() -> None:
 @click.argument("username")
 def users_create(username: str) -> None:
     """Créer un compte ; affiche un mot de passe à usage unique à changer à la première connexion."""
-    def work(session: Any, audit: Auditor) -> str:
-        person, one_time = services.create_person(session, audit, rt.runtime().hasher, username, rt.now())
+    def act(work: Work) -> str:
+        person, one_time = services.create_person(work, username)
         return (f"Compte « {person.username} » créé.\nMot de passe à usage unique : {one_time}\n"
                 "Transmettez-le par un canal sûr ; il devra être changé à la première connexion.")
-    _in_transaction(work)
+    _in_transaction(act)
 
 
 @users.command("grant")
@@ -180,25 +179,27 @@ def users_create(username: str) -> None:
 @click.argument("duty", type=click.Choice(["charter-admin", "dpo"]))
 def users_grant(username: str, duty: str) -> None:
     """Attribuer une fonction de plateforme : administrateur de la charte (président) ou DPO."""
-    def work(session: Any, audit: Auditor) -> str:
+    def act(work: Work) -> str:
+        session, audit = work.session, work.audit
         person = services.find_person(session, username)
         setattr(person, "is_charter_admin" if duty == "charter-admin" else "is_dpo", True)
         audit.record("account.duty_granted", "person", person.id, duty=duty)
         return f"Fonction « {duty} » attribuée à « {person.username} »."
-    _in_transaction(work)
+    _in_transaction(act)
 
 
 @users.command("unlock")
 @click.argument("username")
 def users_unlock(username: str) -> None:
     """Débloquer un identifiant après trop de tentatives (dit s'il était bloqué)."""
-    def work(session: Any, audit: Auditor) -> str:
+    def act(work: Work) -> str:
+        session = work.session
         was_locked = services.is_locked(session, username)
-        services.unlock(session, audit, username)  # also clears the failures that slow it down
+        services.unlock(work, username)  # also clears the failures that slow it down
         name = username.strip().lower()
         return (f"Le compte « {name} » était bloqué : il est débloqué." if was_locked
                 else f"Le compte « {name} » n’était pas bloqué.")
-    _in_transaction(work)
+    _in_transaction(act)
 
 
 @users.command("locked")
@@ -231,22 +232,24 @@ def users_locked(limit: int) -> None:
 @click.argument("username")
 def users_reset_2fa(username: str) -> None:
     """Réinitialiser la double authentification (nouvel enrôlement à la prochaine connexion)."""
-    def work(session: Any, audit: Auditor) -> str:
+    def act(work: Work) -> str:
+        session = work.session
         person = services.find_person(session, username)
-        ended = services.reset_second_factor(session, audit, person, rt.now())
+        ended = services.reset_second_factor(work, person)
         return f"Double authentification réinitialisée ; {ended} session(s) terminée(s)."
-    _in_transaction(work)
+    _in_transaction(act)
 
 
 @users.command("end-sessions")
 @click.argument("username")
 def users_end_sessions(username: str) -> None:
     """Terminer immédiatement toutes les sessions d'une personne."""
-    def work(session: Any, audit: Auditor) -> str:
+    def act(work: Work) -> str:
+        session = work.session
         person = services.find_person(session, username)
-        ended = services.end_all_sessions(session, audit, person.id, "ended_by_operator", rt.now())
+        ended = services.end_all_sessions(work, person.id, "ended_by_operator")
         return f"{ended} session(s) terminée(s)."
-    _in_transaction(work)
+    _in_transaction(act)
 
 
 main.add_command(demo.cli)

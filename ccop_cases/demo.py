@@ -46,8 +46,7 @@ def seed_accounts(work: Work) -> list[tuple[str, str, str]]:
     for username in DEMO_USERS:
         if db.scalar(select(Person.id).where(Person.username == username)) is not None:
             continue
-        person, _ = services.create_person(db, work.audit, rt.runtime().hasher,
-                                           username, rt.now())
+        person, _ = services.create_person(work, username)
         password = "-".join(secrets.token_hex(3) for _ in range(4))
         person.password_hash = rt.runtime().hasher.hash(password)
         if username == "demo.nouveau":  # shows first-login enrolment: no TOTP yet
@@ -71,36 +70,36 @@ def _append_credentials(path: Path, rows: list[tuple[str, str, str]]) -> None:
 
 def seed_governance(work: Work) -> None:
     """The CLSPD of (fictional) Villefictive: a constituted CCOP and a draft thematic group."""
-    db, audit, now, today = work.session, work.audit, work.now(), work.now().date()
+    db, today = work.session, work.now().date()
     if db.scalar(select(Council.id)) is not None:
         return
     people = {p.username: p for p in db.scalars(select(Person).where(Person.username.in_(DEMO_USERS)))}
     people["demo.president"].is_charter_admin = True
     people["demo.dpo"].is_dpo = True
-    council = charter.create_council(db, audit, kind="CLSPD", name="CLSPD de Villefictive (démonstration)",
-                                     communes="99001 Villefictive", president=people["demo.president"], now=now)
-    ccop = charter.create_group(db, audit, council, name="CCOP Quartier des Tilleuls", legal_basis="L132-5",
+    council = charter.create_council(work, kind="CLSPD", name="CLSPD de Villefictive (démonstration)",
+                                     communes="99001 Villefictive", president=people["demo.president"])
+    ccop = charter.create_group(work, council, name="CCOP Quartier des Tilleuls", legal_basis="L132-5",
                                 vocation="territorial", perimeter="Quartier prioritaire des Tilleuls (fictif)",
-                                theme="", is_ccop=True, territory_label="QPV", now=now)
-    charter.create_group(db, audit, council, name="Groupe thématique tranquillité des transports",
-                         legal_basis="L132-5", vocation="thematic", perimeter="", theme="Transports en commun",
-                         is_ccop=False, territory_label="other", now=now)
-    charter.record_act(db, audit, ccop, act_date=date(today.year, 1, 15), reference="DEL-DEMO-001",
+                                theme="", is_ccop=True, territory_label="QPV")
+    charter.create_group(work, council, name="Groupe thématique tranquillité des transports", legal_basis="L132-5",
+                         vocation="thematic", perimeter="", theme="Transports en commun", is_ccop=False,
+                         territory_label="other")
+    charter.record_act(work, ccop, act_date=date(today.year, 1, 15), reference="DEL-DEMO-001",
                        document="Délibération fictive du CLSPD de Villefictive constituant la CCOP.")
     texts = resources.files("ccop_cases.data")
     for kind in ("charter", "rules"):
-        charter.adopt_text(db, audit, ccop, kind=kind, text=texts.joinpath(f"demo-{kind}.txt").read_text("utf-8"),
-                           adopted_on=date(today.year, 1, 15), now=now)
-    charter.change_status(db, audit, ccop, "constitute", reason="", now=now)
+        charter.adopt_text(work, ccop, kind=kind, text=texts.joinpath(f"demo-{kind}.txt").read_text("utf-8"),
+                           adopted_on=date(today.year, 1, 15))
+    charter.change_status(work, ccop, "constitute", reason="")
     for username, institution, function, role, signs in DEMO_MEMBERS:
-        membership, _ = charter.designate(db, audit, rt.runtime().hasher, ccop, charter.Designation(
+        membership, _ = charter.designate(work, ccop, charter.Designation(
             username, institution, function, role, f"DESIGNATION-DEMO-{username.split('.')[1].upper()}",
-            date(today.year, 1, 15), date(today.year + 1, 12, 31)), now)
+            date(today.year, 1, 15), date(today.year + 1, 12, 31)))
         if signs:
             for text in pending_texts(db, membership):
-                charter.sign(db, audit, membership, text, now)
+                charter.sign(work, membership, text)
         if username == "demo.exclu":
-            charter.exclude_member(db, audit, rt.runtime().keys, membership, "Manquement fictif de démonstration", now)
+            charter.exclude_member(work, membership, "Manquement fictif de démonstration")
 
 
 # (last name, given names, age in years, how far the demo takes it, sex); obviously fictional names.
@@ -117,10 +116,9 @@ DEMO_CASES = (
 
 def seed_cases(work: Work) -> None:
     """A dozen fictional situations in every state (make run shows a living group)."""
-    db, audit = work.session, work.audit
+    db, now = work.session, work.now()
     if db.scalar(select(Case.id)) is not None:
         return
-    runtime, now = rt.runtime(), rt.now()
     group = db.execute(select(WorkingGroup).where(WorkingGroup.is_ccop.is_(True))).scalar_one()
 
     def member(username: str) -> Membership:
@@ -138,23 +136,21 @@ def seed_cases(work: Work) -> None:
             purpose="first_offence_prevention" if i % 2 else "public_tranquillity", referral_origin="school",
             exposure_factors=["absenteeism"] if age < 16 else ["neet"], submission_id=uuid.uuid4(),
             confirm_under_12=True)
-        case, _ = cases.propose(db, audit, runtime.keys, runtime.settings.blind_index_bits, group, police, proposal,
-                                when, sees_all=False)
+        then = work.as_of(when)  # the situation's dates in the past; the trail keeps the real time
+        case, _ = cases.propose(then, group, police, proposal, sees_all=False)
         if stage == PROPOSE:
             continue
         for who in cases.information_targets(db, case):
-            cases.inform(db, audit, runtime.keys, case, police, who=who, informed_on=when.date(), means="letter",
-                         derogation_reason=None, review_date=None, now=when)
-        cases.follow(db, audit, runtime.keys, case, coordinator, when)
-        cases.add_action(db, audit, runtime.keys, case, police, action_type="sport_culture", start=when.date(),
-                         end=None, outcome="ongoing", fipd=i % 3 == 0, fipd_reference="FIPD-DEMO-01", now=when)
+            cases.inform(then, case, police, who=who, informed_on=when.date(), means="letter",
+                         derogation_reason=None, review_date=None)
+        cases.follow(then, case, coordinator)
+        cases.add_action(then, case, police, action_type="sport_culture", start=when.date(), end=None,
+                         outcome="ongoing", fipd=i % 3 == 0, fipd_reference="FIPD-DEMO-01")
         review = now.date() + timedelta(days=-5 if i % 2 else 20)  # some reviews are overdue
-        cases.record_decision(db, audit, runtime.keys, case, coordinator, decision="review", next_review=None,
-                              meeting_id=None, now=when)
+        cases.record_decision(then, case, coordinator, decision="review", next_review=None, meeting_id=None)
         case.next_review = review
         if stage in (CLOSE, PURGE_DUE):
-            cases.close(db, audit, runtime.keys, case, coordinator, reason="objectives_met",
-                        purge_after_days=runtime.settings.purge_after_days, now=when + timedelta(days=5))
+            cases.close(work.as_of(when + timedelta(days=5)), case, coordinator, reason="objectives_met")
 
 
 DEMO_MEMBERS = (  # username, institution, function, role, has signed

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
+from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from ccop_cases import auditing
@@ -53,6 +54,7 @@ class Work:
     actor_id: str = ""
     actor_role: str = "anonymous"
     request_id: str | None = None
+    hasher: PasswordHasher = field(default_factory=PasswordHasher)  # for the services that set passwords
     _auditor: auditing.Auditor | None = field(default=None, repr=False)
 
     def now(self) -> datetime:
@@ -66,9 +68,14 @@ class Work:
                                              self.request_id)
         return self._auditor
 
-    def as_actor(self, actor_id: str, actor_role: str) -> auditing.Auditor:
-        """An auditor in this transaction for another actor (a system guard, a job)."""
-        return auditing.auditor(self.session, self.clock, actor_id, actor_role, self.request_id)
+    def as_of(self, moment: datetime) -> Work:
+        """The same unit (session, auditor) whose business time is ``moment``: what the demo
+        seeds in the past. The audit trail keeps the real time (its dates never go back)."""
+        return replace(self, clock=lambda: moment, _auditor=self.audit)
+
+    def as_actor(self, actor_id: str, actor_role: str) -> Work:
+        """The same unit (session, transaction) acting for another actor (a system guard)."""
+        return replace(self, actor_id=actor_id, actor_role=actor_role, _auditor=None)
 
     def refuse(self, rule: str | None, target_type: str, target_id: object, *,
                action: str = "access.denied") -> None:
@@ -156,11 +163,12 @@ def run(work: Work, view: Callable[[], T], *, read_only: bool) -> T:
 
 @contextmanager
 def unit_of_work(database: Database, keys: KeyProvider, settings: Settings, clock: Callable[[], datetime], *,
-                 actor_id: str, actor_role: str, request_id: str | None = None) -> Iterator[Work]:
+                 actor_id: str, actor_role: str, request_id: str | None = None,
+                 hasher: PasswordHasher | None = None) -> Iterator[Work]:
     """A unit of work of its own (an operator command, a job): committed when the block ends,
     rolled back if it raises."""
     session = database.session()
-    work = Work(session, keys, settings, clock, actor_id, actor_role, request_id)
+    work = Work(session, keys, settings, clock, actor_id, actor_role, request_id, hasher or PasswordHasher())
     try:
         yield work
         session.commit()

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
 
-from argon2 import PasswordHasher
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -22,7 +21,7 @@ from ccop_cases.accounts.models import LoginThrottle, Person, RecoveryCode, WebS
 from ccop_cases.auditing import Auditor
 from ccop_cases.encryption import KeyProvider, open_totp_secret, seal_totp_secret
 from ccop_cases.security import otp, passwords
-from ccop_cases.work import DomainError
+from ccop_cases.work import DomainError, Work
 
 SLOW_AFTER = 5
 LOCK_AFTER = 20
@@ -58,9 +57,9 @@ def throttle_key(username: str) -> str:
 
 # --- password step -------------------------------------------------------------------------
 
-def check_password(db: Session, audit: Auditor, hasher: PasswordHasher, username: str,
-                   password: str, now: datetime) -> Person:
+def check_password(work: Work, username: str, password: str) -> Person:
     """First login step. Raise LoginRefused (same kind for unknown user and wrong password)."""
+    db, audit, hasher, now = work.session, work.audit, work.hasher, work.now()
     key = throttle_key(username)
     person = db.scalar(select(Person).where(Person.username == username.strip().lower()))
     target = person.id if person else ""
@@ -136,9 +135,9 @@ def is_locked(db: Session, username: str) -> bool:
 # --- second factor -------------------------------------------------------------------------
 
 
-def check_second_factor(db: Session, audit: Auditor, keys: KeyProvider, person: Person, code: str,
-                        now: datetime) -> str:
+def check_second_factor(work: Work, person: Person, code: str) -> str:
     """Second login step: a TOTP code or a recovery code. Return which one was used."""
+    db, audit, keys, now = work.session, work.audit, work.keys, work.now()
     key = throttle_key(person.username)
     _refuse_if_throttled(db, audit, key, person.id, "code", now)
     if accept_totp(db, keys, person, code, now):
@@ -153,12 +152,12 @@ def check_second_factor(db: Session, audit: Auditor, keys: KeyProvider, person: 
     return used
 
 
-def reauthenticate(db: Session, audit: Auditor, keys: KeyProvider, person: Person,
-                   record: WebSession, code: str, now: datetime) -> None:
+def reauthenticate(work: Work, person: Person, record: WebSession, code: str) -> None:
     """Ask a signed-in person for a fresh code before a sensitive act (signing, export…).
 
     Throttled like the login code step; reaching the lock ends every session of the person.
     """
+    db, audit, keys, now = work.session, work.audit, work.keys, work.now()
     key = throttle_key(person.username)
     try:
         _refuse_if_throttled(db, audit, key, person.id, "reauth", now)
@@ -166,7 +165,7 @@ def reauthenticate(db: Session, audit: Auditor, keys: KeyProvider, person: Perso
             _fail(db, audit, key, person.id, "reauth", now)
     except LoginRefused as exc:
         if exc.kind == "locked" or is_locked(db, person.username):
-            end_all_sessions(db, audit, person.id, "locked", now)
+            end_all_sessions(work, person.id, "locked")
         raise
     record.reauth_at = now
     audit.record("account.reauthenticated", "person", person.id)
@@ -242,8 +241,9 @@ def remaining_recovery_codes(db: Session, person: Person) -> int:
 # --- enrolment -----------------------------------------------------------------------------
 
 
-def pending_totp_secret(db: Session, keys: KeyProvider, person: Person) -> str:
+def pending_totp_secret(work: Work, person: Person) -> str:
     """The secret being enrolled; created (encrypted) on first call, stable across reloads."""
+    db, keys = work.session, work.keys
     if person.is_enrolled:
         raise AccountError("La double authentification est déjà activée.")
     if person.totp_secret_enc is None:
@@ -252,10 +252,10 @@ def pending_totp_secret(db: Session, keys: KeyProvider, person: Person) -> str:
     return open_totp_secret(keys, person.id, person.totp_secret_enc)
 
 
-def confirm_enrolment(db: Session, audit: Auditor, keys: KeyProvider, person: Person, code: str,
-                      now: datetime) -> list[str]:
+def confirm_enrolment(work: Work, person: Person, code: str) -> list[str]:
     """Finish enrolment with a first valid code; return the recovery codes to show once."""
-    pending_totp_secret(db, keys, person)
+    db, audit, keys, now = work.session, work.audit, work.keys, work.now()
+    pending_totp_secret(work, person)
     if not accept_totp(db, keys, person, code, now):
         raise LoginRefused("invalid")
     person.totp_enrolled_at = now
@@ -266,9 +266,9 @@ def confirm_enrolment(db: Session, audit: Auditor, keys: KeyProvider, person: Pe
 # --- passwords and administration ----------------------------------------------------------
 
 
-def change_password(db: Session, audit: Auditor, hasher: PasswordHasher, person: Person,
-                    new_password: str) -> list[str]:
+def change_password(work: Work, person: Person, new_password: str) -> list[str]:
     """Set a new password; return the policy problems instead when it is refused."""
+    audit, hasher = work.audit, work.hasher
     problems = passwords.problems(new_password, person.username)
     if problems:
         return problems
@@ -278,9 +278,9 @@ def change_password(db: Session, audit: Auditor, hasher: PasswordHasher, person:
     return []
 
 
-def create_person(db: Session, audit: Auditor, hasher: PasswordHasher, username: str,
-                  now: datetime) -> tuple[Person, str]:
+def create_person(work: Work, username: str) -> tuple[Person, str]:
     """Create an account with a one-time password that must be changed at first login."""
+    db, audit, hasher, now = work.session, work.audit, work.hasher, work.now()
     username = username.strip().lower()
     if not username or len(username) > 64 or not all(c.isalnum() or c in "._-" for c in username):
         raise AccountError("Identifiant invalide : lettres, chiffres, « . », « _ » ou « - », 64 au plus.")
@@ -302,18 +302,20 @@ def find_person(db: Session, username: str) -> Person:
     return person
 
 
-def reset_second_factor(db: Session, audit: Auditor, person: Person, now: datetime) -> int:
+def reset_second_factor(work: Work, person: Person) -> int:
     """Drop the TOTP secret and recovery codes; the person enrols again at next login."""
+    db, audit = work.session, work.audit
     person.totp_secret_enc = None
     person.totp_enrolled_at = None
     person.totp_last_step = None
     db.execute(delete(RecoveryCode).where(RecoveryCode.person_id == person.id))
     audit.record("account.second_factor_reset", "person", person.id)
-    return end_all_sessions(db, audit, person.id, "2fa_reset", now)
+    return end_all_sessions(work, person.id, "2fa_reset")
 
 
-def unlock(db: Session, audit: Auditor, username: str) -> None:
+def unlock(work: Work, username: str) -> None:
     """Lift the throttle of a username (known or not) after too many failures."""
+    db, audit = work.session, work.audit
     person = db.scalar(select(Person.id).where(Person.username == username.strip().lower()))
     clear_failures(db, username)
     audit.record("account.unlocked", "person", person or "")
@@ -364,10 +366,10 @@ def session_change(record: WebSession, person: Person | None, limits: SessionLim
     return None
 
 
-def load_session(db: Session, audit: Auditor, token: str, limits: SessionLimits,
-                 now: datetime) -> tuple[WebSession, Person] | None:
+def load_session(work: Work, token: str, limits: SessionLimits) -> tuple[WebSession, Person] | None:
     """The live session for ``token`` and its person, after recording what ``session_change`` asks
     (a timeout or an inactive account ends the session)."""
+    db, now = work.session, work.now()
     found = live_session(db, token)
     if found is None:
         return None
@@ -376,20 +378,22 @@ def load_session(db: Session, audit: Auditor, token: str, limits: SessionLimits,
     if change == "seen":
         record.last_seen_at = now
     elif change is not None:
-        end_session(db, audit, record, change, now)
+        end_session(work, record, change)
         return None
     assert person is not None  # noqa: S101 - session_change ends a session without an active person
     return record, person
 
 
-def end_session(db: Session, audit: Auditor, record: WebSession, reason: str, now: datetime) -> None:
+def end_session(work: Work, record: WebSession, reason: str) -> None:
+    audit, now = work.audit, work.now()
     record.ended_at = now
     record.end_reason = reason
     audit.record("session.ended", "person", record.person_id, reason=reason)
 
 
-def end_all_sessions(db: Session, audit: Auditor, person_id: uuid.UUID, reason: str, now: datetime) -> int:
+def end_all_sessions(work: Work, person_id: uuid.UUID, reason: str) -> int:
     """End every live session of a person (logout everywhere, exclusion, 2FA reset)."""
+    db, audit, now = work.session, work.audit, work.now()
     result = db.execute(
         update(WebSession)
         .where(WebSession.person_id == person_id, WebSession.ended_at.is_(None))

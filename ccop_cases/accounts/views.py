@@ -41,10 +41,8 @@ def login() -> Page:
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("accounts/login.html", form=form), 400 if form.errors else 200
-    db = rt.db()
     try:
-        person = services.check_password(db, rt.audit(), rt.runtime().hasher,
-                                         form.username.data or "", form.password.data or "", rt.now())
+        person = services.check_password(rt.work(), form.username.data or "", form.password.data or "")
     except services.LoginRefused as exc:
         return _refused(exc, "accounts/login.html", form)
     stage = "setup" if person.must_change_password or not person.is_enrolled else "password"
@@ -61,8 +59,7 @@ def code() -> Page:
         return render_template("accounts/code.html", form=form), 400 if form.errors else 200
     db, person = rt.db(), g.person
     try:
-        used = services.check_second_factor(db, rt.audit(), rt.runtime().keys, person,
-                                            form.code.data or "", rt.now())
+        used = services.check_second_factor(rt.work(), person, form.code.data or "")
     except services.LoginRefused as exc:
         if exc.kind == "locked":
             sessions.finish("locked")
@@ -90,18 +87,17 @@ def password() -> Page:
     form = PasswordChangeForm()
     if not form.validate_on_submit():
         return render_template("accounts/password.html", form=form), 400 if form.errors else 200
-    db, person = rt.db(), g.person
+    person = g.person
     if g.web_session.stage == "full" and not passwords.verify(rt.runtime().hasher, person.password_hash,
                                                              form.current.data or ""):
         form.current.errors = ["Mot de passe actuel incorrect."]  # a stolen session alone cannot change it
         return render_template("accounts/password.html", form=form), 400
-    problems = services.change_password(db, rt.audit(), rt.runtime().hasher, person,
-                                        form.password.data or "")
+    problems = services.change_password(rt.work(), person, form.password.data or "")
     if problems:
         form.password.errors = problems
         return render_template("accounts/password.html", form=form), 400
     if g.web_session.stage == "full":
-        services.end_all_sessions(db, rt.audit(), person.id, "password_changed", rt.now())
+        services.end_all_sessions(rt.work(), person.id, "password_changed")
         sessions.begin(person, "full")
     flash("Votre mot de passe a été modifié.", "success")
     return redirect(url_for("accounts.setup" if g.web_session.stage == "setup" else "charter.home"))
@@ -111,15 +107,14 @@ def password() -> Page:
 @permission("setup")
 def enrol() -> Page:
     """Enrol an authenticator app (TOTP); the recovery codes are shown once."""
-    person, db = g.person, rt.db()
+    person = g.person
     if person.must_change_password:
         return redirect(url_for("accounts.password"))
-    secret = services.pending_totp_secret(db, rt.runtime().keys, person)  # kept even if the code is wrong
+    secret = services.pending_totp_secret(rt.work(), person)  # kept even if the code is wrong
     form = EnrolForm()
     if form.validate_on_submit():
         try:
-            codes = services.confirm_enrolment(db, rt.audit(), rt.runtime().keys, person,
-                                               form.code.data or "", rt.now())
+            codes = services.confirm_enrolment(rt.work(), person, form.code.data or "")
         except services.LoginRefused:
             form.code.errors = ["Code incorrect : vérifiez l'heure de votre téléphone et réessayez."]
         else:
@@ -143,8 +138,7 @@ def reauth() -> Page:
     if not form.validate_on_submit():
         return render_template("accounts/reauth.html", form=form), 400 if form.errors else 200
     try:
-        services.reauthenticate(rt.db(), rt.audit(), rt.runtime().keys, g.person, g.web_session,
-                                form.code.data or "", rt.now())
+        services.reauthenticate(rt.work(), g.person, g.web_session, form.code.data or "")
     except services.LoginRefused as exc:
         return _refused(exc, "accounts/reauth.html", form)
     return redirect(target)

@@ -30,12 +30,12 @@ from ccop_cases.cases.models import (
     can_move,
     is_open,
 )
-from ccop_cases.charter.models import Membership, WorkingGroup
+from ccop_cases.charter.models import Membership, MembershipStatus, WorkingGroup
 from ccop_cases.encryption import BlindIndex, DataKey, KeyProvider, open_text, seal_text
 from ccop_cases.identities import services as identities
 from ccop_cases.identities.models import IdentityRecord
 from ccop_cases.identities.services import Identity
-from ccop_cases.work import DomainError
+from ccop_cases.work import DomainError, Work
 
 PAGE_SIZE = 20
 NOTE_MAX = 280
@@ -107,11 +107,11 @@ def _check(db: Session, keys: KeyProvider, bits: int, group: WorkingGroup, p: Pr
     return open_cases[0][0] if open_cases else None
 
 
-def propose(db: Session, audit: Auditor, keys: KeyProvider, bits: int, group: WorkingGroup, m: Membership,
-            p: Proposal, now: datetime, *, sees_all: bool) -> tuple[Case, bool]:
+def propose(work: Work, group: WorkingGroup, m: Membership, p: Proposal, *, sees_all: bool) -> tuple[Case, bool]:
     """Create the case in one transaction; return (case, created). A repeated submission
     returns the case it created the first time. ``sees_all``: the proposer reaches every
     situation of the group (the decision's scope), so may be told of an open duplicate."""
+    db, keys, bits, now = work.session, work.keys, work.settings.blind_index_bits, work.now()
     existing = db.scalar(select(Case).where(Case.submission_id == p.submission_id))
     if existing is not None:
         if existing.group_id != group.id or existing.proposed_by != m.id:
@@ -138,37 +138,37 @@ def propose(db: Session, audit: Auditor, keys: KeyProvider, bits: int, group: Wo
         identities.write_identity(db, dek, case.id, "representative", position, rep)
     db.add(CaseParticipant(case_id=case.id, membership_id=m.id, reason="proposer", added_by=m.id, added_at=now))
     _history(db, dek, case, "proposal", None, m, now)
-    audit.record("case.proposed", "case", case.id, group=group.id, purpose=p.purpose,
-                 **({"possible_duplicate_of": str(duplicate_of)} if duplicate_of else {}))
+    work.audit.record("case.proposed", "case", case.id, group=group.id, purpose=p.purpose,
+                      **({"possible_duplicate_of": str(duplicate_of)} if duplicate_of else {}))
     return case, True
 
 
-def merge_duplicate(db: Session, audit: Auditor, case: Case, m: Membership, now: datetime) -> Case:
+def merge_duplicate(work: Work, case: Case, m: Membership) -> Case:
     """Resolve a possible duplicate by naming its proposer on the existing situation (R4, R9);
     the caller then shreds the duplicate proposal. Return the existing situation."""
+    db, audit = work.session, work.audit
     existing = _duplicate_target(db, case)
     proposer = db.get_one(Membership, case.proposed_by)
-    if proposer.status != "active":
+    if proposer.status != MembershipStatus.ACTIVE:
         raise CaseError("Le membre qui a proposé la situation n’est plus actif : déclinez la proposition.", rule="R4")
     if not db.scalar(select(CaseParticipant.id).where(CaseParticipant.case_id == existing.id,
                                                       CaseParticipant.membership_id == proposer.id,
                                                       CaseParticipant.removed_at.is_(None))):
         db.add(CaseParticipant(case_id=existing.id, membership_id=proposer.id, reason="proposer", added_by=m.id,
-                               added_at=now))
+                               added_at=work.now()))
         audit.record("case.participant_added", "case", existing.id, membership=proposer.id, reason="proposer")
     audit.record("case.duplicate_merged", "case", case.id, into=existing.id)
     case.duplicate_of = None
     return existing
 
 
-def decline_duplicate(db: Session, audit: Auditor, keys: KeyProvider, case: Case, m: Membership, *,
-                      purge_after_days: int, now: datetime) -> None:
+def decline_duplicate(work: Work, case: Case, m: Membership) -> None:
     """Resolve a possible duplicate by not retaining the proposal: it is closed like any
     proposal not retained, so its proposer learns nothing more (R4)."""
-    _duplicate_target(db, case)
+    _duplicate_target(work.session, case)
     case.duplicate_of = None
-    audit.record("case.duplicate_declined", "case", case.id)
-    close(db, audit, keys, case, m, reason="not_retained", purge_after_days=purge_after_days, now=now)
+    work.audit.record("case.duplicate_declined", "case", case.id)
+    close(work, case, m, reason="not_retained")
 
 
 def _duplicate_target(db: Session, case: Case) -> Case:
@@ -233,9 +233,10 @@ _DECISIONS = _section(CaseDecision, CaseDecision.recorded_at)
 _CHANGES = _section(CaseChange, CaseChange.changed_at)
 
 
-def read(db: Session, keys: KeyProvider, case: Case) -> CaseView:
+def read(work: Work, case: Case) -> CaseView:
     """Decrypt the case for its page (the caller audits the read with ``audit_read``)."""
-    dek, people = identities.open_unit_identities(db, keys, case.id)
+    db = work.session
+    dek, people = identities.open_unit_identities(db, work.keys, case.id)
     note = open_text(dek, case.note_enc, table="case", column="note_enc", row_id=case.id) if case.note_enc else ""
     view = CaseView(case, people[0][1], [p for _, p in people[1:]], note)
     connection, by_case = db.connection(), {"case_id": case.id}
@@ -260,11 +261,11 @@ def audit_read(audit: Auditor, case: Case, reason: str | None = None) -> None:
 # --- information of the family (R11) -------------------------------------------------------------
 
 
-def inform(db: Session, audit: Auditor, keys: KeyProvider, case: Case, m: Membership, *, who: str,
-           informed_on: date | None, means: str | None, derogation_reason: str | None, review_date: date | None,
-           now: datetime, approves: bool = False) -> InformationRecord:
+def inform(work: Work, case: Case, m: Membership, *, who: str, informed_on: date | None, means: str | None,
+           derogation_reason: str | None, review_date: date | None, approves: bool = False) -> InformationRecord:
     """Record that ``who`` was informed, or a derogation (approved at once when ``approves``:
     recorded by whom the decision lets approve derogations, the coordonnateur)."""
+    db, now = work.session, work.now()
     expected = information_targets(db, case)
     if who not in expected:
         raise CaseError("Ce représentant légal n’est pas enregistré pour cette situation.", "who")
@@ -280,19 +281,19 @@ def inform(db: Session, audit: Auditor, keys: KeyProvider, case: Case, m: Member
                                approved_by=m.id if derogation_reason and approves else None,
                                recorded_by=m.id, recorded_at=now)
     db.add(record)
-    _history(db, identities.unit_key(db, keys, case.id), case, "derogation" if derogation_reason else "information",
-             who, m, now)
-    audit.record("case.information_recorded", "case", case.id, who=who,
-                 kind="derogation" if derogation_reason else "informed")
+    _history(db, identities.unit_key(db, work.keys, case.id), case,
+             "derogation" if derogation_reason else "information", who, m, now)
+    work.audit.record("case.information_recorded", "case", case.id, who=who,
+                      kind="derogation" if derogation_reason else "informed")
     return record
 
 
-def approve_derogation(db: Session, audit: Auditor, case: Case, record_id: uuid.UUID, m: Membership) -> None:
-    record = db.get(InformationRecord, record_id)
+def approve_derogation(work: Work, case: Case, record_id: uuid.UUID, m: Membership) -> None:
+    record = work.session.get(InformationRecord, record_id)
     if record is None or record.case_id != case.id or record.derogation_reason is None:
         raise CaseError("Dérogation introuvable pour cette situation.")
     record.approved_by = m.id
-    audit.record("case.derogation_approved", "case", case.id, record=record.id)
+    work.audit.record("case.derogation_approved", "case", case.id, record=record.id)
 
 
 def information_targets(db: Session, case: Case) -> list[str]:
@@ -327,40 +328,41 @@ def _missing(records: Iterable[Any], targets: list[str], today: date) -> list[st
 # --- follow-up ------------------------------------------------------------------------------------
 
 
-def follow(db: Session, audit: Auditor, keys: KeyProvider, case: Case, m: Membership, now: datetime) -> None:
+def follow(work: Work, case: Case, m: Membership) -> None:
     """Start the follow-up; ``access`` decided that the family was informed (R11)."""
     if not can_move(case.state, CaseState.FOLLOWED):
         raise CaseError("Cette situation est déjà suivie.")
-    case.state, case.followed_at = CaseState.FOLLOWED, now
-    _history(db, identities.unit_key(db, keys, case.id), case, "state", "followed", m, now)
-    audit.record("case.followed", "case", case.id)
+    case.state, case.followed_at = CaseState.FOLLOWED, work.now()
+    _history(work.session, identities.unit_key(work.session, work.keys, case.id), case, "state", "followed", m,
+             work.now())
+    work.audit.record("case.followed", "case", case.id)
 
 
-def add_participant(db: Session, audit: Auditor, case: Case, target: Membership, reason: str, m: Membership,
-                    now: datetime) -> None:
-    if target.group_id != case.group_id or target.status != "active":
+def add_participant(work: Work, case: Case, target: Membership, reason: str, m: Membership) -> None:
+    db = work.session
+    if target.group_id != case.group_id or target.status != MembershipStatus.ACTIVE:
         raise CaseError("Seul un membre actif de ce groupe peut être désigné pour la situation (R4).", "membership",
                         rule="R4")
     if db.scalar(select(CaseParticipant.id).where(CaseParticipant.case_id == case.id,
                                                   CaseParticipant.membership_id == target.id,
                                                   CaseParticipant.removed_at.is_(None))):
         raise CaseError("Ce membre est déjà désigné pour la situation.", "membership")
-    db.add(CaseParticipant(case_id=case.id, membership_id=target.id, reason=reason, added_by=m.id, added_at=now))
-    audit.record("case.participant_added", "case", case.id, membership=target.id, reason=reason)
+    db.add(CaseParticipant(case_id=case.id, membership_id=target.id, reason=reason, added_by=m.id,
+                           added_at=work.now()))
+    work.audit.record("case.participant_added", "case", case.id, membership=target.id, reason=reason)
 
 
-def remove_participant(db: Session, audit: Auditor, case: Case, participant_id: uuid.UUID, reason: str,
-                       now: datetime) -> None:
-    row = db.get(CaseParticipant, participant_id)
+def remove_participant(work: Work, case: Case, participant_id: uuid.UUID, reason: str) -> None:
+    row = work.session.get(CaseParticipant, participant_id)
     if row is None or row.case_id != case.id or row.removed_at is not None:
         raise CaseError("Participant introuvable pour cette situation.")
-    row.removed_at, row.removed_reason = now, reason
-    audit.record("case.participant_removed", "case", case.id, membership=row.membership_id, reason=reason)
+    row.removed_at, row.removed_reason = work.now(), reason
+    work.audit.record("case.participant_removed", "case", case.id, membership=row.membership_id, reason=reason)
 
 
-def add_action(db: Session, audit: Auditor, keys: KeyProvider, case: Case, m: Membership, *, action_type: str,
-               start: date, end: date | None, outcome: str, fipd: bool, fipd_reference: str | None,
-               now: datetime) -> CaseAction:
+def add_action(work: Work, case: Case, m: Membership, *, action_type: str, start: date, end: date | None,
+               outcome: str, fipd: bool, fipd_reference: str | None) -> CaseAction:
+    db, now = work.session, work.now()
     if end is not None and end < start:
         raise CaseError("La fin de l’action précède son début.", "end_date")
     if fipd and not fipd_reference:
@@ -369,38 +371,40 @@ def add_action(db: Session, audit: Auditor, keys: KeyProvider, case: Case, m: Me
                         fipd_funded=fipd, fipd_reference=fipd_reference if fipd else None, recorded_by=m.id,
                         recorded_at=now)
     db.add(action)
-    _history(db, identities.unit_key(db, keys, case.id), case, "action", action_type, m, now)
-    audit.record("case.action_added", "case", case.id, action_type=action_type, result=outcome)
+    _history(db, identities.unit_key(db, work.keys, case.id), case, "action", action_type, m, now)
+    work.audit.record("case.action_added", "case", case.id, action_type=action_type, result=outcome)
     return action
 
 
-def record_decision(db: Session, audit: Auditor, keys: KeyProvider, case: Case, m: Membership, *, decision: str,
-                    next_review: date | None, meeting_id: uuid.UUID | None, now: datetime) -> None:
+def record_decision(work: Work, case: Case, m: Membership, *, decision: str, next_review: date | None,
+                    meeting_id: uuid.UUID | None) -> None:
+    db, now = work.session, work.now()
     if next_review is not None and next_review < now.date():
         raise CaseError("La date de réexamen est passée.", "next_review")
     db.add(CaseDecision(case_id=case.id, meeting_id=meeting_id, decision=decision, next_review=next_review,
                         recorded_by=m.id, recorded_at=now))
     case.next_review = next_review
-    _history(db, identities.unit_key(db, keys, case.id), case, "decision", decision, m, now)
-    audit.record("case.decision_recorded", "case", case.id, decision=decision)
+    _history(db, identities.unit_key(db, work.keys, case.id), case, "decision", decision, m, now)
+    work.audit.record("case.decision_recorded", "case", case.id, decision=decision)
 
 
-def close(db: Session, audit: Auditor, keys: KeyProvider, case: Case, m: Membership, *, reason: str,
-          purge_after_days: int, now: datetime) -> None:
+def close(work: Work, case: Case, m: Membership, *, reason: str) -> None:
     """Close the follow-up; the purge date starts running (R10)."""
+    db, now = work.session, work.now()
     if not can_move(case.state, CaseState.CLOSED):
         raise CaseError("Cette situation est déjà close.")
     case.state, case.closed_at, case.closing_reason = CaseState.CLOSED, now, reason
-    case.purge_due = now.date() + timedelta(days=purge_after_days)
-    _history(db, identities.unit_key(db, keys, case.id), case, "state", "closed", m, now)
-    audit.record("case.closed", "case", case.id, reason=reason)
+    case.purge_due = now.date() + timedelta(days=work.settings.purge_after_days)
+    _history(db, identities.unit_key(db, work.keys, case.id), case, "state", "closed", m, now)
+    work.audit.record("case.closed", "case", case.id, reason=reason)
 
 
-def find(db: Session, keys: KeyProvider, bits: int, group: WorkingGroup, last_name: str, given_names: str,
-         birth: date) -> list[Row[Any]]:
+def find(work: Work, group: WorkingGroup, last_name: str, given_names: str, birth: date) -> list[Row[Any]]:
     """Id and reference of the group's cases holding exactly this identity (spelling
     variants included)."""
-    found = identities.search(db, keys, blind_index(keys, bits, group.id), group.id, last_name, given_names, birth)
+    db, keys = work.session, work.keys
+    found = identities.search(db, keys, blind_index(keys, work.settings.blind_index_bits, group.id), group.id,
+                              last_name, given_names, birth)
     return list(db.connection().execute(_FOUND, {"ids": found})) if found else []
 
 

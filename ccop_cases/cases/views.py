@@ -58,13 +58,11 @@ def listing(group_id: uuid.UUID) -> Page:
 @permission("authenticated", read_only=True)
 def search(group_id: uuid.UUID) -> Page:
     """Exact search by name and birth date (spelling variants found; no free-text search)."""
-    db = rt.db()
     group, _membership, _decision = load_group(group_id, "group.exchange")
     form = forms.SearchForm()
     results: list[Any] | None = None
     if form.validate_on_submit():
-        found = services.find(db, rt.runtime().keys, _settings().blind_index_bits, group, form.last_name.data,
-                              form.given_names.data, form.birth_date.data)
+        found = services.find(rt.work(), group, form.last_name.data, form.given_names.data, form.birth_date.data)
         # Need-to-know (R4): a member finds only the situations they are named on; the others are
         # not even hinted at. The trail keeps how many were withheld (a count, for oversight).
         visible = visible_cases([c.id for c in found])
@@ -87,8 +85,7 @@ def propose(group_id: uuid.UUID) -> Page:
         try:
             if group.is_ccop and not form.inside_perimeter.data:  # R23: the coordonnateur only
                 _decided(on_group("group.propose_outside", group.id), "inside_perimeter")
-            case, created = services.propose(rt.db(), rt.audit(), rt.runtime().keys, _settings().blind_index_bits,
-                                             group, membership, _proposal(form), rt.now(),
+            case, created = services.propose(rt.work(), group, membership, _proposal(form),
                                              sees_all=decision.scope == Scope.ALL)
         except DomainError as exc:
             refused(exc, "working_group", group.id, form)
@@ -152,7 +149,7 @@ def _case_page(case: Case, group: WorkingGroup, membership: Membership, coordina
                reason: str | None = None) -> tuple[str, int]:
     """The read-only summary of a case; each act has its own page (see ``case_act``)."""
     db = rt.db()
-    view = services.read(db, rt.runtime().keys, case)  # every query is done before rendering
+    view = services.read(rt.work(), case)  # every query is done before rendering
     # For the coordonnateur only: the open situation this proposal may duplicate (R4).
     duplicate = db.get(Case, case.duplicate_of) if coordinator and case.duplicate_of else None
     finish_read(lambda audit: services.audit_read(audit, case, reason),
@@ -209,27 +206,26 @@ def case_act(case_id: uuid.UUID, act: str) -> Page:
 
 
 def _apply(act: str, form: Any, case: Case, m: Membership, *, coordinator: bool) -> str:
-    db, audit, keys, now = rt.db(), rt.audit(), rt.runtime().keys, rt.now()
+    work = rt.work()
     if act == "information":
-        services.inform(db, audit, keys, case, m, who=form.who.data, informed_on=form.informed_on.data,
+        services.inform(work, case, m, who=form.who.data, informed_on=form.informed_on.data,
                         means=form.means.data or None, derogation_reason=form.derogation_reason.data or None,
-                        review_date=form.review_date.data, now=now, approves=coordinator)
+                        review_date=form.review_date.data, approves=coordinator)
         return "Information enregistrée."
     if act == "actions":
-        services.add_action(db, audit, keys, case, m, action_type=form.action_type.data, start=form.start_date.data,
+        services.add_action(work, case, m, action_type=form.action_type.data, start=form.start_date.data,
                             end=form.end_date.data, outcome=form.outcome.data, fipd=form.fipd_funded.data,
-                            fipd_reference=form.fipd_reference.data or None, now=now)
+                            fipd_reference=form.fipd_reference.data or None)
         return "Action enregistrée."
     if act == "decisions":
-        services.record_decision(db, audit, keys, case, m, decision=form.decision.data,
-                                 next_review=form.next_review.data, meeting_id=None, now=now)
+        services.record_decision(work, case, m, decision=form.decision.data, next_review=form.next_review.data,
+                                 meeting_id=None)
         return "Décision enregistrée."
     if act == "participants":
-        target = db.get_one(Membership, uuid.UUID(form.membership.data))
-        services.add_participant(db, audit, case, target, form.reason.data, m, now)
+        target = work.session.get_one(Membership, uuid.UUID(form.membership.data))
+        services.add_participant(work, case, target, form.reason.data, m)
         return "Participant désigné pour la situation."
-    services.close(db, audit, keys, case, m, reason=form.reason.data,
-                   purge_after_days=_settings().purge_after_days, now=now)
+    services.close(work, case, m, reason=form.reason.data)
     return f"Suivi de {case.reference} clôturé. Effacement prévu le {case.purge_due:%d/%m/%Y}."
 
 
@@ -240,7 +236,7 @@ def follow(case_id: uuid.UUID) -> Page:
     case, _group, membership, _decision = load_case(case_id, "case.manage")
     try:
         _decided(on_case("case.follow", case.id), "")
-        services.follow(rt.db(), rt.audit(), rt.runtime().keys, case, membership, rt.now())
+        services.follow(rt.work(), case, membership)
     except DomainError as exc:
         refused(exc, "case", case.id)
     else:
@@ -265,7 +261,7 @@ def remove_participant(case_id: uuid.UUID, participant_id: uuid.UUID) -> Page:
     form = forms.RemovalForm()
     if form.validate_on_submit():
         try:
-            services.remove_participant(db, rt.audit(), case, participant_id, form.reason.data, rt.now())
+            services.remove_participant(rt.work(), case, participant_id, form.reason.data)
         except DomainError as exc:
             refused(exc, "case", case.id, form)
         else:
@@ -281,7 +277,7 @@ def approve(case_id: uuid.UUID, record_id: uuid.UUID) -> Page:
     """Approve a derogation to the information of the family (coordonnateur)."""
     case, _group, membership, _decision = load_case(case_id, "case.manage")
     try:
-        services.approve_derogation(rt.db(), rt.audit(), case, record_id, membership)
+        services.approve_derogation(rt.work(), case, record_id, membership)
     except DomainError as exc:
         refused(exc, "case", case.id)
     else:
@@ -300,15 +296,14 @@ def resolve_duplicate(case_id: uuid.UUID, choice: str) -> Page:
     if not forms.ConfirmForm().validate():
         flash("Cochez la case pour confirmer.", "error")
         return redirect(url_for("cases.case", case_id=case.id))
-    db, audit, now = rt.db(), rt.audit(), rt.now()
+    work = rt.work()
     try:
         if choice == "rattacher":
-            existing = services.merge_duplicate(db, audit, case, membership, now)
-            retention.purge(db, audit, case, "duplicate_merged", now)
+            existing = services.merge_duplicate(work, case, membership)
+            retention.purge(work, case, "duplicate_merged")
             message = f"Le proposant est désigné sur {existing.reference} ; la proposition en double est effacée."
         else:
-            services.decline_duplicate(db, audit, rt.runtime().keys, case, membership,
-                                       purge_after_days=_settings().purge_after_days, now=now)
+            services.decline_duplicate(work, case, membership)
             message = f"Proposition {case.reference} non retenue."
     except DomainError as exc:
         refused(exc, "case", case.id)

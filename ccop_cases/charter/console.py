@@ -57,8 +57,7 @@ def _refused(exc: DomainError, target_type: str, target_id: object) -> None:
 def _code_ok(form: Any) -> bool:
     """A fresh code for sensitive acts (exclusion, 2FA reset, production); failures are kept."""
     try:
-        accounts.reauthenticate(rt.db(), rt.audit(), rt.runtime().keys, g.person, g.web_session,
-                                form.code.data or "", rt.now())
+        accounts.reauthenticate(rt.work(), g.person, g.web_session, form.code.data or "")
     except LoginRefused:  # the failure is counted and audited (committed as the view returns)
         form.code.errors = ["Code incorrect : rien n’a été modifié."]
         return False
@@ -72,8 +71,8 @@ def index() -> Page:
     db = rt.db()
     form = forms.CouncilForm()
     if form.validate_on_submit():
-        council = services.create_council(db, rt.audit(), kind=form.kind.data, name=form.name.data,
-                                          communes=form.communes.data, president=g.person, now=rt.now())
+        council = services.create_council(rt.work(), kind=form.kind.data, name=form.name.data,
+                                          communes=form.communes.data, president=g.person)
         return _done("Conseil créé.", "console.council", council_id=council.id)
     councils = db.scalars(select(Council).where(Council.president_id == g.person.id).order_by(Council.name)).all()
     groups = {c.id: db.scalars(select(WorkingGroup).where(WorkingGroup.council_id == c.id)
@@ -90,10 +89,10 @@ def council(council_id: uuid.UUID) -> Page:
     form = forms.GroupForm()
     if form.validate_on_submit():
         try:
-            group = services.create_group(
-                rt.db(), rt.audit(), council, name=form.name.data, legal_basis=form.legal_basis.data,
-                vocation=form.vocation.data, perimeter=form.perimeter.data or "", theme=form.theme.data or "",
-                is_ccop=form.is_ccop.data, territory_label=form.territory_label.data, now=rt.now())
+            group = services.create_group(rt.work(), council, name=form.name.data, legal_basis=form.legal_basis.data,
+                                          vocation=form.vocation.data, perimeter=form.perimeter.data or "",
+                                          theme=form.theme.data or "", is_ccop=form.is_ccop.data,
+                                          territory_label=form.territory_label.data)
         except services.CharterError as exc:
             _refused(exc, "council", council.id)
         else:
@@ -136,8 +135,8 @@ def act(group_id: uuid.UUID) -> Page:
     if not form.validate():
         return _group_page(group, 400, act=form)
     try:
-        services.record_act(rt.db(), rt.audit(), group, act_date=form.act_date.data,
-                            reference=form.reference.data, document=form.document.data)
+        services.record_act(rt.work(), group, act_date=form.act_date.data, reference=form.reference.data,
+                            document=form.document.data)
     except services.CharterError as exc:
         _refused(exc, "working_group", group_id)
         return redirect(url_for("console.group", group_id=group.id))
@@ -157,8 +156,7 @@ def status(group_id: uuid.UUID) -> Page:
         form.confirm.errors = ["Cochez la case pour confirmer : l’accès de tous les membres est gelé aussitôt."]
         return _group_page(group, 400, status=form)
     try:
-        services.change_status(rt.db(), rt.audit(), group, form.action.data, reason=form.reason.data or "",
-                               now=rt.now())
+        services.change_status(rt.work(), group, form.action.data, reason=form.reason.data or "")
     except services.CharterError as exc:
         _refused(exc, "working_group", group_id)
         return redirect(url_for("console.group", group_id=group.id))
@@ -180,8 +178,7 @@ def dissolve(group_id: uuid.UUID) -> Page:
             valid = False
         if valid and _code_ok(form):
             try:
-                services.change_status(rt.db(), rt.audit(), group, "dissolve", reason=form.reason.data or "",
-                                       now=rt.now())
+                services.change_status(rt.work(), group, "dissolve", reason=form.reason.data or "")
             except services.CharterError as exc:
                 _refused(exc, "working_group", group_id)
                 return redirect(url_for("console.group", group_id=group.id))
@@ -215,8 +212,8 @@ def text(group_id: uuid.UUID, kind: str) -> Page:
                                 "différences et les membres qu’elle bloque, puis confirmez. Rien n’a été adopté."]
         elif form.step.data == "adopt":
             try:
-                version = services.adopt_text(db, rt.audit(), group, kind=kind, text=form.text.data,
-                                              adopted_on=form.adopted_on.data, now=rt.now())
+                version = services.adopt_text(rt.work(), group, kind=kind, text=form.text.data,
+                                              adopted_on=form.adopted_on.data)
             except services.CharterError as exc:
                 _refused(exc, "working_group", group_id)
             else:
@@ -257,7 +254,7 @@ def designate(group_id: uuid.UUID) -> Page:
         refused(DomainError(decision.message, "role", rule=decision.rule), "working_group", group.id, form)
         return _group_page(group, 400, designation=form)
     try:
-        membership, one_time = services.designate(rt.db(), rt.audit(), rt.runtime().hasher, group, d, rt.now())
+        membership, one_time = services.designate(rt.work(), group, d)
     except DomainError as exc:
         refused(DomainError(str(exc), "username", rule=exc.rule), "working_group", group.id, form)
         return _group_page(group, 400, designation=form)
@@ -291,19 +288,17 @@ def member(membership_id: uuid.UUID, http_status: int = 200, **forms_: Any) -> P
 def member_act(membership_id: uuid.UUID, act: str) -> Page:
     """End date, suspension, reinstatement, exclusion (R15) or 2FA reset of a member."""
     membership, _group, person = _member(membership_id)
-    db, audit, now = rt.db(), rt.audit(), rt.now()
+    work = rt.work()
     handlers: dict[str, tuple[type[FlaskForm], str, Callable[[Any], object], str]] = {
-        "fin": (forms.EndDateForm, "end", lambda f: services.set_end_date(db, audit, membership, f.end_date.data),
+        "fin": (forms.EndDateForm, "end", lambda f: services.set_end_date(work, membership, f.end_date.data),
                 "Date de fin enregistrée."),
-        "suspendre": (forms.ReasonForm, "sus", lambda f: services.suspend_member(db, audit, rt.runtime().keys,
-                                                                                   membership, f.reason.data, now),
+        "suspendre": (forms.ReasonForm, "sus", lambda f: services.suspend_member(work, membership, f.reason.data),
                       "Participation suspendue : ses sessions ont pris fin."),
-        "reprendre": (forms.ConfirmForm, "rep", lambda f: services.reinstate_member(db, audit, membership, now),
+        "reprendre": (forms.ConfirmForm, "rep", lambda f: services.reinstate_member(work, membership),
                       "Suspension levée."),
-        "exclure": (forms.ExcludeForm, "exc", lambda f: services.exclude_member(db, audit, rt.runtime().keys,
-                                                                                 membership, f.reason.data, now),
+        "exclure": (forms.ExcludeForm, "exc", lambda f: services.exclude_member(work, membership, f.reason.data),
                     "Membre exclu : ses sessions ont pris fin immédiatement (R15)."),
-        "2fa": (forms.CodeOnlyForm, "2fa", lambda f: accounts.reset_second_factor(db, audit, person, now),
+        "2fa": (forms.CodeOnlyForm, "2fa", lambda f: accounts.reset_second_factor(work, person),
                 "Double authentification réinitialisée : nouvel enrôlement à la prochaine connexion."),
     }
     if act not in handlers:
@@ -330,9 +325,9 @@ def deployment() -> Page:
     form = forms.DeploymentForm()
     if row.mode == "pilot" and form.validate_on_submit() and _code_ok(form):
         try:
-            services.go_to_production(db, rt.audit(), aipd_reference=form.aipd_reference.data,
+            services.go_to_production(rt.work(), aipd_reference=form.aipd_reference.data,
                                       dpo_designation=form.dpo_designation.data,
-                                      register_entry=form.register_entry.data, now=rt.now())
+                                      register_entry=form.register_entry.data)
         except services.CharterError as exc:
             _refused(exc, "deployment", row.id)
         else:

@@ -12,13 +12,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ccop_cases.accounts import services as accounts
 from ccop_cases.accounts.models import Person
-from ccop_cases.auditing import Auditor
 from ccop_cases.charter.models import (
     Council,
     Deployment,
@@ -32,7 +30,7 @@ from ccop_cases.charter.models import (
 )
 from ccop_cases.encryption import KeyProvider, open_text, seal_text
 from ccop_cases.identities.services import group_key
-from ccop_cases.work import DomainError
+from ccop_cases.work import DomainError, Work
 
 
 class CharterError(DomainError):
@@ -46,8 +44,8 @@ def sha256_text(text: str) -> str:
 # --- council and group ------------------------------------------------------------------------
 
 
-def create_council(db: Session, audit: Auditor, *, kind: str, name: str, communes: str,
-                   president: Person, now: datetime) -> Council:
+def create_council(work: Work, *, kind: str, name: str, communes: str, president: Person) -> Council:
+    db, audit, now = work.session, work.audit, work.now()
     council = Council(kind=kind, name=name, communes=communes, president_id=president.id, created_at=now)
     db.add(council)
     db.flush()
@@ -55,9 +53,9 @@ def create_council(db: Session, audit: Auditor, *, kind: str, name: str, commune
     return council
 
 
-def create_group(db: Session, audit: Auditor, council: Council, *, name: str, legal_basis: str,
-                 vocation: str, perimeter: str, theme: str, is_ccop: bool, territory_label: str,
-                 now: datetime) -> WorkingGroup:
+def create_group(work: Work, council: Council, *, name: str, legal_basis: str, vocation: str, perimeter: str,
+                 theme: str, is_ccop: bool, territory_label: str) -> WorkingGroup:
+    db, audit, now = work.session, work.audit, work.now()
     if vocation == "territorial" and not perimeter.strip():
         raise CharterError("Un groupe à vocation territoriale doit décrire son périmètre (R23).", rule="R23")
     if vocation == "thematic" and not theme.strip():
@@ -71,9 +69,9 @@ def create_group(db: Session, audit: Auditor, council: Council, *, name: str, le
     return group
 
 
-def record_act(db: Session, audit: Auditor, group: WorkingGroup, *, act_date: date, reference: str,
-               document: str) -> None:
+def record_act(work: Work, group: WorkingGroup, *, act_date: date, reference: str, document: str) -> None:
     """Record the constituting act (deliberation of the council): date, reference, hash."""
+    audit = work.audit
     if group.status != "draft":
         raise CharterError("L’acte de constitution ne se modifie plus une fois le groupe constitué.")
     group.act_date, group.act_reference, group.act_sha256 = act_date, reference, sha256_text(document)
@@ -85,9 +83,9 @@ def current_text(db: Session, group_id: uuid.UUID, kind: str) -> GoverningText |
                      .order_by(GoverningText.version.desc()).limit(1))
 
 
-def adopt_text(db: Session, audit: Auditor, group: WorkingGroup, *, kind: str, text: str,
-               adopted_on: date, now: datetime) -> GoverningText:
+def adopt_text(work: Work, group: WorkingGroup, *, kind: str, text: str, adopted_on: date) -> GoverningText:
     """Record a new version of the charter or the rules; members must sign it again (R2, R3)."""
+    db, audit, now = work.session, work.audit, work.now()
     if group.status == GroupStatus.DISSOLVED:
         raise CharterError("Ce groupe est dissous : aucun nouveau texte ne peut être adopté.")
     previous = current_text(db, group.id, kind)
@@ -109,9 +107,9 @@ TRANSITIONS = {  # action -> (allowed from, to)
 }
 
 
-def change_status(db: Session, audit: Auditor, group: WorkingGroup, action: str, *, reason: str,
-                  now: datetime) -> None:
+def change_status(work: Work, group: WorkingGroup, action: str, *, reason: str) -> None:
     """Constitute (R1, R2: act, charter and rules required), suspend or dissolve a group."""
+    db, audit, now = work.session, work.audit, work.now()
     allowed, target = TRANSITIONS[action]
     if group.status not in allowed:
         raise CharterError(f"Impossible depuis l’état « {group.status} ».")
@@ -142,10 +140,10 @@ class Designation:
     end_date: date | None
 
 
-def designate(db: Session, audit: Auditor, hasher: PasswordHasher, group: WorkingGroup,
-              d: Designation, now: datetime) -> tuple[Membership, str | None]:
+def designate(work: Work, group: WorkingGroup, d: Designation) -> tuple[Membership, str | None]:
     """Designate a person (R4); create their account when new. Return the one-time password
     of a new account (to hand over out of band), or None for an existing account."""
+    db, audit, now = work.session, work.audit, work.now()
     if group.status == GroupStatus.DISSOLVED:
         raise CharterError("Ce groupe est dissous : aucune désignation n’est possible.")
     if d.end_date is not None and d.end_date < d.start_date:
@@ -153,7 +151,7 @@ def designate(db: Session, audit: Auditor, hasher: PasswordHasher, group: Workin
     person = db.scalar(select(Person).where(Person.username == d.username.strip().lower()))
     one_time = None
     if person is None:
-        person, one_time = accounts.create_person(db, audit, hasher, d.username, now)
+        person, one_time = accounts.create_person(work, d.username)
     elif db.scalar(select(Membership.id).where(Membership.person_id == person.id, Membership.group_id == group.id,
                                                Membership.status != MembershipStatus.EXCLUDED)):
         raise CharterError("Cette personne est déjà désignée dans ce groupe.")
@@ -168,7 +166,8 @@ def designate(db: Session, audit: Auditor, hasher: PasswordHasher, group: Workin
     return membership, one_time
 
 
-def set_end_date(db: Session, audit: Auditor, membership: Membership, end_date: date | None) -> None:
+def set_end_date(work: Work, membership: Membership, end_date: date | None) -> None:
+    audit = work.audit
     if end_date is not None and end_date < membership.start_date:
         raise CharterError("La date de fin précède la date de début.")
     membership.end_date = end_date
@@ -195,17 +194,18 @@ def status_reason(db: Session, keys: KeyProvider, membership: Membership) -> str
                      row_id=membership.id)
 
 
-def suspend_member(db: Session, audit: Auditor, keys: KeyProvider, membership: Membership, reason: str,
-                   now: datetime) -> int:
+def suspend_member(work: Work, membership: Membership, reason: str) -> int:
     """Suspend a member: access stops at once and their sessions end (R15)."""
+    db, audit, keys, now = work.session, work.audit, work.keys, work.now()
     if membership.status != MembershipStatus.ACTIVE:
         raise CharterError("Seule une participation active peut être suspendue.")
     _set_status(db, keys, membership, MembershipStatus.SUSPENDED, reason, now)
     audit.record("membership.suspended", "membership", membership.id)
-    return accounts.end_all_sessions(db, audit, membership.person_id, "member_suspended", now)
+    return accounts.end_all_sessions(work, membership.person_id, "member_suspended")
 
 
-def reinstate_member(db: Session, audit: Auditor, membership: Membership, now: datetime) -> None:
+def reinstate_member(work: Work, membership: Membership) -> None:
+    db, audit, now = work.session, work.audit, work.now()
     if membership.status != MembershipStatus.SUSPENDED:
         raise CharterError("Seule une participation suspendue peut reprendre ; après une exclusion, "
                            "une nouvelle désignation est nécessaire (R15).", rule="R15")
@@ -213,23 +213,24 @@ def reinstate_member(db: Session, audit: Auditor, membership: Membership, now: d
     audit.record("membership.reinstated", "membership", membership.id)
 
 
-def exclude_member(db: Session, audit: Auditor, keys: KeyProvider, membership: Membership, reason: str,
-                   now: datetime) -> int:
+def exclude_member(work: Work, membership: Membership, reason: str) -> int:
     """Exclude for a breach of confidentiality (R15): final for this designation; every session
     of the person ends now; re-admission only by a new designation."""
+    db, audit, keys, now = work.session, work.audit, work.keys, work.now()
     if membership.status == MembershipStatus.EXCLUDED:
         raise CharterError("Cette personne est déjà exclue.")
     _set_status(db, keys, membership, MembershipStatus.EXCLUDED, reason, now)
     membership.end_date = min(membership.end_date or now.date(), now.date())
     audit.record("membership.excluded", "membership", membership.id, group=membership.group_id)
-    return accounts.end_all_sessions(db, audit, membership.person_id, "member_excluded", now)
+    return accounts.end_all_sessions(work, membership.person_id, "member_excluded")
 
 
 # --- signatures -----------------------------------------------------------------------------------
 
 
-def sign(db: Session, audit: Auditor, membership: Membership, text: GoverningText, now: datetime) -> None:
+def sign(work: Work, membership: Membership, text: GoverningText) -> None:
     """Record the member's signature of exactly this version (its hash is kept)."""
+    db, audit, now = work.session, work.audit, work.now()
     db.add(Signature(membership_id=membership.id, text_id=text.id, text_sha256=text.sha256, signed_at=now))
     action = "charter.signed" if text.kind == "charter" else "rules.acknowledged"
     audit.record(action, "governing_text", text.id, membership=membership.id, version=text.version)
@@ -275,9 +276,9 @@ def deployment(db: Session) -> Deployment:
     return db.execute(select(Deployment).where(Deployment.id == 1)).scalar_one()
 
 
-def go_to_production(db: Session, audit: Auditor, *, aipd_reference: str, dpo_designation: str,
-                     register_entry: str, now: datetime) -> None:
+def go_to_production(work: Work, *, aipd_reference: str, dpo_designation: str, register_entry: str) -> None:
     """Leave pilot mode: only with the AIPD reference, the DPO and the register entry (R20)."""
+    db, audit, now = work.session, work.audit, work.now()
     if not (aipd_reference.strip() and dpo_designation.strip() and register_entry.strip()):
         raise CharterError("Passage en production refusé (R20) : renseignez la référence de l’AIPD, "
                            "le DPO et l’inscription au registre des traitements.", rule="R20")

@@ -77,13 +77,12 @@ def sign(group_id: uuid.UUID) -> str | Response | tuple[str, int]:
     form = SignForm()
     if form.validate_on_submit():
         try:
-            accounts.reauthenticate(db, rt.audit(), rt.runtime().keys, g.person, g.web_session,
-                                    form.code.data or "", rt.now())
+            accounts.reauthenticate(rt.work(), g.person, g.web_session, form.code.data or "")
         except LoginRefused:  # the failed code is counted and audited (committed as the view returns)
             form.code.errors = ["Code incorrect : la signature n’a pas été enregistrée."]
         else:
             for text in pending:
-                services.sign(db, rt.audit(), membership, text, rt.now())
+                services.sign(rt.work(), membership, text)
             flash("Signature enregistrée. Merci.", "success")
             return redirect(url_for("charter.home"))
     return render_template("charter/sign.html", group=group, pending=pending, form=form), 400 if form.errors else 200

@@ -9,22 +9,21 @@ from datetime import date, datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from ccop_cases.auditing import Auditor
 from ccop_cases.cases.models import Case, CaseState, is_open
 from ccop_cases.charter.models import Membership, WorkingGroup
 from ccop_cases.encryption import DecryptionError, KeyProvider, normalise_name, open_text, seal_text
 from ccop_cases.identities import services as identities
 from ccop_cases.identities.services import Identity
 from ccop_cases.meetings.models import AgendaItem, Attendance, Meeting
-from ccop_cases.work import DomainError
+from ccop_cases.work import DomainError, Work
 
 
 class MeetingError(DomainError):
     """A refused act on a session."""
 
 
-def schedule(db: Session, audit: Auditor, group: WorkingGroup, m: Membership, when: datetime,
-             now: datetime) -> Meeting:
+def schedule(work: Work, group: WorkingGroup, m: Membership, when: datetime) -> Meeting:
+    db, audit, now = work.session, work.audit, work.now()
     meeting = Meeting(group_id=group.id, scheduled_for=when, created_by=m.id, created_at=now)
     db.add(meeting)
     db.flush()
@@ -32,8 +31,9 @@ def schedule(db: Session, audit: Auditor, group: WorkingGroup, m: Membership, wh
     return meeting
 
 
-def set_agenda(db: Session, audit: Auditor, meeting: Meeting, case_ids: list[uuid.UUID]) -> None:
+def set_agenda(work: Work, meeting: Meeting, case_ids: list[uuid.UUID]) -> None:
     """Only open cases of the meeting's own group (R7: never in plenary, never another group)."""
+    db, audit = work.session, work.audit
     cases = list(db.scalars(select(Case).where(Case.id.in_(case_ids))))
     if len(cases) != len(set(case_ids)) or any(c.group_id != meeting.group_id or not is_open(c.state)
                                                for c in cases):
@@ -45,9 +45,9 @@ def set_agenda(db: Session, audit: Auditor, meeting: Meeting, case_ids: list[uui
     audit.record("meeting.agenda_set", "meeting", meeting.id, items=len(cases))
 
 
-def record_attendance(db: Session, audit: Auditor, meeting: Meeting, memberships: list[Membership],
-                      allowed: set[uuid.UUID]) -> None:
+def record_attendance(work: Work, meeting: Meeting, memberships: list[Membership], allowed: set[uuid.UUID]) -> None:
     """``allowed``: memberships the decision function lets exchange (signed, active: R3, R4)."""
+    db, audit = work.session, work.audit
     refused = [m for m in memberships if m.id not in allowed or m.group_id != meeting.group_id]
     if refused:
         raise MeetingError("Seuls les membres désignés ayant signé la charte en vigueur peuvent être inscrits "
@@ -58,12 +58,12 @@ def record_attendance(db: Session, audit: Auditor, meeting: Meeting, memberships
     audit.record("meeting.attendance_recorded", "meeting", meeting.id, present=len(memberships))
 
 
-def write_minutes(db: Session, audit: Auditor, keys: KeyProvider, meeting: Meeting, text: str,
-                  now: datetime) -> None:
+def write_minutes(work: Work, meeting: Meeting, text: str) -> None:
     """Seal the minutes under the group's key unless they name a person of one of the group's
     situations (R14). For an open situation the refusal quotes the words that matched: its
     reader, the coordonnateur, sees every open situation of the group. For a closed one it
     quotes nothing (a closed situation is read only with a reason, R10)."""
+    db, audit, keys, now = work.session, work.audit, work.keys, work.now()
     words, closed = identifying_words(db, keys, meeting.group_id, text)
     if words or closed:
         named = f"cite {', '.join(f'« {word} »' for word in words)}, qui désigne" if words else \

@@ -39,8 +39,7 @@ def listing(group_id: uuid.UUID) -> Page:
     coordinator = decision.allowed
     form = forms.ScheduleForm()
     if coordinator and form.validate_on_submit():
-        meeting = services.schedule(rt.db(), rt.audit(), group, membership,
-                                    form.when.data.replace(tzinfo=UTC), rt.now())
+        meeting = services.schedule(rt.work(), group, membership, form.when.data.replace(tzinfo=UTC))
         flash("Séance programmée.", "success")
         return redirect(url_for("meetings.meeting", meeting_id=meeting.id))
     meetings = rt.db().scalars(select(Meeting).where(Meeting.group_id == group.id)
@@ -107,15 +106,15 @@ def meeting_act(meeting_id: uuid.UUID, act: str) -> Page:
     form = page_forms[name]  # bound to the POSTed data, with this group's choices
     if not form.validate():
         return _page(meeting, group, 400, **{name: form})
-    db, audit = rt.db(), rt.audit()
+    work = rt.work()
     try:
         if act == "ordre-du-jour":
-            services.set_agenda(db, audit, meeting, [uuid.UUID(c) for c in form.cases.data or []])
+            services.set_agenda(work, meeting, [uuid.UUID(c) for c in form.cases.data or []])
         elif act == "presences":
-            chosen = [db.get_one(Membership, uuid.UUID(m)) for m in form.members.data or []]
-            services.record_attendance(db, audit, meeting, chosen, {m.id for m, _ in _signed_members(group)})
+            chosen = [work.session.get_one(Membership, uuid.UUID(m)) for m in form.members.data or []]
+            services.record_attendance(work, meeting, chosen, {m.id for m, _ in _signed_members(group)})
         else:
-            services.write_minutes(db, audit, rt.runtime().keys, meeting, form.minutes.data or "", rt.now())
+            services.write_minutes(work, meeting, form.minutes.data or "")
     except services.MeetingError as exc:
         # Refused minutes have their own action in the trail; the matched words never go there.
         refused(services.MeetingError(str(exc), rule=exc.rule), "meeting", meeting.id, form,  # atop the form

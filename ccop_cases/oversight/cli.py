@@ -41,7 +41,7 @@ def checkpoint() -> None:
     """Ajouter un battement et signer la tête du journal (toutes les 30 min pour 60 de battement)."""
     try:
         with rt.operator_work("audit-checkpoint") as work:
-            point = services.checkpoint(work.session, work.audit.log, work.keys)
+            point = services.checkpoint(work)
     except ChainRefused as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Point de contrôle signé : {point.size} entrées, tête {point.head.hex()}.")
@@ -63,9 +63,7 @@ def export(start: str | None, end: str | None, out: Path) -> None:
     """Exporter une archive signée et vérifiable hors ligne."""
     try:
         with rt.operator_work(OPERATOR) as work:
-            manifest = services.export(
-                work.session, work.audit, work.keys, out, start=_date(start), end=_date(end, end_of_day=True),
-                heartbeat=timedelta(minutes=work.settings.audit_heartbeat_minutes))
+            manifest = services.export(work, out, start=_date(start), end=_date(end, end_of_day=True))
     except (services.ExportError, FileExistsError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Archive écrite dans {out} : entrées {manifest['first_seq']} à {manifest['last_seq']}. "
@@ -90,7 +88,7 @@ def prune(before: str | None) -> None:
     limit = _date(before) or rt.now() - timedelta(days=settings.audit_retention_days)
     try:
         with rt.operator_work("audit-retention") as work:
-            count = services.prune(work.audit.log, work.audit, limit)
+            count = services.prune(work, limit)
     except DBAPIError as exc:
         if "retention period" not in str(exc.orig):
             raise

@@ -16,8 +16,6 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ccop_cases.auditing import (
-    AuditLog,
-    Auditor,
     ChainRefused,
     Checkpoint,
     SqlAuditStore,
@@ -27,8 +25,7 @@ from ccop_cases.auditing import (
     write_bundle,
 )
 from ccop_cases.auditing.models import AuditCheckpoint, AuditEntry
-from ccop_cases.encryption import KeyProvider
-from ccop_cases.work import DomainError
+from ccop_cases.work import DomainError, Work
 
 PAGE_SIZE = 50
 
@@ -37,17 +34,17 @@ class ExportError(DomainError):
     """An export cannot be made as asked (message in French)."""
 
 
-def checkpoint(db: Session, log: AuditLog, keys: KeyProvider) -> Checkpoint:
+def checkpoint(work: Work) -> Checkpoint:
     """Append a heartbeat and sign (size, head, time), for a timer at half the heartbeat
     interval; only over a chain that verifies since the last checkpoint (else ChainRefused)."""
-    with verified_chain(db):
-        return log.checkpoint(signing_key(keys))
+    with verified_chain(work.session):
+        return work.audit.log.checkpoint(signing_key(work.keys))
 
 
-def export(db: Session, audit: Auditor, keys: KeyProvider, directory: Path, *,
-           start: datetime | None, end: datetime | None, heartbeat: timedelta) -> dict[str, object]:
+def export(work: Work, directory: Path, *, start: datetime | None, end: datetime | None) -> dict[str, object]:
     """Write a signed bundle of the entries from ``start``; up to now, or up to the last
     checkpoint at or before ``end`` (a bundle always ends on a signed checkpoint)."""
+    db, audit, heartbeat = work.session, work.audit, timedelta(minutes=work.settings.audit_heartbeat_minutes)
     from_seq = 1
     if start is not None:
         first = db.scalar(select(func.min(AuditEntry.seq)).where(AuditEntry.ts >= format_ts(start)))
@@ -56,7 +53,7 @@ def export(db: Session, audit: Auditor, keys: KeyProvider, directory: Path, *,
         from_seq = first
     audit.record("audit.exported", "audit_log", "", from_seq=from_seq,
                  to=format_ts(end) if end else "now")
-    store, key = SqlAuditStore(db), signing_key(keys)
+    store, key = SqlAuditStore(db), signing_key(work.keys)
     if end is None:
         try:
             with verified_chain(db):
@@ -77,10 +74,10 @@ def export(db: Session, audit: Auditor, keys: KeyProvider, directory: Path, *,
     return manifest
 
 
-def prune(log: AuditLog, audit: Auditor, before: datetime) -> int:
+def prune(work: Work, before: datetime) -> int:
     """Drop the content of entries older than ``before``; their hashes keep the chain whole."""
-    pruned = log.prune(before)
-    audit.record("audit.pruned", "audit_log", "", before=format_ts(before), count=pruned)
+    pruned = work.audit.log.prune(before)
+    work.audit.record("audit.pruned", "audit_log", "", before=format_ts(before), count=pruned)
     return pruned
 
 

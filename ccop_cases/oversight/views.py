@@ -78,9 +78,7 @@ def export() -> Response | tuple[str, int]:
     workdir = Path(tempfile.mkdtemp(prefix="ccop-export-"))
     try:
         try:
-            services.export(rt.db(), rt.audit(), rt.runtime().keys, workdir / "bundle",
-                            start=_day(form.du.data), end=_day(form.au.data, end=True),
-                            heartbeat=timedelta(minutes=rt.runtime().settings.audit_heartbeat_minutes))
+            services.export(rt.work(), workdir / "bundle", start=_day(form.du.data), end=_day(form.au.data, end=True))
         except services.ExportError as exc:
             refused(exc, "audit_log", "")
             return redirect(url_for("oversight.trail"))

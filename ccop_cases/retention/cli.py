@@ -16,7 +16,7 @@ retention = AppGroup("retention", help="Conservation des situations : archivage 
 def run(dry_run: bool) -> None:
     """Archiver les situations clôturées et effacer celles dont le délai est échu ou qui ont 25 ans."""
     with rt.operator_work("retention") as work:
-        due = service.due(work.session, work.keys, work.now(), work.settings.archive_after_days)
+        due = service.due(work)
         if dry_run:
             for item in due:
                 click.echo(f"{item.case.reference} {item.case.id} : {item.step} ({item.reason})")
@@ -28,9 +28,9 @@ def run(dry_run: bool) -> None:
                 if item.step == "unreadable":
                     work.audit.record("record.unreadable", "case", item.case.id, outcome="error")
                 elif item.step == "archive":
-                    service.archive(work.session, work.audit, item.case)
+                    service.archive(work, item.case)
                 else:
-                    service.purge(work.session, work.audit, item.case, item.reason, work.now())
+                    service.purge(work, item.case, item.reason)
                 counts[item.step] += 1
         work.audit.record("retention.run", "retention", "", archived=counts["archive"], purged=counts["purge"],
                           unreadable=counts["unreadable"])

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from ccop_cases.auditing import Auditor
 from ccop_cases.cases.models import (
     Case,
     CaseAction,
@@ -24,6 +23,7 @@ from ccop_cases.cases.services import age_on
 from ccop_cases.encryption import DecryptionError, KeyProvider
 from ccop_cases.identities import services as identities
 from ccop_cases.meetings import services as meetings
+from ccop_cases.work import Work
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,9 @@ class Due:
     reason: str  # closing_delay | age_limit | integrity
 
 
-def due(db: Session, keys: KeyProvider, now: datetime, archive_after_days: int) -> list[Due]:
+def due(work: Work) -> list[Due]:
     """What the retention run would do now (ids and codes only)."""
+    db, keys, now, archive_after_days = work.session, work.keys, work.now(), work.settings.archive_after_days
     found = []
     for case in db.scalars(select(Case).where(Case.state != CaseState.PURGED).order_by(Case.reference)):
         turned_25 = _turned_25(db, keys, case, now)
@@ -62,20 +63,21 @@ def _turned_25(db: Session, keys: KeyProvider, case: Case, now: datetime) -> boo
     return young.birth_date is not None and age_on(young.birth_date, now.date()) >= 25
 
 
-def archive(db: Session, audit: Auditor, case: Case) -> None:
+def archive(work: Work, case: Case) -> None:
     case.state = CaseState.ARCHIVED
-    audit.record("case.archived", "case", case.id)
+    work.audit.record("case.archived", "case", case.id)
 
 
-def purge(db: Session, audit: Auditor, case: Case, reason: str, now: datetime) -> None:
+def purge(work: Work, case: Case, reason: str) -> None:
     """Crypto-shred the case: its key, identities, tokens and every row about the young person
     go in one transaction; a tombstone keeps the reference so a link answers 410."""
+    db = work.session
     for model in (CaseChange, CaseDecision, CaseAction, InformationRecord, CaseParticipant):
         db.execute(delete(model).where(model.case_id == case.id))
     meetings.forget_case(db, case.id)
     counts = identities.shred_unit(db, case.id)
     db.execute(update(Case).where(Case.id == case.id).values(
-        state=CaseState.PURGED, purged_at=now, purge_reason=reason, note_enc=None, exposure_factors="",
+        state=CaseState.PURGED, purged_at=work.now(), purge_reason=reason, note_enc=None, exposure_factors="",
         next_review=None, outside_perimeter_reason=None))
-    audit.record("case.purged", "case", case.id, reason=reason, identities=counts["identities"],
+    work.audit.record("case.purged", "case", case.id, reason=reason, identities=counts["identities"],
                  data_keys=counts["data_keys"])

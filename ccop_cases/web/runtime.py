@@ -53,7 +53,8 @@ def work() -> Work:
     session is loaded; closed (rolled back if not committed) at teardown."""
     if "work" not in g:
         rt = runtime()
-        g.work = Work(rt.database.session(), rt.keys, rt.settings, rt.clock, request_id=g.get("request_id"))
+        g.work = Work(rt.database.session(), rt.keys, rt.settings, rt.clock, request_id=g.get("request_id"),
+                      hasher=rt.hasher)
     current: Work = g.work
     return current
 
@@ -92,5 +93,5 @@ def operator_work(job: str) -> Iterator[Work]:
     """A unit of work for a job or an operator command (actor: the job's name, role system)."""
     rt = runtime()
     with unit_of_work(rt.database, rt.keys, rt.settings, rt.clock, actor_id=job, actor_role="system",
-                      request_id=g.get("request_id")) as unit:
+                      request_id=g.get("request_id"), hasher=rt.hasher) as unit:
         yield unit

@@ -44,8 +44,8 @@ def load_current() -> None:
     found = services.live_session(db, token)
     if found is not None and services.session_change(*found, limits, now) is not None:
         # A timeout or a last-seen time to record: in a write transaction, kept even if the view fails.
-        found = work.write_step(lambda: services.load_session(db, work.as_actor("session-guard", "system"), token,
-                                                              limits, now))
+        guard = work.as_actor("session-guard", "system")
+        found = work.write_step(lambda: services.load_session(guard, token, limits))
     if found is None:
         session.pop("sid", None)
     else:
@@ -76,7 +76,7 @@ def advance(stage: str) -> None:
 
 def finish(reason: str) -> None:
     if g.get("web_session") is not None:
-        services.end_session(rt.db(), rt.audit(), g.web_session, reason, rt.now())
+        services.end_session(rt.work(), g.web_session, reason)
     session.clear()
 
 

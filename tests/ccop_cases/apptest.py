@@ -29,6 +29,7 @@ from ccop_cases.migrate import upgrade
 from ccop_cases.security import otp
 from ccop_cases.settings import Settings
 from ccop_cases.web.runtime import Runtime
+from ccop_cases.work import Work
 
 PASSWORD = "correct horse battery staple"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -144,7 +145,7 @@ def make_account(app: Flask, username: str = "agent.test", enrolled: bool = True
     """An account with a known password; enrolled in TOTP unless ``enrolled`` is False."""
     rt: Runtime = app.extensions["ccop"]
     session = rt.database.session()
-    person, _ = services.create_person(session, setup_audit(app, session), rt.hasher, username, rt.clock())
+    person, _ = services.create_person(setup_work(app, session), username)
     person.password_hash = rt.hasher.hash(PASSWORD)
     person.must_change_password = False
     secret, codes = "", []
@@ -179,6 +180,13 @@ def setup_audit(app: Flask, session: Session) -> Auditor:
     return auditing.auditor(session, rt.clock, "test-setup", "system")
 
 
+def setup_work(app: Flask, session: Session) -> Work:
+    """A unit of work on the test's session for set-up done by a test (actor: ``test-setup``);
+    the test commits or rolls back its session itself."""
+    rt: Runtime = app.extensions["ccop"]
+    return Work(session, rt.keys, rt.settings, rt.clock, "test-setup", "system", hasher=rt.hasher)
+
+
 @dataclass
 class Governance:
     """A constituted CCOP with texts adopted, and helpers to designate and sign."""
@@ -190,21 +198,19 @@ class Governance:
 
     def designate(self, account: Account, role: str = "member", **changes: object) -> object:
         from ccop_cases.charter import services as charter
-        rt: Runtime = self.app.extensions["ccop"]
         values = {"username": account.username, "institution": "education_nationale",
                   "function": "Conseiller principal d'éducation", "role": role, "reference": "ARR-2026-01",
                   "start_date": date(2026, 1, 1), "end_date": None, **changes}
-        membership, _ = charter.designate(self.session, setup_audit(self.app, self.session), rt.hasher,
-                                          self.group, charter.Designation(**values), rt.clock())  # type: ignore[arg-type]
+        work = setup_work(self.app, self.session)
+        membership, _ = charter.designate(work, self.group, charter.Designation(**values))  # type: ignore[arg-type]
         self.session.commit()
         return membership
 
     def sign_all(self, membership: object) -> None:
         from ccop_cases.access.standing import pending_texts
         from ccop_cases.charter import services as charter
-        rt: Runtime = self.app.extensions["ccop"]
         for version in pending_texts(self.session, membership):  # type: ignore[arg-type]
-            charter.sign(self.session, setup_audit(self.app, self.session), membership, version, rt.clock())  # type: ignore[arg-type]
+            charter.sign(setup_work(self.app, self.session), membership, version)  # type: ignore[arg-type]
         self.session.commit()
 
 
@@ -212,21 +218,19 @@ def make_governance(app: Flask, *, constituted: bool = True, admin: Account | No
     from ccop_cases.charter import services as charter
     rt: Runtime = app.extensions["ccop"]
     session = rt.database.session()
-    audit = setup_audit(app, session)
+    work = setup_work(app, session)
     president = admin.person if admin else make_account(app, "president.test").person
-    council = charter.create_council(session, audit, kind="CLSPD", name="CLSPD de Villefictive",
-                                     communes="99001 Villefictive", president=president, now=rt.clock())
-    group = charter.create_group(session, audit, council, name="CCOP Quartier des Tilleuls",
-                                 legal_basis="L132-5", vocation="territorial", perimeter="Quartier des Tilleuls",
-                                 theme="", is_ccop=True, territory_label="QPV", now=rt.clock())
-    charter.record_act(session, audit, group, act_date=date(2026, 1, 5), reference="DEL-2026-003",
+    council = charter.create_council(work, kind="CLSPD", name="CLSPD de Villefictive", communes="99001 Villefictive",
+                                     president=president)
+    group = charter.create_group(work, council, name="CCOP Quartier des Tilleuls", legal_basis="L132-5",
+                                 vocation="territorial", perimeter="Quartier des Tilleuls", theme="", is_ccop=True,
+                                 territory_label="QPV")
+    charter.record_act(work, group, act_date=date(2026, 1, 5), reference="DEL-2026-003",
                        document="Délibération du conseil")
-    charter.adopt_text(session, audit, group, kind="charter", text="Charte v1", adopted_on=date(2026, 1, 5),
-                       now=rt.clock())
-    charter.adopt_text(session, audit, group, kind="rules", text="Règlement v1", adopted_on=date(2026, 1, 5),
-                       now=rt.clock())
+    charter.adopt_text(work, group, kind="charter", text="Charte v1", adopted_on=date(2026, 1, 5))
+    charter.adopt_text(work, group, kind="rules", text="Règlement v1", adopted_on=date(2026, 1, 5))
     if constituted:
-        charter.change_status(session, audit, group, "constitute", reason="", now=rt.clock())
+        charter.change_status(work, group, "constitute", reason="")
     session.commit()
     return Governance(app, session, council, group)
 

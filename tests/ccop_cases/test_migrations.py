@@ -33,7 +33,7 @@ def test_upgrade_seals_existing_minutes_and_reasons_and_refuses_without_keys(set
 
     import pytest
     from alembic import command
-    from apptest import database_url, drop_schema, make_account, make_governance, setup_audit
+    from apptest import database_url, drop_schema, make_account, make_governance, setup_work
     from sqlalchemy import create_engine, text
 
     from ccop_cases.charter.services import status_reason
@@ -48,8 +48,7 @@ def test_upgrade_seals_existing_minutes_and_reasons_and_refuses_without_keys(set
         rt = app.extensions["ccop"]
         gov = make_governance(app)
         member = gov.designate(make_account(app, "migration.membre"))
-        meeting = meetings.schedule(gov.session, setup_audit(app, gov.session), gov.group, member, rt.clock(),
-                                    rt.clock())
+        meeting = meetings.schedule(setup_work(app, gov.session), gov.group, member, rt.clock())
         gov.session.commit()
         meeting_id, member_id = meeting.id, member.id
         gov.session.close()

@@ -33,14 +33,13 @@ def _group(status):
 
 def _bump(kind):
     def change(gov, m, clock):
-        charter.adopt_text(gov.session, _audit(gov), gov.group, kind=kind, text=f"{kind} v2",
-                           adopted_on=date(2026, 2, 1), now=clock())
+        charter.adopt_text(_work(gov), gov.group, kind=kind, text=f"{kind} v2", adopted_on=date(2026, 2, 1))
     return change
 
 
-def _audit(gov):
-    from apptest import setup_audit
-    return setup_audit(gov.app, gov.session)
+def _work(gov):
+    from apptest import setup_work
+    return setup_work(gov.app, gov.session)
 
 
 def _status(status):
@@ -115,9 +114,9 @@ def test_a_non_member_is_told_nothing_about_the_group(app, clock):
 
 def test_a_member_of_another_group_is_told_nothing_r22(app, clock):
     gov = make_governance(app)
-    other = charter.create_group(gov.session, _audit(gov), gov.council, name="Autre groupe",
-                                 legal_basis="L132-5", vocation="thematic", perimeter="", theme="Violences",
-                                 is_ccop=False, territory_label="other", now=clock())
+    other = charter.create_group(_work(gov), gov.council, name="Autre groupe", legal_basis="L132-5",
+                                 vocation="thematic", perimeter="", theme="Violences", is_ccop=False,
+                                 territory_label="other")
     member = make_account(app, "membre.ailleurs")
     gov.sign_all(gov.designate(member))
     assert decided(gov.session, member.person, "group.exchange", gov.group, now=clock()).allowed

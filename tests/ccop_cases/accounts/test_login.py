@@ -6,7 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from apptest import PASSWORD, START, csrf_token, current_code, login, make_account, post, setup_audit
+from apptest import PASSWORD, START, csrf_token, current_code, login, make_account, post, setup_work
 from sqlalchemy import select
 
 from ccop_cases.accounts import services
@@ -29,8 +29,7 @@ def test_two_step_login_reaches_home(client, account, clock):
 def test_first_login_forces_password_change_then_enrolment_before_anything(app, client, clock):
     rt = app.extensions["ccop"]
     session = rt.database.session()
-    person, one_time = services.create_person(session, setup_audit(app, session), rt.hasher,
-                                              "nouvel.agent", clock())
+    person, one_time = services.create_person(setup_work(app, session), "nouvel.agent")
     session.commit()
     response = post(client, "/connexion", {"username": "nouvel.agent", "password": one_time})
     assert response.location == "/compte/configuration"
@@ -208,8 +207,7 @@ def test_copied_cookie_is_refused_after_end_sessions(login_as, account, app, clo
     c = login_as(account)
     stolen = c.get_cookie("ccop").value
     session = app.extensions["ccop"].database.session()
-    audit = setup_audit(app, session)
-    assert services.end_all_sessions(session, audit, account.person.id, "ended_by_operator", clock()) == 1
+    assert services.end_all_sessions(setup_work(app, session), account.person.id, "ended_by_operator") == 1
     session.commit()
     thief = app.test_client()
     thief.set_cookie("ccop", stolen)

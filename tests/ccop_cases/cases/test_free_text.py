@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from apptest import encodings, login, make_account, make_governance, post, raw_database_bytes, setup_audit
+from apptest import encodings, login, make_account, make_governance, post, raw_database_bytes, setup_work
 from casetest import propose
 from sqlalchemy import select
 
@@ -33,7 +33,7 @@ def test_a_members_status_reason_is_sealed_and_shown_to_the_administrator(app, d
     gov = make_governance(app)
     member = gov.designate(make_account(app, "reason.member"))
     rt = app.extensions["ccop"]
-    charter.suspend_member(gov.session, setup_audit(app, gov.session), rt.keys, member, "Motif Zéphyrine", rt.clock())
+    charter.suspend_member(setup_work(app, gov.session), member, "Motif Zéphyrine")
     gov.session.commit()
     stored = db.scalar(select(Membership).where(Membership.id == member.id))
     assert stored.status_reason_enc is not None and b"Zephyrine" not in stored.status_reason_enc
@@ -61,9 +61,8 @@ def test_the_raw_database_holds_no_free_text_naming_a_person(committed_app, tmp_
     kept = post(client, f"{meeting_page}/compte-rendu", {"cr-minutes": "Salle Hortensia-Vermillon, 4 présents"},
                 token_from=meeting_page)
     assert kept.status_code == 302
-    charter.exclude_member(gov.session, setup_audit(app, gov.session), rt.keys,
-                           gov.session.get(Membership, other.id), "A cité Inès Ndiaye-Lefèvre hors du groupe",
-                           rt.clock())
+    charter.exclude_member(setup_work(app, gov.session), gov.session.get(Membership, other.id),
+                           "A cité Inès Ndiaye-Lefèvre hors du groupe")
     gov.session.commit()
     raw = raw_database_bytes(app, tmp_path)
     values = ["Ndiaye-Lefèvre", "Lefèvre", "Lefevre", "Inès", "20/05/2011", "2011-05-20", "Hortensia-Vermillon",

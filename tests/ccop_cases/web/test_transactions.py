@@ -149,8 +149,8 @@ def test_a_revocation_committed_after_the_read_refuses_the_page(app, world, logi
     client = login_as(member)
     real_read = services.read
 
-    def read_then_revoke(db, keys, case):
-        view = real_read(db, keys, case)
+    def read_then_revoke(work, case):
+        view = real_read(work, case)
         with database.session() as other:  # committed by someone else between the read and its entry
             other.execute(update(Membership).where(Membership.person_id == member.person.id)
                           .values(status=revocation))
