@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
 
 from flask import g, url_for
+from sqlalchemy import bindparam, select
 from werkzeug.exceptions import Forbidden, Gone, NotFound
 from werkzeug.routing import RequestRedirect
 
@@ -68,13 +69,22 @@ def me() -> st.Standing:
 
 
 def on_group(action: str, group_id: uuid.UUID) -> Decision:
-    return decide(st.for_group(rt.db(), me(), g.person, group_id), action, rt.now())
+    return _group(action, group_id)[1]
+
+
+def _group(action: str, group_id: uuid.UUID) -> tuple[st.Standing, Decision]:
+    standing = st.for_group(rt.db(), me(), g.person, group_id)
+    return standing, decide(standing, action, rt.now())
 
 
 def on_case(action: str, case_id: uuid.UUID) -> Decision:
+    return _case(action, case_id)[1]
+
+
+def _case(action: str, case_id: uuid.UUID) -> tuple[st.Standing, Decision]:
     standing = st.for_case(rt.db(), me(), g.person, case_id,
                            follow_on=rt.now().date() if action == "case.follow" else None)
-    return decide(standing, action, rt.now())
+    return standing, decide(standing, action, rt.now())
 
 
 def duty(action: str, council_id: uuid.UUID | None = None) -> Decision:
@@ -91,12 +101,25 @@ def designation(council_id: uuid.UUID, role: str, username: str) -> Decision:
     return decide(st.for_council(rt.db(), base, g.person, council_id), "console.designate", rt.now())
 
 
+# The objects an allowed decision names, in one query (the standing gave their ids); objects
+# the session already holds are refreshed, as the decision read the database, not the session.
+_GROUP_OBJECTS = (select(WorkingGroup, Membership).join(Membership, Membership.group_id == WorkingGroup.id)
+                  .where(WorkingGroup.id == bindparam("group_id"), Membership.id == bindparam("membership_id"))
+                  .execution_options(populate_existing=True))
+_CASE_OBJECTS = (select(Case, WorkingGroup, Membership).join(WorkingGroup, WorkingGroup.id == Case.group_id)
+                 .join(Membership, Membership.group_id == Case.group_id)
+                 .where(Case.id == bindparam("case_id"), Membership.id == bindparam("membership_id"))
+                 .execution_options(populate_existing=True))
+
+
 def load_group(group_id: uuid.UUID, action: str) -> tuple[WorkingGroup, Membership, Decision]:
     """The group, the person's designation in it and the decision, if it allows ``action``;
     404 when out of reach (a forged id looks like another group's, R22)."""
-    decision = require(on_group(action, group_id), "working_group", group_id)
-    group = rt.db().get_one(WorkingGroup, group_id)
-    return group, _membership(group.id), decision
+    standing, decision = _group(action, group_id)
+    require(decision, "working_group", group_id)
+    group, membership = rt.db().execute(_GROUP_OBJECTS, {"group_id": group_id,
+                                                         "membership_id": _designation(standing)}).one()
+    return group, membership, decision
 
 
 def load_case(case_id: uuid.UUID, action: str, *,
@@ -104,20 +127,18 @@ def load_case(case_id: uuid.UUID, action: str, *,
     """The case, its group, the person's designation and the decision, if it allows
     ``action``. With ``archive_redirect``, a closed case sends the reader to the reason
     form (R10)."""
-    decision = on_case(action, case_id)
+    standing, decision = _case(action, case_id)
     if archive_redirect and decision.remedy == "cases.archive_read":
         raise ArchiveReasonNeeded(url_for("cases.archive_read", case_id=case_id))
     require(decision, "case", case_id)
-    db = rt.db()
-    case = db.get_one(Case, case_id)
-    return case, db.get_one(WorkingGroup, case.group_id), _membership(case.group_id), decision
+    case, group, membership = rt.db().execute(_CASE_OBJECTS, {"case_id": case_id,
+                                                              "membership_id": _designation(standing)}).one()
+    return case, group, membership, decision
 
 
-def _membership(group_id: uuid.UUID) -> Membership:
-    """The designation the decision read: the person's latest in the group."""
-    row = st.latest_membership(rt.db(), g.person.id, group_id)
-    assert row is not None  # noqa: S101 - an allowed group decision read it
-    return row
+def _designation(standing: st.Standing) -> uuid.UUID:
+    assert standing.membership is not None  # noqa: S101 - an allowed group or case decision read it
+    return standing.membership.id
 
 
 def load_meeting(meeting_id: uuid.UUID, action: str) -> tuple[Meeting, WorkingGroup, Membership, Decision]:

@@ -158,16 +158,6 @@ def for_case(db: Session, base: Standing, person: Person, case_id: uuid.UUID, *,
     return standing
 
 
-_LATEST = (select(Membership).where(Membership.person_id == bindparam("person_id"),
-                                    Membership.group_id == bindparam("group_id"))
-           .order_by(Membership.start_date.desc(), Membership.status_changed_at.desc()).limit(1))
-
-
-def latest_membership(db: Session, person_id: uuid.UUID, group_id: uuid.UUID) -> Membership | None:
-    """The designation the standing reads, as an object (an exclusion is kept as the latest)."""
-    return db.scalar(_LATEST, {"person_id": person_id, "group_id": group_id})
-
-
 def for_council(db: Session, base: Standing, person: Person, council_id: uuid.UUID | None) -> Standing:
     """On an object of a council: whether the person presides it (R22)."""
     president = db.scalar(select(Council.president_id).where(Council.id == council_id)) if council_id else None
