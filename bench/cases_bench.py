@@ -52,9 +52,9 @@ def seed(env: dict[str, str], count: int, groups: int) -> Seed:
     from ccop_cases import create_app
     from ccop_cases.access.standing import pending_texts
     from ccop_cases.accounts import services as accounts
+    from ccop_cases.accounts.services import seal_totp_secret
     from ccop_cases.cases import services as cases
     from ccop_cases.charter import services as charter
-    from ccop_cases.encryption import seal_totp_secret
     from ccop_cases.identities.services import Identity
     from ccop_cases.work import Work
 

@@ -17,11 +17,11 @@ from sqlalchemy import select
 from ccop_cases.access.standing import pending_texts
 from ccop_cases.accounts import services
 from ccop_cases.accounts.models import Person
+from ccop_cases.accounts.services import open_totp_secret, seal_totp_secret
 from ccop_cases.cases import services as cases
 from ccop_cases.cases.models import Case
 from ccop_cases.charter import services as charter
 from ccop_cases.charter.models import Council, Membership, WorkingGroup
-from ccop_cases.encryption import open_totp_secret, seal_totp_secret
 from ccop_cases.identities.services import Identity
 from ccop_cases.security import otp
 from ccop_cases.web import runtime as rt

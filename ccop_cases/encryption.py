@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 from ccop_cases.settings import SettingsError
 from crypto import BlindIndex, Context, DataKey, DecryptionError, FileKeyProvider, KeyProvider, KeyStoreError
@@ -27,9 +28,7 @@ __all__ = [
     "normalise_name",
     "open_keys",
     "open_text",
-    "open_totp_secret",
     "seal_text",
-    "seal_totp_secret",
 ]
 
 
@@ -56,20 +55,18 @@ def open_keys(key_dir: Path) -> KeyProvider:
         raise SettingsError(f"Clés illisibles ou incohérentes dans {key_dir} : {exc}") from exc
 
 
-def seal_text(key: DataKey, value: str, *, table: str, column: str, row_id: uuid.UUID) -> bytes:
-    return key.encrypt(value.encode("utf-8"), context=Context(table, column, row_id))
+def _context(column: Any, row_id: uuid.UUID) -> Context:
+    """The associated data of a stored value: the table and column of the mapped attribute it
+    is stored in (``Case.note_enc``) and its row id; no call site spells them."""
+    mapped = column.property.columns[0]
+    return Context(mapped.table.name, mapped.name, row_id)
 
 
-def open_text(key: DataKey, value: bytes, *, table: str, column: str, row_id: uuid.UUID) -> str:
+def seal_text(key: DataKey, value: str, *, column: Any, row_id: uuid.UUID) -> bytes:
+    """Encrypt ``value`` for ``column`` (a mapped ``*_enc`` attribute) of row ``row_id``."""
+    return key.encrypt(value.encode("utf-8"), context=_context(column, row_id))
+
+
+def open_text(key: DataKey, value: bytes, *, column: Any, row_id: uuid.UUID) -> str:
     """Decrypt a stored value; raise DecryptionError (never a fallback, never a re-save)."""
-    return key.decrypt(value, context=Context(table, column, row_id)).decode("utf-8")
-
-
-def seal_totp_secret(keys: KeyProvider, person_id: uuid.UUID, secret: str) -> bytes:
-    return seal_text(keys.purpose_key("totp-secret"), secret, table="person",
-                     column="totp_secret_enc", row_id=person_id)
-
-
-def open_totp_secret(keys: KeyProvider, person_id: uuid.UUID, sealed: bytes) -> str:
-    return open_text(keys.purpose_key("totp-secret"), sealed, table="person",
-                     column="totp_secret_enc", row_id=person_id)
+    return key.decrypt(value, context=_context(column, row_id)).decode("utf-8")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ccop_cases.accounts.models import LoginThrottle, Person, RecoveryCode, WebSession
 from ccop_cases.auditing import Auditor
-from ccop_cases.encryption import KeyProvider, open_totp_secret, seal_totp_secret
+from ccop_cases.encryption import KeyProvider, open_text, seal_text
 from ccop_cases.security import otp, passwords
 from ccop_cases.work import DomainError, Work
 
@@ -49,6 +49,15 @@ class AccountError(DomainError):
 class SessionLimits:
     idle: timedelta
     absolute: timedelta
+
+
+def seal_totp_secret(keys: KeyProvider, person_id: uuid.UUID, secret: str) -> bytes:
+    """The person's TOTP secret, sealed under the key kept for that purpose alone."""
+    return seal_text(keys.purpose_key("totp-secret"), secret, column=Person.totp_secret_enc, row_id=person_id)
+
+
+def open_totp_secret(keys: KeyProvider, person_id: uuid.UUID, sealed: bytes) -> str:
+    return open_text(keys.purpose_key("totp-secret"), sealed, column=Person.totp_secret_enc, row_id=person_id)
 
 
 def throttle_key(username: str) -> str:

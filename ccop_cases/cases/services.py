@@ -129,7 +129,7 @@ def propose(work: Work, group: WorkingGroup, m: Membership, p: Proposal, *, sees
                 proposed_by=m.id, proposed_at=now, duplicate_of=duplicate_of)
     dek = identities.open_unit(db, keys, case.id, now)
     if p.note.strip():
-        case.note_enc = seal_text(dek, p.note.strip(), table="case", column="note_enc", row_id=case.id)
+        case.note_enc = seal_text(dek, p.note.strip(), column=Case.note_enc, row_id=case.id)
     db.add(case)
     db.flush()
     identities.write_identity(db, dek, case.id, "young_person", 0, p.young,
@@ -186,7 +186,7 @@ def _history(db: Session, dek: DataKey, case: Case, field_code: str, value: str 
     change = CaseChange(id=uuid.uuid4(), case_id=case.id, field=field_code, changed_by=m.id if m else None,
                         changed_at=now)
     if value is not None:
-        change.value_enc = seal_text(dek, value, table="case_change", column="value_enc", row_id=change.id)
+        change.value_enc = seal_text(dek, value, column=CaseChange.value_enc, row_id=change.id)
     db.add(change)
 
 
@@ -237,7 +237,7 @@ def read(work: Work, case: Case) -> CaseView:
     """Decrypt the case for its page (the caller audits the read with ``audit_read``)."""
     db = work.session
     dek, people = identities.open_unit_identities(db, work.keys, case.id)
-    note = open_text(dek, case.note_enc, table="case", column="note_enc", row_id=case.id) if case.note_enc else ""
+    note = open_text(dek, case.note_enc, column=Case.note_enc, row_id=case.id) if case.note_enc else ""
     view = CaseView(case, people[0][1], [p for _, p in people[1:]], note)
     connection, by_case = db.connection(), {"case_id": case.id}
     members: list[Row[Any]] = list(connection.execute(_MEMBERS, {"case_id": case.id, "group_id": case.group_id}))
@@ -246,7 +246,7 @@ def read(work: Work, case: Case) -> CaseView:
     view.actions = list(connection.execute(_ACTIONS, by_case))
     view.decisions = list(connection.execute(_DECISIONS, by_case))
     who = {m.membership_id: m.username for m in members}
-    view.history = [(c, open_text(dek, c.value_enc, table="case_change", column="value_enc", row_id=c.id)
+    view.history = [(c, open_text(dek, c.value_enc, column=CaseChange.value_enc, row_id=c.id)
                      if c.value_enc else None, who.get(c.changed_by, "—") if c.changed_by else "système")
                     for c in connection.execute(_CHANGES, by_case)]
     return view

@@ -182,7 +182,7 @@ def _set_status(db: Session, keys: KeyProvider | None, membership: Membership, s
     if reason and reason.strip():
         assert keys is not None  # noqa: S101 - a reason always comes with the key provider
         membership.status_reason_enc = seal_text(group_key(db, keys, membership.group_id, now), reason.strip(),
-                                                 table="membership", column="status_reason_enc", row_id=membership.id)
+                                                 column=Membership.status_reason_enc, row_id=membership.id)
 
 
 def status_reason(db: Session, keys: KeyProvider, membership: Membership) -> str:
@@ -190,7 +190,7 @@ def status_reason(db: Session, keys: KeyProvider, membership: Membership) -> str
     if membership.status_reason_enc is None:
         return ""
     key = group_key(db, keys, membership.group_id, membership.status_changed_at)
-    return open_text(key, membership.status_reason_enc, table="membership", column="status_reason_enc",
+    return open_text(key, membership.status_reason_enc, column=Membership.status_reason_enc,
                      row_id=membership.id)
 
 

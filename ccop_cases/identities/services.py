@@ -16,8 +16,6 @@ from sqlalchemy.orm import Session
 from ccop_cases.encryption import BlindIndex, DataKey, KeyProvider, open_text, seal_text
 from ccop_cases.identities.models import DataKeyRecord, IdentityRecord, IdentityToken
 
-TABLE = "identity"
-
 
 @dataclass(frozen=True)
 class Identity:
@@ -74,7 +72,7 @@ def write_identity(db: Session, dek: DataKey, unit_id: uuid.UUID, role: str, pos
     row = IdentityRecord(id=uuid.uuid4(), unit_id=unit_id, role=role, position=position)
     for f in fields(identity):
         text = _as_text(getattr(identity, f.name))
-        sealed = None if text is None else seal_text(dek, text, table=TABLE, column=f"{f.name}_enc",
+        sealed = None if text is None else seal_text(dek, text, column=_column(f.name),
                                                      row_id=row.id)
         setattr(row, f"{f.name}_enc", sealed)
     db.add(row)
@@ -91,7 +89,7 @@ def read_identity(dek: DataKey, row: IdentityRecord | Row[Any]) -> Identity:
     values: dict[str, object] = {}
     for f in fields(Identity):
         sealed = getattr(row, f"{f.name}_enc")
-        text = None if sealed is None else open_text(dek, sealed, table=TABLE, column=f"{f.name}_enc",
+        text = None if sealed is None else open_text(dek, sealed, column=_column(f.name),
                                                      row_id=row.id)
         values[f.name] = date.fromisoformat(text) if f.name == "birth_date" and text else text
     return Identity(**values)  # type: ignore[arg-type]
@@ -153,7 +151,12 @@ def search(db: Session, keys: KeyProvider, index: BlindIndex, scope: uuid.UUID,
 
 
 def _open(dek: DataKey, row: Any, name: str) -> str:
-    return open_text(dek, getattr(row, f"{name}_enc"), table=TABLE, column=f"{name}_enc", row_id=row.id)
+    return open_text(dek, getattr(row, f"{name}_enc"), column=_column(name), row_id=row.id)
+
+
+def _column(field_name: str) -> Any:
+    """The mapped column that holds an identity field, sealed (``IdentityRecord.last_name_enc``)."""
+    return getattr(IdentityRecord, f"{field_name}_enc")
 
 
 def shred_unit(db: Session, unit_id: uuid.UUID) -> dict[str, int]:

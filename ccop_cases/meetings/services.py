@@ -74,7 +74,7 @@ def write_minutes(work: Work, meeting: Meeting, text: str) -> None:
     meeting.minutes_enc = None
     if text.strip():
         meeting.minutes_enc = seal_text(identities.group_key(db, keys, meeting.group_id, now), text,
-                                        table="meeting", column="minutes_enc", row_id=meeting.id)
+                                        column=Meeting.minutes_enc, row_id=meeting.id)
     audit.record("meeting.minutes_written", "meeting", meeting.id)
 
 
@@ -82,8 +82,8 @@ def minutes(db: Session, keys: KeyProvider, meeting: Meeting) -> str:
     """The minutes in clear, for the session's page (DecryptionError when they cannot be read)."""
     if meeting.minutes_enc is None:
         return ""
-    return open_text(identities.unit_key(db, keys, meeting.group_id), meeting.minutes_enc, table="meeting",
-                     column="minutes_enc", row_id=meeting.id)
+    return open_text(identities.unit_key(db, keys, meeting.group_id), meeting.minutes_enc,
+                     column=Meeting.minutes_enc, row_id=meeting.id)
 
 
 # Name particles and articles: too common in any French sentence to identify anyone alone.

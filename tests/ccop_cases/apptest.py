@@ -23,8 +23,8 @@ from werkzeug.test import TestResponse
 from ccop_cases import auditing
 from ccop_cases.accounts import services
 from ccop_cases.accounts.models import Person
+from ccop_cases.accounts.services import seal_totp_secret
 from ccop_cases.auditing import Auditor
-from ccop_cases.encryption import seal_totp_secret
 from ccop_cases.migrate import upgrade
 from ccop_cases.security import otp
 from ccop_cases.settings import Settings

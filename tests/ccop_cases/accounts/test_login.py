@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ccop_cases.accounts import services
 from ccop_cases.accounts.models import LoginThrottle, Person, WebSession
-from ccop_cases.encryption import open_totp_secret
+from ccop_cases.accounts.services import open_totp_secret
 from ccop_cases.security import otp
 
 GENERIC = "Identifiant, mot de passe ou code incorrect."

@@ -11,8 +11,9 @@ from apptest import encodings, login, raw_database_bytes
 from sqlalchemy import inspect, select
 
 from ccop_cases.accounts.models import Person
+from ccop_cases.accounts.services import open_totp_secret
 from ccop_cases.cli import main
-from ccop_cases.encryption import DecryptionError, open_totp_secret
+from ccop_cases.encryption import DecryptionError
 from ccop_cases.identities import services
 from ccop_cases.identities.models import DataKeyRecord, IdentityRecord, IdentityToken
 from ccop_cases.identities.services import Identity
@@ -126,7 +127,7 @@ def test_shredding_removes_key_ciphertexts_and_tokens_and_nothing_opens_old_valu
     from ccop_cases.encryption import open_text
     for key in remaining:
         with pytest.raises(DecryptionError):
-            open_text(key, value, table="identity", column="last_name_enc", row_id=row_id)
+            open_text(key, value, column=IdentityRecord.last_name_enc, row_id=row_id)
     with pytest.raises(LookupError):
         services.unit_key(db, rt.keys, unit)
 
@@ -252,3 +253,17 @@ def test_datakey_never_prints_its_bytes(app, db):
     assert repr(dek) == f"DataKey(key_id={dek.key_id})"
     assert isinstance(dek, DataKey)
 
+
+
+def test_the_associated_data_comes_from_the_mapped_column_so_a_value_moved_to_another_column_fails(app, db):
+    """A value sealed for one mapped column does not open as another's, nor in another row."""
+    from ccop_cases.cases.models import Case, CaseChange
+    from ccop_cases.encryption import open_text, seal_text
+
+    dek = services.open_unit(db, _rt(app).keys, uuid.uuid4(), _rt(app).clock())
+    row = uuid.uuid4()
+    sealed = seal_text(dek, "remarque", column=Case.note_enc, row_id=row)
+    assert open_text(dek, sealed, column=Case.note_enc, row_id=row) == "remarque"
+    for column, row_id in ((CaseChange.value_enc, row), (Case.note_enc, uuid.uuid4())):
+        with pytest.raises(DecryptionError):
+            open_text(dek, sealed, column=column, row_id=row_id)
