@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, create_engine, event, text
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator, Uuid
 
 from ccop_cases.settings import SettingsError
@@ -45,6 +47,23 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime(), uuid.UUID: Uuid()}  # noqa: RUF012 (SQLAlchemy reads it once)
+
+
+R = TypeVar("R", bound=tuple[Any, ...])
+
+
+def rows(session: Session, query: Executable, params: Mapping[str, Any], into: type[R]) -> list[R]:
+    """The one seam of the hot reads (the decision's standing, the case page, the search):
+    a statement built once, run as plain rows on the session's connection (no ORM object
+    built), each row returned as the named tuple ``into``, whose fields are the statement's
+    columns in order (checked: a renamed column fails loudly). The session's pending changes
+    are flushed first, as the ORM would before a query."""
+    session.flush()
+    result = session.connection().execute(query, params)
+    fields: tuple[str, ...] = into._fields  # type: ignore[attr-defined]
+    if tuple(result.keys()) != fields:
+        raise TypeError(f"{into.__name__} expects {fields}, the query gives {tuple(result.keys())}")
+    return [into._make(row) for row in result]  # type: ignore[attr-defined]
 
 
 def new_id() -> uuid.UUID:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, aliased
@@ -29,6 +29,7 @@ from ccop_cases.charter.models import (
     Signature,
     WorkingGroup,
 )
+from ccop_cases.db import rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,26 +121,66 @@ _MEMBERS = (select(Membership.id, Membership.role, Membership.status, Membership
             .where(Membership.group_id == bindparam("group_id"), Membership.status == MembershipStatus.ACTIVE))
 
 
-def _row(db: Session, query: Any, params: dict[str, Any]) -> Any:
-    db.flush()  # as the ORM would before a query: the decision sees the session's pending changes
-    return db.connection().execute(query, params).first()
+class _GroupRow(NamedTuple):
+    group_id: uuid.UUID
+    group_status: str
+    id: uuid.UUID | None  # the designation's, None when the person has none in the group
+    role: str | None
+    status: str | None
+    start_date: date | None
+    end_date: date | None
+    unsigned: bool
 
 
-def _with_group(base: Standing, db: Session, row: Any) -> Standing:
-    membership = None if row.id is None else Designation(row.id, row.role, row.status, row.start_date, row.end_date)
+class _CaseRow(NamedTuple):
+    group_id: uuid.UUID
+    group_status: str
+    id: uuid.UUID | None
+    role: str | None
+    status: str | None
+    start_date: date | None
+    end_date: date | None
+    unsigned: bool
+    case_state: str
+    participant: bool
+
+
+class _MemberRow(NamedTuple):
+    id: uuid.UUID
+    role: str
+    status: str
+    start_date: date
+    end_date: date | None
+    group_status: str
+    is_active: bool
+    totp_enrolled_at: datetime | None
+    unsigned: bool
+
+
+class _Pending(NamedTuple):
+    kind: str
+    version: int
+
+
+def _with_group(base: Standing, db: Session, row: _GroupRow | _CaseRow) -> Standing:
+    membership = None
+    if row.id is not None:
+        assert row.role and row.status and row.start_date  # noqa: S101 - a designation has them
+        membership = Designation(row.id, row.role, row.status, row.start_date, row.end_date)
     unsigned = None
     if row.unsigned:  # rare: name the first text to sign (charter before rules)
-        unsigned = db.execute(_PENDING_VERSIONS, {"group_id": row.group_id, "membership_id": row.id}).first()
+        first = rows(db, _PENDING_VERSIONS, {"group_id": row.group_id, "membership_id": row.id}, _Pending)[0]
+        unsigned = (first.kind, first.version)
     return replace(base, found=True, group_id=row.group_id, group_status=row.group_status, membership=membership,
-                   unsigned=tuple(unsigned) if unsigned else None)
+                   unsigned=unsigned)
 
 
 def for_group(db: Session, base: Standing, person: Person, group_id: uuid.UUID) -> Standing:
     """The person's standing in a group (``found`` False: no such group)."""
     if not base.signed_in:
         return base
-    row = _row(db, _GROUP, {"person_id": person.id, "group_id": group_id})
-    return base if row is None else _with_group(base, db, row)
+    found = rows(db, _GROUP, {"person_id": person.id, "group_id": group_id}, _GroupRow)
+    return _with_group(base, db, found[0]) if found else base
 
 
 def for_case(db: Session, base: Standing, person: Person, case_id: uuid.UUID, *,
@@ -148,9 +189,10 @@ def for_case(db: Session, base: Standing, person: Person, case_id: uuid.UUID, *,
     informed that day before the follow-up may start (R11)."""
     if not base.signed_in:
         return base
-    row = _row(db, _CASE, {"person_id": person.id, "case_id": case_id})
-    if row is None:
+    found = rows(db, _CASE, {"person_id": person.id, "case_id": case_id}, _CaseRow)
+    if not found:
         return base
+    row = found[0]
     standing = replace(_with_group(base, db, row), case_state=row.case_state, participant=bool(row.participant))
     if follow_on is not None:
         missing = cases.missing_information(db, db.get_one(Case, case_id), follow_on)
@@ -173,14 +215,10 @@ def for_designation(base: Standing, person: Person, role: str, username: str) ->
 def group_members(db: Session, group_id: uuid.UUID) -> dict[uuid.UUID, Standing]:
     """Each active designation of the group, with its standing, in one query (R3)."""
     result: dict[uuid.UUID, Standing] = {}
-    for row in _row_all(db, _MEMBERS, {"group_id": group_id}):
+    for row in rows(db, _MEMBERS, {"group_id": group_id}, _MemberRow):
         signed_in = row.is_active and row.totp_enrolled_at is not None
+        # Whether a text is due is enough to decide attendance; which one is not read here.
         result[row.id] = Standing(signed_in=signed_in, found=True, group_id=group_id, group_status=row.group_status,
                                   membership=Designation(row.id, row.role, row.status, row.start_date, row.end_date),
                                   unsigned=("charter", 0) if row.unsigned else None)
     return result
-
-
-def _row_all(db: Session, query: Any, params: dict[str, Any]) -> list[Any]:
-    db.flush()
-    return list(db.connection().execute(query, params))

@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ccop_cases.accounts.models import Person
 from ccop_cases.auditing import Auditor
-from ccop_cases.cases import lists
+from ccop_cases.cases import lists, queries
 from ccop_cases.cases.models import (
     OPEN_STATES,
     Case,
@@ -201,37 +200,14 @@ class CaseView:
     young: Identity
     representatives: list[Identity]
     note: str
-    participants: list[Row[Any]] = field(default_factory=list)  # id, reason, membership_id, institution, username
-    information: list[Row[Any]] = field(default_factory=list)
-    actions: list[Row[Any]] = field(default_factory=list)
-    decisions: list[Row[Any]] = field(default_factory=list)
-    history: list[tuple[Row[Any], str | None, str]] = field(default_factory=list)  # change, value, who
+    participants: list[queries.Member] = field(default_factory=list)
+    information: list[queries.Information] = field(default_factory=list)
+    actions: list[queries.Action] = field(default_factory=list)
+    decisions: list[queries.DecisionRecord] = field(default_factory=list)
+    history: list[tuple[queries.Change, str | None, str]] = field(default_factory=list)  # change, value, who
 
 
 SECTIONS = ("identity", "participants", "information", "actions", "decisions", "history")
-
-# The case page's queries are built once, with bound parameters, and run on the connection
-# as plain rows: it is the most requested page, and building a statement or ORM objects per
-# call costs more than running the query.
-
-# Every member of the group (names for the history), with their participation in the case if any.
-_MEMBERS = (select(CaseParticipant.id, CaseParticipant.reason, Membership.id.label("membership_id"),
-                   Membership.institution, Person.username)
-            .join(Person, Person.id == Membership.person_id)
-            .outerjoin(CaseParticipant, (CaseParticipant.membership_id == Membership.id)
-                       & (CaseParticipant.case_id == bindparam("case_id")) & CaseParticipant.removed_at.is_(None))
-            .where(Membership.group_id == bindparam("group_id")))
-
-
-def _section(model: Any, order: Any) -> Any:
-    return select(*model.__table__.c).where(model.case_id == bindparam("case_id")).order_by(order)
-
-
-_INFORMATION = _section(InformationRecord, InformationRecord.recorded_at)
-_ACTIONS = _section(CaseAction, CaseAction.start_date)
-_DECISIONS = _section(CaseDecision, CaseDecision.recorded_at)
-_CHANGES = _section(CaseChange, CaseChange.changed_at)
-
 
 def read(work: Work, case: Case) -> CaseView:
     """Decrypt the case for its page (the caller audits the read with ``audit_read``)."""
@@ -239,16 +215,15 @@ def read(work: Work, case: Case) -> CaseView:
     dek, people = identities.open_unit_identities(db, work.keys, case.id)
     note = open_text(dek, case.note_enc, column=Case.note_enc, row_id=case.id) if case.note_enc else ""
     view = CaseView(case, people[0][1], [p for _, p in people[1:]], note)
-    connection, by_case = db.connection(), {"case_id": case.id}
-    members: list[Row[Any]] = list(connection.execute(_MEMBERS, {"case_id": case.id, "group_id": case.group_id}))
+    members = queries.members(db, case)
     view.participants = [m for m in members if m.id is not None]
-    view.information = list(connection.execute(_INFORMATION, by_case))
-    view.actions = list(connection.execute(_ACTIONS, by_case))
-    view.decisions = list(connection.execute(_DECISIONS, by_case))
+    view.information = queries.information(db, case.id)
+    view.actions = queries.actions(db, case.id)
+    view.decisions = queries.decisions(db, case.id)
     who = {m.membership_id: m.username for m in members}
     view.history = [(c, open_text(dek, c.value_enc, column=CaseChange.value_enc, row_id=c.id)
                      if c.value_enc else None, who.get(c.changed_by, "—") if c.changed_by else "système")
-                    for c in connection.execute(_CHANGES, by_case)]
+                    for c in queries.changes(db, case.id)]
     return view
 
 
@@ -308,7 +283,7 @@ def _targets(representatives: int) -> list[str]:
 
 def missing_information(db: Session, case: Case, today: date) -> list[str]:
     """Persons not yet informed and without a valid approved derogation (R11)."""
-    return _missing(db.execute(_INFORMATION, {"case_id": case.id}), information_targets(db, case), today)
+    return _missing(queries.information(db, case.id), information_targets(db, case), today)
 
 
 def missing_from(view: CaseView, today: date) -> list[str]:
@@ -399,18 +374,13 @@ def close(work: Work, case: Case, m: Membership, *, reason: str) -> None:
     work.audit.record("case.closed", "case", case.id, reason=reason)
 
 
-def find(work: Work, group: WorkingGroup, last_name: str, given_names: str, birth: date) -> list[Row[Any]]:
+def find(work: Work, group: WorkingGroup, last_name: str, given_names: str, birth: date) -> list[queries.FoundCase]:
     """Id and reference of the group's cases holding exactly this identity (spelling
     variants included)."""
     db, keys = work.session, work.keys
     found = identities.search(db, keys, blind_index(keys, work.settings.blind_index_bits, group.id), group.id,
                               last_name, given_names, birth)
-    return list(db.connection().execute(_FOUND, {"ids": found})) if found else []
-
-
-_FOUND = (select(Case.id, Case.reference)
-          .where(Case.id.in_(bindparam("ids", expanding=True)), Case.state != CaseState.PURGED)
-          .order_by(Case.reference))
+    return queries.found(db, found)
 
 
 # --- lists ----------------------------------------------------------------------------------------

@@ -9,11 +9,12 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ccop_cases.encryption import BlindIndex, DataKey, KeyProvider, open_text, seal_text
+from ccop_cases.identities import queries
 from ccop_cases.identities.models import DataKeyRecord, IdentityRecord, IdentityToken
 
 
@@ -84,7 +85,7 @@ def write_identity(db: Session, dek: DataKey, unit_id: uuid.UUID, role: str, pos
     return row
 
 
-def read_identity(dek: DataKey, row: IdentityRecord | Row[Any]) -> Identity:
+def read_identity(dek: DataKey, row: IdentityRecord | queries.UnitIdentity) -> Identity:
     """Decrypt one row; raise DecryptionError on any failure (no partial result)."""
     values: dict[str, object] = {}
     for f in fields(Identity):
@@ -95,36 +96,19 @@ def read_identity(dek: DataKey, row: IdentityRecord | Row[Any]) -> Identity:
     return Identity(**values)  # type: ignore[arg-type]
 
 
-# Built once: every case page reads its unit this way, as plain rows (no ORM objects).
-_UNIT: Select[Any] = (select(*IdentityRecord.__table__.c, DataKeyRecord.kek_id, DataKeyRecord.wrapped)
-                      .join(DataKeyRecord, DataKeyRecord.unit_id == IdentityRecord.unit_id)
-                      .where(IdentityRecord.unit_id == bindparam("unit_id")).order_by(IdentityRecord.position))
-
-
 def open_unit_identities(db: Session, keys: KeyProvider,
-                         unit_id: uuid.UUID) -> tuple[DataKey, list[tuple[Row[Any], Identity]]]:
+                         unit_id: uuid.UUID) -> tuple[DataKey, list[tuple[queries.UnitIdentity, Identity]]]:
     """The unit's data key and its identity rows, decrypted, from one query; LookupError when
     the unit has no key or no identity (shredded), DecryptionError when a value is refused."""
-    db.flush()  # on the connection, the ORM would not flush pending changes first
-    rows = db.connection().execute(_UNIT, {"unit_id": unit_id}).all()
+    rows = queries.unit(db, unit_id)
     if not rows:
         raise LookupError("no data key or no identity for this unit (shredded or never opened)")
     dek = DataKey.unwrap(keys, rows[0].kek_id, rows[0].wrapped, unit_id=unit_id)
     return dek, [(row, read_identity(dek, row)) for row in rows]
 
 
-def read_unit(db: Session, keys: KeyProvider, unit_id: uuid.UUID) -> list[tuple[Row[Any], Identity]]:
+def read_unit(db: Session, keys: KeyProvider, unit_id: uuid.UUID) -> list[tuple[queries.UnitIdentity, Identity]]:
     return open_unit_identities(db, keys, unit_id)[1]
-
-
-# Built once: each candidate of a token's bucket with its unit's wrapped key, and only the
-# columns the comparison needs.
-_CANDIDATES = (
-    select(IdentityRecord.id, IdentityRecord.unit_id, IdentityRecord.last_name_enc, IdentityRecord.given_names_enc,
-           IdentityRecord.birth_date_enc, DataKeyRecord.kek_id, DataKeyRecord.wrapped)
-    .join(IdentityToken, IdentityToken.identity_id == IdentityRecord.id)
-    .join(DataKeyRecord, DataKeyRecord.unit_id == IdentityRecord.unit_id)
-    .where(IdentityToken.scope == bindparam("scope"), IdentityToken.token == bindparam("token")))
 
 
 def search(db: Session, keys: KeyProvider, index: BlindIndex, scope: uuid.UUID,
@@ -138,8 +122,7 @@ def search(db: Session, keys: KeyProvider, index: BlindIndex, scope: uuid.UUID,
     wanted = BlindIndex.normalise(last_name, given_names, birth_date)
     token = index.token(last_name, given_names, birth_date)
     found: set[uuid.UUID] = set()
-    db.flush()  # on the connection, the ORM would not flush pending changes first
-    for row in db.connection().execute(_CANDIDATES, {"scope": scope, "token": token}):
+    for row in queries.candidates(db, scope, token):
         dek = DataKey.unwrap(keys, row.kek_id, row.wrapped, unit_id=row.unit_id)
         if _open(dek, row, "birth_date") != wanted[2]:  # stored as ISO text, like wanted[2] (_as_text)
             continue

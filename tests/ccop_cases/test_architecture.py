@@ -74,7 +74,26 @@ def test_no_template_compares_a_role_or_a_case_state(path: Path) -> None:
     assert re.findall(pattern, text) == []
 
 
+# The plain-row reads (on the session's connection, no ORM object) go through ``db.rows``,
+# from the three query modules only; ``work.begin_read`` opens the read transaction and the
+# audit store appends on the connection (its three statements on every audited request).
+CONNECTION_USERS = {"ccop_cases/db.py", "ccop_cases/work.py", "ccop_cases/auditing/store.py"}
+ROWS_USERS = {"ccop_cases/access/standing.py", "ccop_cases/cases/queries.py", "ccop_cases/identities/queries.py"}
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_name)
+def test_plain_row_reads_only_through_the_one_helper_in_the_query_modules(path: Path) -> None:
+    tree = ast.parse(path.read_text("utf-8"))
+    if _name(path) not in CONNECTION_USERS:
+        assert _calls(tree, {"connection"}) == []
+    helper_calls = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name) and node.func.id == "rows"]
+    if _name(path) not in ROWS_USERS:
+        assert helper_calls == []
+
+
 def test_the_checks_above_see_what_they_look_for() -> None:
     tree = ast.parse('if m.role == "coordonnateur" or case.state in ("proposed",) or x == "purged": s.commit()')
     assert _role_or_state_comparisons(tree) and _calls(tree, {"commit"})
+    assert _calls(ast.parse("db.connection().execute(q)"), {"connection"})
     assert not _role_or_state_comparisons(ast.parse("q = select(Case).where(Case.state != CaseState.PURGED)"))
