@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ccop_cases.auditing import Auditor
@@ -372,6 +372,17 @@ def close(work: Work, case: Case, m: Membership, *, reason: str) -> None:
     case.purge_due = now.date() + timedelta(days=work.settings.purge_after_days)
     _history(db, identities.unit_key(db, work.keys, case.id), case, "state", "closed", m, now)
     work.audit.record("case.closed", "case", case.id, reason=reason)
+
+
+def erase(work: Work, case: Case, reason: str) -> None:
+    """Delete every row about the case and leave a tombstone of its reference (part of the
+    purge: ``retention.purge`` also shreds its data key and takes it off the agendas)."""
+    db = work.session
+    for model in (CaseChange, CaseDecision, CaseAction, InformationRecord, CaseParticipant):
+        db.execute(delete(model).where(model.case_id == case.id))
+    db.execute(update(Case).where(Case.id == case.id).values(
+        state=CaseState.PURGED, purged_at=work.now(), purge_reason=reason, note_enc=None, exposure_factors="",
+        next_review=None, outside_perimeter_reason=None))
 
 
 def find(work: Work, group: WorkingGroup, last_name: str, given_names: str, birth: date) -> list[queries.FoundCase]:

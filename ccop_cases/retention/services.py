@@ -6,17 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ccop_cases.cases import services as cases
 from ccop_cases.cases.models import (
     Case,
-    CaseAction,
-    CaseChange,
-    CaseDecision,
-    CaseParticipant,
     CaseState,
-    InformationRecord,
     can_move,
 )
 from ccop_cases.cases.services import age_on
@@ -70,14 +66,10 @@ def archive(work: Work, case: Case) -> None:
 
 def purge(work: Work, case: Case, reason: str) -> None:
     """Crypto-shred the case: its key, identities, tokens and every row about the young person
-    go in one transaction; a tombstone keeps the reference so a link answers 410."""
-    db = work.session
-    for model in (CaseChange, CaseDecision, CaseAction, InformationRecord, CaseParticipant):
-        db.execute(delete(model).where(model.case_id == case.id))
-    meetings.forget_case(db, case.id)
-    counts = identities.shred_unit(db, case.id)
-    db.execute(update(Case).where(Case.id == case.id).values(
-        state=CaseState.PURGED, purged_at=work.now(), purge_reason=reason, note_enc=None, exposure_factors="",
-        next_review=None, outside_perimeter_reason=None))
+    go in one transaction, each through its owner's service; a tombstone keeps the reference
+    so a link answers 410."""
+    meetings.forget_case(work.session, case.id)
+    cases.erase(work, case, reason)
+    counts = identities.shred_unit(work.session, case.id)
     work.audit.record("case.purged", "case", case.id, reason=reason, identities=counts["identities"],
-                 data_keys=counts["data_keys"])
+                      data_keys=counts["data_keys"])
