@@ -20,7 +20,6 @@ def refused(exc: DomainError, target_type: str, target_id: object, form: Any = N
     if target is not None:
         target.errors = [*target.errors, str(exc)]
     elif form is not None:
-        flash(str(exc), "error")
-        form.form_errors.append(str(exc))
+        form.form_errors.append(str(exc))  # each form template shows these atop the form, once
     else:
         flash(str(exc), "error")

@@ -539,6 +539,8 @@ def test_a_submission_id_of_another_proposer_reveals_nothing(world, login_as, pr
     response = client.post(url, data=form_data({**YOUNG, "submission_id": str(proposed.submission_id),
                                             "csrf_token": token}))
     assert response.status_code == 400 and proposed.reference not in response.text
+    # A refusal of the whole form is shown once, atop the form (not also as a flash message).
+    assert response.text.count("Formulaire déjà utilisé") == 1
 
 
 def test_double_submission_creates_one_case(world, login_as, db):
