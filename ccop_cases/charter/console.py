@@ -41,17 +41,9 @@ bp = Blueprint("console", __name__, url_prefix="/administration")
 Page = str | Response | tuple[str, int]
 
 
-_load = load_console
-
-
 def _done(message: str, endpoint: str, **values: Any) -> Response:
     flash(message, "success")
     return redirect(url_for(endpoint, **values))
-
-
-def _refused(exc: DomainError, target_type: str, target_id: object) -> None:
-    """Roll the act back, audit it when a rule refused it, and say why."""
-    refused(exc, target_type, target_id)
 
 
 def _code_ok(form: Any) -> bool:
@@ -85,7 +77,7 @@ def index() -> Page:
 @permission("console")
 def council(council_id: uuid.UUID) -> Page:
     """One council and its groups; create a group."""
-    council = _load(Council, council_id)
+    council = load_console(Council, council_id)
     form = forms.GroupForm()
     if form.validate_on_submit():
         try:
@@ -94,7 +86,7 @@ def council(council_id: uuid.UUID) -> Page:
                                           theme=form.theme.data or "", is_ccop=form.is_ccop.data,
                                           territory_label=form.territory_label.data)
         except services.CharterError as exc:
-            _refused(exc, "council", council.id)
+            refused(exc, "council", council.id)
         else:
             return _done("Groupe créé : enregistrez son acte de constitution et ses textes.",
                          "console.group", group_id=group.id)
@@ -123,14 +115,14 @@ def _group_page(group: WorkingGroup, http_status: int = 200, **forms_: Any) -> t
 @permission("console")
 def group(group_id: uuid.UUID) -> Page:
     """A group: constitution, texts, members and signature coverage."""
-    return _group_page(_load(WorkingGroup, group_id))
+    return _group_page(load_console(WorkingGroup, group_id))
 
 
 @bp.route("/groupes/<uuid:group_id>/acte", methods=["POST"])
 @permission("console")
 def act(group_id: uuid.UUID) -> Page:
     """Record the constituting act (date, reference, SHA-256 of the text)."""
-    group = _load(WorkingGroup, group_id)
+    group = load_console(WorkingGroup, group_id)
     form = forms.ActForm(prefix="act")
     if not form.validate():
         return _group_page(group, 400, act=form)
@@ -138,7 +130,7 @@ def act(group_id: uuid.UUID) -> Page:
         services.record_act(rt.work(), group, act_date=form.act_date.data, reference=form.reference.data,
                             document=form.document.data)
     except services.CharterError as exc:
-        _refused(exc, "working_group", group_id)
+        refused(exc, "working_group", group_id)
         return redirect(url_for("console.group", group_id=group.id))
     return _done("Acte de constitution enregistré (empreinte SHA-256 conservée).", "console.group",
                  group_id=group.id)
@@ -148,7 +140,7 @@ def act(group_id: uuid.UUID) -> Page:
 @permission("console")
 def status(group_id: uuid.UUID) -> Page:
     """Constitute or suspend the group (suspension confirmed); dissolution is ``dissolve``."""
-    group = _load(WorkingGroup, group_id)
+    group = load_console(WorkingGroup, group_id)
     form = forms.StatusForm(prefix="st")
     if not form.validate():
         return _group_page(group, 400, status=form)
@@ -158,7 +150,7 @@ def status(group_id: uuid.UUID) -> Page:
     try:
         services.change_status(rt.work(), group, form.action.data, reason=form.reason.data or "")
     except services.CharterError as exc:
-        _refused(exc, "working_group", group_id)
+        refused(exc, "working_group", group_id)
         return redirect(url_for("console.group", group_id=group.id))
     return _done(f"Groupe : {GROUP_STATUSES[group.status]}.", "console.group", group_id=group.id)
 
@@ -168,7 +160,7 @@ def status(group_id: uuid.UUID) -> Page:
 def dissolve(group_id: uuid.UUID) -> Page:
     """Dissolve the group for good: its own page says what ends, then the group's exact name
     and a fresh code confirm it."""
-    group = _load(WorkingGroup, group_id)
+    group = load_console(WorkingGroup, group_id)
     form = forms.DissolveForm()
     if group.status != GroupStatus.DISSOLVED and form.is_submitted():
         valid = form.validate()
@@ -180,7 +172,7 @@ def dissolve(group_id: uuid.UUID) -> Page:
             try:
                 services.change_status(rt.work(), group, "dissolve", reason=form.reason.data or "")
             except services.CharterError as exc:
-                _refused(exc, "working_group", group_id)
+                refused(exc, "working_group", group_id)
                 return redirect(url_for("console.group", group_id=group.id))
             return _done("Groupe dissous : plus aucun échange n’est possible dans ce groupe.", "console.group",
                          group_id=group.id)
@@ -196,7 +188,7 @@ def dissolve(group_id: uuid.UUID) -> Page:
 @permission("console")
 def text(group_id: uuid.UUID, kind: str) -> Page:
     """Adopt a new version of the charter or the rules: preview the differences, then confirm."""
-    group = _load(WorkingGroup, group_id)
+    group = load_console(WorkingGroup, group_id)
     if kind not in TEXT_KINDS:
         deny(HIDDEN, "working_group", group.id)  # an unknown kind of text: the group is the target
     db = rt.db()
@@ -215,7 +207,7 @@ def text(group_id: uuid.UUID, kind: str) -> Page:
                 version = services.adopt_text(rt.work(), group, kind=kind, text=form.text.data,
                                               adopted_on=form.adopted_on.data)
             except services.CharterError as exc:
-                _refused(exc, "working_group", group_id)
+                refused(exc, "working_group", group_id)
             else:
                 return _done(f"{TEXT_KINDS[kind]}, version {version.version} adoptée : chaque membre devra "
                              "la signer avant tout nouvel échange.", "console.group", group_id=group.id)
@@ -243,7 +235,7 @@ def _blocked(kind: str, members: int, with_coordinator: bool) -> str:
 @permission("console")
 def designate(group_id: uuid.UUID) -> Page:
     """Designate a member (creates the account invitation when the person is new)."""
-    group = _load(WorkingGroup, group_id)
+    group = load_console(WorkingGroup, group_id)
     form = forms.DesignationForm(prefix="des")
     if not form.validate():
         return _group_page(group, 400, designation=form)
@@ -263,7 +255,7 @@ def designate(group_id: uuid.UUID) -> Page:
 
 
 def _member(membership_id: uuid.UUID) -> tuple[Membership, WorkingGroup, Person]:
-    membership: Membership = _load(Membership, membership_id)
+    membership: Membership = load_console(Membership, membership_id)
     db = rt.db()
     return membership, db.get_one(WorkingGroup, membership.group_id), db.get_one(Person, membership.person_id)
 
@@ -311,7 +303,7 @@ def member_act(membership_id: uuid.UUID, act: str) -> Page:
     try:
         apply(form)
     except services.CharterError as exc:
-        _refused(exc, "membership", membership_id)
+        refused(exc, "membership", membership_id)
         return redirect(url_for("console.member", membership_id=membership.id))
     return _done(message, "console.member", membership_id=membership.id)
 
@@ -329,7 +321,7 @@ def deployment() -> Page:
                                       dpo_designation=form.dpo_designation.data,
                                       register_entry=form.register_entry.data)
         except services.CharterError as exc:
-            _refused(exc, "deployment", row.id)
+            refused(exc, "deployment", row.id)
         else:
             return _done("Déploiement passé en production.", "console.index")
     return render_template("charter/console/deployment.html", row=row, form=form), 400 if form.errors else 200
