@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -12,7 +12,8 @@ from ccop_cases.db import Base, new_id
 
 
 class Person(Base):
-    """A login account. Holds no name: the username is the only identifier shown."""
+    """A login account of a professional (never a followed person). Its display name and
+    function are shown wherever the person appears; audit entries keep only its id."""
 
     __tablename__ = "person"
 
@@ -30,6 +31,11 @@ class Person(Base):
     is_charter_admin: Mapped[bool] = mapped_column(default=False)
     is_dpo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
+    # Staff identity (not a followed person's data): shown in clear, never in the trail.
+    display_name: Mapped[str] = mapped_column(String(120), default="")
+    function: Mapped[str] = mapped_column(String(160), default="")  # « Cheffe de service, Éducation nationale »
+    email: Mapped[str | None] = mapped_column(String(254))  # for reminders only
+    reminders: Mapped[bool] = mapped_column(default=False)  # the person's own choice to receive them
 
     @property
     def is_enrolled(self) -> bool:
@@ -77,3 +83,13 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(default=0)
     last_failure_at: Mapped[datetime | None]
     locked_at: Mapped[datetime | None]
+
+
+class ReminderSent(Base):
+    """One reminder sent to a person on a day: a second run that day sends it no more."""
+
+    __tablename__ = "reminder_sent"
+
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    sent_on: Mapped[date] = mapped_column(primary_key=True)
+    sent_at: Mapped[datetime]
