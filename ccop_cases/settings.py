@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 
 class SettingsError(Exception):
@@ -16,6 +17,7 @@ class SettingsError(Exception):
 ENVIRONMENTS = ("production", "development", "test")
 ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
+ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")
 INSTANCE_DIR = "instance"  # the default, relative to the working directory
 KEYS = "keys"  # the default key directory, inside the instance directory
 
@@ -45,6 +47,13 @@ class Settings:
     archive_after_days: int = 0
     proxy_hops: int = 0
     purge_after_days: int = 92  # about 3 months (CNIL 2020)
+    smtp_url: str = field(default="", repr=False)  # the reminders' SMTP server; empty: no reminders
+    base_url: str = ""  # where members open the service: the link in the reminders
+
+    @property
+    def smtp(self) -> SmtpServer | None:
+        """The reminders' SMTP server, or None when reminders are off."""
+        return smtp_server(self.smtp_url, self.base_url) if self.smtp_url else None
 
     @property
     def is_test(self) -> bool:
@@ -77,6 +86,12 @@ class Settings:
         if app_role and not (migration_database_url or database_url).startswith("postgresql"):
             raise SettingsError("CCOP_APP_ROLE ne s’applique qu’à PostgreSQL : retirez-la ou donnez "
                                 "l’URL PostgreSQL du propriétaire dans CCOP_MIGRATION_DATABASE_URL.")
+        base_url = environ.get("CCOP_BASE_URL", cls.base_url)
+        if base_url:
+            _check_base_url(base_url)
+        smtp_url = environ.get("CCOP_SMTP_URL", cls.smtp_url)
+        if smtp_url:
+            smtp_server(smtp_url, base_url)  # refuses an unusable URL now, not at the first reminder
         log_format = environ.get("CCOP_LOG_FORMAT", cls.log_format if env == "production" else "console")
         if log_format not in ("json", "console"):
             raise SettingsError("CCOP_LOG_FORMAT doit valoir json ou console.")
@@ -98,11 +113,64 @@ class Settings:
             archive_after_days=_natural_int(environ, "CCOP_ARCHIVE_AFTER_DAYS", cls.archive_after_days),
             proxy_hops=_natural_int(environ, "CCOP_PROXY_HOPS", cls.proxy_hops),
             purge_after_days=_positive_int(environ, "CCOP_PURGE_AFTER_DAYS", cls.purge_after_days),
+            smtp_url=smtp_url,
+            base_url=base_url,
         )
 
 
 # Every variable the service reads (the README documents each); any other CCOP_* is refused.
 KNOWN_VARIABLES: dict[str, str] = {f"CCOP_{f.name.upper()}": f.name for f in fields(Settings)}
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    """Where reminders are sent, read from ``CCOP_SMTP_URL``: ``smtps://`` speaks TLS from the
+    first byte; ``smtp://`` switches to TLS (STARTTLS) whenever the server offers it, and
+    never sends the password over a connection left in clear."""
+
+    implicit_tls: bool
+    host: str
+    port: int
+    username: str
+    password: str = field(repr=False)
+    sender: str
+
+
+def smtp_server(url: str, base_url: str) -> SmtpServer:
+    """Parse ``smtp[s]://[user:password@]host[:port][?from=address]``. Messages never quote
+    the URL: it may hold a password."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps"):
+        raise SettingsError("CCOP_SMTP_URL doit commencer par smtp:// ou smtps://.")
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if not parts.hostname or port == -1 or parts.path not in ("", "/") or parts.fragment:
+        raise SettingsError("CCOP_SMTP_URL doit avoir la forme smtp://utilisateur:motdepasse@serveur:port "
+                            "(utilisateur, mot de passe et port facultatifs).")
+    query = parse_qs(parts.query, keep_blank_values=True)
+    if set(query) - {"from"}:
+        raise SettingsError("CCOP_SMTP_URL ne connaît qu’un paramètre : from=adresse de l’expéditeur.")
+    if not base_url:
+        raise SettingsError("CCOP_BASE_URL est requise quand CCOP_SMTP_URL est définie : "
+                            "c’est le lien que portent les rappels.")
+    sender = query["from"][-1] if "from" in query else f"ne-pas-repondre@{urlsplit(base_url).hostname}"
+    if not ADDRESS.fullmatch(sender):
+        raise SettingsError("CCOP_SMTP_URL : l’adresse de l’expéditeur (from=) n’est pas une adresse électronique.")
+    username, password = unquote(parts.username or ""), unquote(parts.password or "")
+    if bool(username) != bool(password):
+        raise SettingsError("CCOP_SMTP_URL : donnez l’utilisateur et le mot de passe ensemble, ou aucun des deux.")
+    default_port = 465 if parts.scheme == "smtps" else 25
+    return SmtpServer(implicit_tls=parts.scheme == "smtps", host=parts.hostname, port=port or default_port,
+                      username=username, password=password, sender=sender)
+
+
+def _check_base_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.query \
+            or parts.fragment:
+        raise SettingsError("CCOP_BASE_URL doit être l’adresse du service, par exemple https://ccop.example.fr/.")
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
