@@ -22,6 +22,7 @@ from ccop_cases.identities import rotation
 from ccop_cases.identities import services as identity_services
 from ccop_cases.migrate import MigrationError, upgrade
 from ccop_cases.oversight import cli as oversight_cli
+from ccop_cases.reminders import cli as reminders_cli
 from ccop_cases.retention import cli as retention_cli
 from ccop_cases.settings import Settings, SettingsError
 from ccop_cases.web import runtime as rt
@@ -255,3 +256,4 @@ def users_end_sessions(username: str) -> None:
 main.add_command(demo.cli)
 main.add_command(oversight_cli.audit)
 main.add_command(retention_cli.retention)
+main.add_command(reminders_cli.reminders)

@@ -52,6 +52,8 @@ ACTIONS: dict[str, str] = {
     "case.archived": "Situation archivée",
     "case.purged": "Situation effacée (crypto-effacement)",
     "retention.run": "Passage de conservation",
+    "reminder.sent": "Rappel envoyé par courriel (nombre d’éléments en attente seulement)",
+    "reminders.run": "Passage des rappels par courriel",
     "meeting.scheduled": "Séance programmée",
     "meeting.agenda_set": "Ordre du jour fixé",
     "meeting.attendance_recorded": "Présences enregistrées",
