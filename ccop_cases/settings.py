@@ -161,6 +161,9 @@ def smtp_server(url: str, base_url: str) -> SmtpServer:
     username, password = unquote(parts.username or ""), unquote(parts.password or "")
     if bool(username) != bool(password):
         raise SettingsError("CCOP_SMTP_URL : donnez l’utilisateur et le mot de passe ensemble, ou aucun des deux.")
+    if not (username + password).isascii():  # SMTP authentication (smtplib) carries ASCII only
+        raise SettingsError("CCOP_SMTP_URL : l’utilisateur et le mot de passe SMTP ne peuvent contenir que des "
+                            "caractères ASCII (sans accents).")
     default_port = 465 if parts.scheme == "smtps" else 25
     return SmtpServer(implicit_tls=parts.scheme == "smtps", host=parts.hostname, port=port or default_port,
                       username=username, password=password, sender=sender)

@@ -7,16 +7,23 @@ from __future__ import annotations
 import email
 import email.message
 import email.policy
+import ipaddress
 import socket
+import ssl
 import unicodedata
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 
 import casetest
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from apptest import audit_bodies, login, make_account, make_governance
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from sqlalchemy import func, select
 
 from ccop_cases.accounts.models import Person, ReminderSent
@@ -53,7 +60,7 @@ class Recorder:
     fail: str | None = None
     accept: int = 0
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
         if self.fail and len(self.messages) >= self.accept:
             return self.fail
         self.messages.append((list(envelope.rcpt_tos), envelope.original_content or envelope.content))
@@ -68,17 +75,19 @@ class Recorder:
 
 
 class Smtp:
-    """A local SMTP server on a free port, which the test may stop and start again."""
+    """A local SMTP server on a free port, which the test may stop and start again;
+    ``options`` go to aiosmtpd (TLS, authentication)."""
 
-    def __init__(self) -> None:
+    def __init__(self, **options: object) -> None:
         self.handler = Recorder()
+        self.options = options
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.controller: Controller | None = None
 
     def start(self) -> None:
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **self.options)
         self.controller.start()
 
     def stop(self) -> None:
@@ -263,14 +272,90 @@ def test_reminders_are_off_without_an_smtp_url(app, clock, smtp, monkeypatch, db
     assert db.scalar(select(func.count()).select_from(ReminderSent)) == 0
 
 
-def test_a_password_is_never_sent_over_a_connection_left_in_clear(app, clock, smtp, monkeypatch, db):
-    seed(app, clock)
-    _configure(app, monkeypatch, f"smtp://rappels:Tr%C3%A8sSecret@127.0.0.1:{smtp.port}")
-    result = _send(app)
-    assert result.exit_code != 0 and "STARTTLS" in result.output
-    assert "TrèsSecret" not in result.output and "Tr%C3%A8sSecret" not in result.output
-    assert smtp.handler.messages == []
-    assert db.scalar(select(func.count()).select_from(ReminderSent)) == 0
+def test_a_password_is_never_sent_over_a_connection_left_in_clear(app, clock, monkeypatch, db):
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append(auth_data)
+        return AuthResult(success=True)
+
+    server = Smtp(auth_require_tls=False, authenticator=authenticator)  # would take a password in clear
+    server.start()
+    try:
+        seed(app, clock)
+        _configure(app, monkeypatch, f"smtp://rappels:TresSecret@127.0.0.1:{server.port}")
+        result = _send(app)
+        assert result.exit_code != 0 and "STARTTLS" in result.output and "TresSecret" not in result.output
+        assert logins == [] and server.handler.messages == []
+        assert db.scalar(select(func.count()).select_from(ReminderSent)) == 0
+    finally:
+        server.stop()
+
+
+# --- TLS and the password --------------------------------------------------------------------
+
+@pytest.fixture
+def certificate(tmp_path, monkeypatch) -> ssl.SSLContext:
+    """A self-signed certificate for 127.0.0.1, which the client is made to trust (its
+    default verification reads SSL_CERT_FILE); returns the server's TLS context."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert_path))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_path, key_path)
+    return context
+
+
+@pytest.mark.parametrize("scheme", ["smtp", "smtps"])
+def test_the_password_goes_only_over_tls_and_opens_the_session(app, clock, monkeypatch, db, certificate, scheme):
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=(auth_data.login, auth_data.password) == (b"rappels", b"Tres secret"))
+
+    if scheme == "smtp":  # the server refuses any message, and any password, before STARTTLS
+        server = Smtp(tls_context=certificate, require_starttls=True, auth_required=True, authenticator=authenticator)
+    else:  # TLS from the first byte (aiosmtpd then counts the connection as clear: allow AUTH)
+        server = Smtp(ssl_context=certificate, auth_require_tls=False, authenticator=authenticator)
+    server.start()
+    try:
+        seeded = seed(app, clock)
+        _configure(app, monkeypatch, f"{scheme}://rappels:Tres%20secret@127.0.0.1:{server.port}")
+        result = _send(app)
+        assert result.exit_code == 0, result.output
+        assert "secret" not in result.output
+        assert logins == [(b"rappels", b"Tres secret")]
+        assert server.handler.per_recipient() == dict.fromkeys(seeded.expected, 1)
+    finally:
+        server.stop()
+
+
+def test_a_certificate_the_client_does_not_trust_stops_the_run(app, clock, monkeypatch, db, certificate):
+    monkeypatch.delenv("SSL_CERT_FILE")
+    server = Smtp(tls_context=certificate)
+    server.start()
+    try:
+        seed(app, clock)
+        _configure(app, monkeypatch, server.url)
+        result = _send(app)
+        assert result.exit_code != 0 and "SSLCertVerificationError" in result.output
+        assert server.handler.messages == []
+    finally:
+        server.stop()
 
 
 # --- a failing server -------------------------------------------------------------------------

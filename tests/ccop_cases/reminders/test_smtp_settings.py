@@ -8,6 +8,7 @@ import pytest
 from ccop_cases.settings import Settings, SettingsError
 
 BASE = {"CCOP_BASE_URL": "https://ccop.villefictive.example.fr/"}
+DEFAULT_SENDER = "ne-pas-repondre@ccop.villefictive.example.fr"
 
 
 def test_reminders_are_off_by_default():
@@ -16,11 +17,11 @@ def test_reminders_are_off_by_default():
 
 
 @pytest.mark.parametrize("url,expected", [
-    ("smtp://relais.example.fr", (False, "relais.example.fr", 25, "", "", "ne-pas-repondre@ccop.villefictive.example.fr")),
+    ("smtp://relais.example.fr", (False, "relais.example.fr", 25, "", "", DEFAULT_SENDER)),
     ("smtps://rappels:s%40cret@smtp.example.fr?from=ccop@mairie.example.fr",
      (True, "smtp.example.fr", 465, "rappels", "s@cret", "ccop@mairie.example.fr")),
     ("smtp://rappels:secret@smtp.example.fr:587/", (False, "smtp.example.fr", 587, "rappels", "secret",
-                                                     "ne-pas-repondre@ccop.villefictive.example.fr")),
+                                                     DEFAULT_SENDER)),
 ])
 def test_an_smtp_url_gives_the_server_the_account_and_the_sender(url, expected):
     server = Settings.from_env({"CCOP_SMTP_URL": url, **BASE}).smtp
@@ -36,6 +37,7 @@ def test_an_smtp_url_gives_the_server_the_account_and_the_sender(url, expected):
     ({"CCOP_SMTP_URL": "smtp://u:Hunter2Secret@relais.example.fr?starttls=0", **BASE}, "from="),
     ({"CCOP_SMTP_URL": "smtp://u:Hunter2Secret@relais.example.fr?from=personne", **BASE}, "expéditeur"),
     ({"CCOP_SMTP_URL": "smtp://Hunter2Secret@relais.example.fr", **BASE}, "ensemble"),
+    ({"CCOP_SMTP_URL": "smtp://u:Hunter2Secret%C3%A9@relais.example.fr", **BASE}, "ASCII"),
     ({"CCOP_BASE_URL": "ccop.villefictive.example.fr"}, "CCOP_BASE_URL"),
     ({"CCOP_BASE_URL": "https://ccop.example.fr/?x=1"}, "CCOP_BASE_URL"),
 ])
