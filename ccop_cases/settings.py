@@ -16,8 +16,8 @@ class SettingsError(Exception):
 
 ENVIRONMENTS = ("production", "development", "test")
 ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")  # the reminders' sender (from=)
 
-ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")
 INSTANCE_DIR = "instance"  # the default, relative to the working directory
 KEYS = "keys"  # the default key directory, inside the instance directory
 
