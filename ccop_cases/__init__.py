@@ -19,7 +19,7 @@ from ccop_cases.db import Database, refuse_unguarded_trail
 from ccop_cases.encryption import open_keys
 from ccop_cases.security import inputs, passwords
 from ccop_cases.settings import Settings
-from ccop_cases.web import errors, headers, sessions
+from ccop_cases.web import errors, headers, sessions, timefmt
 from ccop_cases.web.runtime import Runtime, close_db
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,  # type: ignore[method-assign]
                                 x_host=settings.proxy_hops)
     app.jinja_env.globals.update(is_open=is_open, awaits_follow_up=awaits_follow_up)  # the cases' vocabulary
+    app.jinja_env.filters["paris"] = timefmt.paris  # every moment shown in Paris time, labelled
     app.jinja_env.filters["dict_without_page"] = lambda args: {k: v for k, v in args.items() if k != "page"}
     return app
 

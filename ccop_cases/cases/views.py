@@ -21,6 +21,7 @@ from ccop_cases.cases import forms, lists, services
 from ccop_cases.cases.models import Case, CaseParticipant, is_open
 from ccop_cases.charter.models import INSTITUTIONS, Membership, MembershipStatus, WorkingGroup
 from ccop_cases.identities.services import Identity
+from ccop_cases.meetings import services as meetings
 from ccop_cases.retention import services as retention
 from ccop_cases.security.inputs import page_number
 from ccop_cases.web import runtime as rt
@@ -189,23 +190,30 @@ def case_act(case_id: uuid.UUID, act: str) -> Page:
         deny(HIDDEN, "case", case_id)
     action, prefix, form_class = ACTS[act]
     case, group, membership, decision = load_case(case_id, action)
+    # A decision opened from a session's agenda (``retour``: the session's id, checked) is
+    # recorded with the session and returns to its page; any other value is ignored.
+    meeting_id = meetings.session_of(rt.db(), case, request.args.get("retour")) if act == "decisions" else None
     form = form_class(prefix=prefix)
     if act == "participants":
         form.membership.choices = _member_choices(group)
     if request.method == "POST" and form.validate():
         try:
-            message = _apply(act, form, case, membership, coordinator=decision.scope == Scope.ALL)
+            message = _apply(act, form, case, membership, coordinator=decision.scope == Scope.ALL,
+                             meeting_id=meeting_id)
         except DomainError as exc:
             refused(exc, "case", case.id, form)
         else:
             flash(message, "success")
+            if meeting_id is not None:
+                return redirect(url_for("meetings.meeting", meeting_id=meeting_id, _anchor="ordre-du-jour"))
             return redirect(url_for("cases.case", case_id=case.id) if is_open(case.state)
                             else url_for("cases.listing", group_id=group.id))
     return render_template("cases/act.html", case=case, group=group, form=form, act=act, title=ACT_TITLES[act],
-                           lists=lists), 400 if form.errors or form.form_errors else 200
+                           lists=lists, meeting_id=meeting_id), 400 if form.errors or form.form_errors else 200
 
 
-def _apply(act: str, form: Any, case: Case, m: Membership, *, coordinator: bool) -> str:
+def _apply(act: str, form: Any, case: Case, m: Membership, *, coordinator: bool,
+           meeting_id: uuid.UUID | None = None) -> str:
     work = rt.work()
     if act == "information":
         services.inform(work, case, m, who=form.who.data, informed_on=form.informed_on.data,
@@ -219,7 +227,7 @@ def _apply(act: str, form: Any, case: Case, m: Membership, *, coordinator: bool)
         return "Action enregistrée."
     if act == "decisions":
         services.record_decision(work, case, m, decision=form.decision.data, next_review=form.next_review.data,
-                                 meeting_id=None)
+                                 meeting_id=meeting_id)
         return "Décision enregistrée."
     if act == "participants":
         target = work.session.get_one(Membership, uuid.UUID(form.membership.data))

@@ -31,6 +31,7 @@ class AgendaItem(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     meeting_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("meeting.id"), index=True)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)  # 1, 2, 3… the order the session follows
 
 
 class Attendance(Base):

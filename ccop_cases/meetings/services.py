@@ -39,10 +39,54 @@ def set_agenda(work: Work, meeting: Meeting, case_ids: list[uuid.UUID]) -> None:
                                                for c in cases):
         raise MeetingError("Seules les situations ouvertes de ce groupe peuvent être inscrites (R7).", "cases",
                            rule="R7")
-    db.execute(delete(AgendaItem).where(AgendaItem.meeting_id == meeting.id))
-    for case in cases:
-        db.add(AgendaItem(meeting_id=meeting.id, case_id=case.id))
+    wanted = set(case_ids)
+    kept = [item for item in agenda(db, meeting) if item.case_id in wanted]
+    db.execute(delete(AgendaItem).where(AgendaItem.meeting_id == meeting.id,
+                                        AgendaItem.case_id.not_in([item.case_id for item in kept])))
+    # Items already on the agenda keep their order; the new ones follow, in the order given.
+    known = {item.case_id for item in kept}
+    added = [AgendaItem(meeting_id=meeting.id, case_id=case_id) for case_id in dict.fromkeys(case_ids)
+             if case_id not in known]
+    db.add_all(added)
+    _number([*kept, *added])
     audit.record("meeting.agenda_set", "meeting", meeting.id, items=len(cases))
+
+
+def agenda(db: Session, meeting: Meeting) -> list[AgendaItem]:
+    """The session's agenda, in the order it is followed."""
+    return list(db.scalars(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id)
+                           .order_by(AgendaItem.position, AgendaItem.id)))
+
+
+def move(work: Work, meeting: Meeting, case_id: uuid.UUID, step: int) -> None:
+    """Move a situation one place up (``step`` -1) or down (+1) the agenda; at either end it stays."""
+    items = agenda(work.session, meeting)
+    index = next((i for i, item in enumerate(items) if item.case_id == case_id), None)
+    if index is None:
+        raise MeetingError("Cette situation n’est pas inscrite à l’ordre du jour.", "case")
+    other = index + step
+    if 0 <= other < len(items):
+        items[index], items[other] = items[other], items[index]
+    _number(items)
+    work.audit.record("meeting.agenda_set", "meeting", meeting.id, items=len(items))
+
+
+def _number(items: list[AgendaItem]) -> None:
+    for position, item in enumerate(items, start=1):
+        item.position = position
+
+
+def session_of(db: Session, case: Case, meeting_ref: str | None) -> uuid.UUID | None:
+    """The session a decision form was opened from (its ``retour`` parameter), when
+    ``meeting_ref`` is the id of a session of the case's group with the case on its agenda;
+    anything else is ignored (None): the form then returns where it always does."""
+    try:
+        meeting_id = uuid.UUID(meeting_ref or "")
+    except ValueError:
+        return None
+    return db.scalar(select(AgendaItem.meeting_id).join(Meeting, Meeting.id == AgendaItem.meeting_id)
+                     .where(AgendaItem.meeting_id == meeting_id, AgendaItem.case_id == case.id,
+                            Meeting.group_id == case.group_id))
 
 
 def record_attendance(work: Work, meeting: Meeting, memberships: list[Membership], allowed: set[uuid.UUID]) -> None:

@@ -4,11 +4,10 @@ attended and writes non-nominative minutes (R14); members see dates and referenc
 from __future__ import annotations
 
 import uuid
-from datetime import UTC
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from ccop_cases.access import standing
@@ -16,8 +15,8 @@ from ccop_cases.access.loaders import deny, load_group, load_meeting, on_group, 
 from ccop_cases.access.permissions import permission
 from ccop_cases.access.policy import HIDDEN, decide
 from ccop_cases.accounts.models import Person
-from ccop_cases.cases.lists import STATES
-from ccop_cases.cases.models import OPEN_STATES, Case
+from ccop_cases.cases.lists import DECISIONS, STATES
+from ccop_cases.cases.models import OPEN_STATES, Case, CaseDecision
 from ccop_cases.charter.models import Membership, WorkingGroup
 from ccop_cases.meetings import forms, services
 from ccop_cases.meetings.models import AgendaItem, Attendance, Meeting
@@ -38,8 +37,8 @@ def listing(group_id: uuid.UUID) -> Page:
         require(decision, "working_group", group.id)
     coordinator = decision.allowed
     form = forms.ScheduleForm()
-    if coordinator and form.validate_on_submit():
-        meeting = services.schedule(rt.work(), group, membership, form.when.data.replace(tzinfo=UTC))
+    if coordinator and form.validate_on_submit() and form.when.data is not None:  # the UTC moment
+        meeting = services.schedule(rt.work(), group, membership, form.when.data)
         flash("Séance programmée.", "success")
         return redirect(url_for("meetings.meeting", meeting_id=meeting.id))
     meetings = rt.db().scalars(select(Meeting).where(Meeting.group_id == group.id)
@@ -48,19 +47,29 @@ def listing(group_id: uuid.UUID) -> Page:
                            coordinator=coordinator), 400 if form.errors else 200
 
 
-def _forms(meeting: Meeting, group: WorkingGroup) -> dict[str, Any]:
+def _forms(meeting: Meeting, group: WorkingGroup, *, bound: bool = True) -> dict[str, Any]:
+    """The coordonnateur's forms, showing the agenda and the attendance as they stand
+    (``bound``: read the POSTed data, for the form of the act being done)."""
     db = rt.db()
-    agenda, attendance = forms.AgendaForm(prefix="ag"), forms.AttendanceForm(prefix="pr")
+    on_agenda = [str(item.case_id) for item in services.agenda(db, meeting)]
+    present = db.scalars(select(Attendance.membership_id).where(Attendance.meeting_id == meeting.id)).all()
+    posted: Any = {} if bound else {"formdata": None}
+    agenda = forms.AgendaForm(prefix="ag", data={"cases": on_agenda}, **posted)
+    attendance = forms.AttendanceForm(prefix="pr", data={"members": [str(m) for m in present]}, **posted)
     open_cases = db.scalars(select(Case).where(Case.group_id == group.id, Case.state.in_(OPEN_STATES))
                             .order_by(Case.reference)).all()
     agenda.cases.choices = {str(c.id): f"{c.reference} ({STATES[c.state]})" for c in open_cases}
     attendance.members.choices = {str(m.id): name for m, name in _signed_members(group)}
-    return {"agenda_form": agenda, "attendance_form": attendance,
-            "minutes_form": forms.MinutesForm(prefix="cr", data={"minutes": _minutes(meeting)})}
+    return {"agenda_form": agenda, "attendance_form": attendance, "move_form": forms.MoveForm(prefix="od", **posted),
+            "minutes_form": forms.MinutesForm(prefix="cr", data={"minutes": _minutes(meeting)}, **posted)}
 
 
 def _minutes(meeting: Meeting) -> str:
     return services.minutes(rt.db(), rt.runtime().keys, meeting)
+
+
+# A staff member's display name, or the login while none is set (people have names, issue 14).
+NAME = func.coalesce(func.nullif(Person.display_name, ""), Person.username)
 
 
 def _signed_members(group: WorkingGroup) -> list[tuple[Membership, str]]:
@@ -68,22 +77,34 @@ def _signed_members(group: WorkingGroup) -> list[tuple[Membership, str]]:
     their standings read in one query."""
     db, now = rt.db(), rt.now()
     allowed = {mid for mid, s in standing.group_members(db, group.id).items() if decide(s, "group.exchange", now)}
-    rows = db.execute(select(Membership, Person.username).join(Person, Person.id == Membership.person_id)
-                      .where(Membership.id.in_(allowed)).order_by(Person.username)).all() if allowed else []
-    return [(m, username) for m, username in rows]
+    rows = db.execute(select(Membership, NAME).join(Person, Person.id == Membership.person_id)
+                      .where(Membership.id.in_(allowed)).order_by(NAME)).all() if allowed else []
+    return [(m, name) for m, name in rows]
+
+
+def _session(meeting: Meeting) -> dict[str, Any]:
+    """What the session's page and its print views show: the agenda in order (references,
+    states, the decisions recorded in this session) and who attended, by display name."""
+    db = rt.db()
+    agenda = db.execute(select(Case.id, Case.reference, Case.state).join(AgendaItem, AgendaItem.case_id == Case.id)
+                        .where(AgendaItem.meeting_id == meeting.id)
+                        .order_by(AgendaItem.position, Case.reference)).all()
+    decided: dict[uuid.UUID, list[str]] = {}
+    for case_id, decision in db.execute(select(CaseDecision.case_id, CaseDecision.decision)
+                                        .where(CaseDecision.meeting_id == meeting.id)
+                                        .order_by(CaseDecision.recorded_at)):
+        decided.setdefault(case_id, []).append(DECISIONS[decision])
+    present = db.execute(select(NAME, Person.function).join(Membership, Membership.person_id == Person.id)
+                         .join(Attendance, Attendance.membership_id == Membership.id)
+                         .where(Attendance.meeting_id == meeting.id).order_by(NAME)).all()
+    return {"agenda": agenda, "decided": decided, "present": present, "states": STATES}
 
 
 def _page(meeting: Meeting, group: WorkingGroup, code: int = 200, **forms_: Any) -> tuple[str, int]:
-    db = rt.db()
-    agenda = db.execute(select(Case.reference, Case.state).join(AgendaItem, AgendaItem.case_id == Case.id)
-                        .where(AgendaItem.meeting_id == meeting.id).order_by(Case.reference)).all()
-    present = db.scalars(select(Person.username).join(Membership, Membership.person_id == Person.id)
-                         .join(Attendance, Attendance.membership_id == Membership.id)
-                         .where(Attendance.meeting_id == meeting.id).order_by(Person.username)).all()
     coordinator = on_group("group.coordinate", group.id).allowed
     return render_template("meetings/meeting.html", meeting=meeting, minutes=_minutes(meeting), group=group,
-                           agenda=agenda, present=present,
-                           coordinator=coordinator, states=STATES, **{**_forms(meeting, group), **forms_}), code
+                           coordinator=coordinator, **_session(meeting),
+                           **{**_forms(meeting, group, bound=False), **forms_}), code
 
 
 @bp.route("/seances/<uuid:meeting_id>")
@@ -94,15 +115,40 @@ def meeting(meeting_id: uuid.UUID) -> Page:
     return _page(meeting, group)
 
 
+PRINTS = {"ordre-du-jour": "Ordre du jour", "compte-rendu": "Compte rendu"}
+
+
+@bp.route("/seances/<uuid:meeting_id>/impression/<kind>")
+@permission("authenticated")
+def printed(meeting_id: uuid.UUID, kind: str) -> Page:
+    """The agenda or the minutes to print: case references only, never a name of a followed
+    person (R8). Minutes that would name one now (a situation proposed since they were
+    written) are not printed until corrected (R14)."""
+    if kind not in PRINTS:
+        deny(HIDDEN, "meeting", meeting_id)
+    meeting, group, _m, _decision = load_meeting(meeting_id, "group.exchange")
+    text, naming = "", False
+    if kind == "compte-rendu":
+        text = _minutes(meeting)
+        words, closed = services.identifying_words(rt.db(), rt.runtime().keys, group.id, text)
+        naming = bool(words) or closed
+    return render_template("meetings/print.html", meeting=meeting, group=group, kind=kind, title=PRINTS[kind],
+                           minutes="" if naming else text, naming=naming, printed_at=rt.now(), **_session(meeting))
+
+
+ACTS = {"ordre-du-jour": "agenda_form", "presences": "attendance_form", "compte-rendu": "minutes_form",
+        "monter": "move_form", "descendre": "move_form"}
+
+
 @bp.route("/seances/<uuid:meeting_id>/<act>", methods=["POST"])
 @permission("authenticated")
 def meeting_act(meeting_id: uuid.UUID, act: str) -> Page:
-    """Set the agenda, record attendance or write the minutes (coordonnateur)."""
-    if act not in ("ordre-du-jour", "presences", "compte-rendu"):
+    """Set the agenda or move an item on it, record attendance or write the minutes (coordonnateur)."""
+    if act not in ACTS:
         deny(HIDDEN, "meeting", meeting_id)
     meeting, group, _m, _decision = load_meeting(meeting_id, "group.coordinate")
     page_forms = _forms(meeting, group)
-    name = {"ordre-du-jour": "agenda_form", "presences": "attendance_form", "compte-rendu": "minutes_form"}[act]
+    name = ACTS[act]
     form = page_forms[name]  # bound to the POSTed data, with this group's choices
     if not form.validate():
         return _page(meeting, group, 400, **{name: form})
@@ -113,6 +159,8 @@ def meeting_act(meeting_id: uuid.UUID, act: str) -> Page:
         elif act == "presences":
             chosen = [work.session.get_one(Membership, uuid.UUID(m)) for m in form.members.data or []]
             services.record_attendance(work, meeting, chosen, {m.id for m, _ in _signed_members(group)})
+        elif act in ("monter", "descendre"):
+            services.move(work, meeting, uuid.UUID(form.case.data), -1 if act == "monter" else 1)
         else:
             services.write_minutes(work, meeting, form.minutes.data or "")
     except services.MeetingError as exc:
@@ -120,5 +168,7 @@ def meeting_act(meeting_id: uuid.UUID, act: str) -> Page:
         refused(services.MeetingError(str(exc), rule=exc.rule), "meeting", meeting.id, form,  # atop the form
                 action="meeting.minutes_refused" if act == "compte-rendu" else "access.denied")
         return _page(meeting, group, 400, **{name: form})
+    if name == "move_form":
+        return redirect(url_for("meetings.meeting", meeting_id=meeting.id, _anchor="ordre-du-jour"))
     flash("Enregistré.", "success")
     return redirect(url_for("meetings.meeting", meeting_id=meeting.id))

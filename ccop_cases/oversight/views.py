@@ -10,7 +10,7 @@ import io
 import shutil
 import tempfile
 import zipfile
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
@@ -25,6 +25,7 @@ from ccop_cases.oversight.forms import ExportForm, FilterForm
 from ccop_cases.security.inputs import page_number
 from ccop_cases.web import runtime as rt
 from ccop_cases.web.refusals import refused
+from ccop_cases.web.timefmt import PARIS
 
 bp = Blueprint("oversight", __name__, url_prefix="/controle")
 
@@ -32,7 +33,8 @@ bp = Blueprint("oversight", __name__, url_prefix="/controle")
 def _day(value: object, *, end: bool = False) -> datetime | None:
     if value is None:
         return None
-    moment = datetime.combine(value, time(), tzinfo=UTC)  # type: ignore[arg-type]
+    # A day in Paris, as the trail shows its times (midnight to midnight, whatever the offset).
+    moment = datetime.combine(value, time(), tzinfo=PARIS)  # type: ignore[arg-type]
     return moment + timedelta(days=1) if end else moment
 
 

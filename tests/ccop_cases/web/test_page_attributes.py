@@ -78,6 +78,8 @@ def pages(app, login_as, clock, db):
         ("/groupes/<uuid:group_id>/situations", coordinator_client, f"/groupes/{g}/situations"),
         ("/groupes/<uuid:group_id>/situations/nouvelle", member_client, f"/groupes/{g}/situations/nouvelle"),
         ("/seances/<uuid:meeting_id>", coordinator_client, f"/seances/{meeting.id}"),
+        ("/seances/<uuid:meeting_id>/impression/<kind>", member_client,
+         f"/seances/{meeting.id}/impression/compte-rendu"),
         ("/situations/<uuid:case_id>", coordinator_client, f"/situations/{c}"),
         ("/situations/<uuid:case_id>/archive", coordinator_client, f"/situations/{closed.id}/archive"),
         ("/situations/<uuid:case_id>/participants/<uuid:participant_id>/retirer", coordinator_client,
