@@ -15,7 +15,7 @@ from ccop_cases.access import standing
 from ccop_cases.access.loaders import deny, load_group, load_meeting, on_group, require
 from ccop_cases.access.permissions import permission
 from ccop_cases.access.policy import HIDDEN, decide
-from ccop_cases.accounts.models import Person
+from ccop_cases.accounts.models import Person, by_name
 from ccop_cases.cases.lists import STATES
 from ccop_cases.cases.models import OPEN_STATES, Case
 from ccop_cases.charter.models import Membership, WorkingGroup
@@ -68,18 +68,19 @@ def _signed_members(group: WorkingGroup) -> list[tuple[Membership, str]]:
     their standings read in one query."""
     db, now = rt.db(), rt.now()
     allowed = {mid for mid, s in standing.group_members(db, group.id).items() if decide(s, "group.exchange", now)}
-    rows = db.execute(select(Membership, Person.username).join(Person, Person.id == Membership.person_id)
-                      .where(Membership.id.in_(allowed)).order_by(Person.username)).all() if allowed else []
-    return [(m, username) for m, username in rows]
+    rows = db.execute(select(Membership, Person).join(Person, Person.id == Membership.person_id)
+                      .where(Membership.id.in_(allowed)).order_by(by_name())).all() if allowed else []
+    return [(m, person.label) for m, person in rows]
 
 
 def _page(meeting: Meeting, group: WorkingGroup, code: int = 200, **forms_: Any) -> tuple[str, int]:
     db = rt.db()
     agenda = db.execute(select(Case.reference, Case.state).join(AgendaItem, AgendaItem.case_id == Case.id)
                         .where(AgendaItem.meeting_id == meeting.id).order_by(Case.reference)).all()
-    present = db.scalars(select(Person.username).join(Membership, Membership.person_id == Person.id)
-                         .join(Attendance, Attendance.membership_id == Membership.id)
-                         .where(Attendance.meeting_id == meeting.id).order_by(Person.username)).all()
+    present = [person.label for person in db.scalars(
+        select(Person).join(Membership, Membership.person_id == Person.id)
+        .join(Attendance, Attendance.membership_id == Membership.id)
+        .where(Attendance.meeting_id == meeting.id).order_by(by_name()))]
     coordinator = on_group("group.coordinate", group.id).allowed
     return render_template("meetings/meeting.html", meeting=meeting, minutes=_minutes(meeting), group=group,
                            agenda=agenda, present=present,
