@@ -97,6 +97,9 @@ RULES: dict[str, str] = {
 }
 
 OUTCOMES: dict[str, str] = {"success": "Réussi", "denied": "Refusé", "error": "Erreur"}
+ACTOR_ROLES: dict[str, str] = {"member": "Membre", "charter_admin": "Administrateur de la charte",
+                               "dpo": "Délégué à la protection des données", "system": "Tâche",
+                               "anonymous": "Anonyme"}
 
 
 def outcome_label(outcome: str, rule: str | None) -> str:

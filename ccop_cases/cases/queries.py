@@ -136,3 +136,8 @@ def changes(db: Session, case_id: uuid.UUID) -> list[Change]:
 def found(db: Session, case_ids: list[uuid.UUID]) -> list[FoundCase]:
     """Id and reference of these cases, purged ones left out."""
     return rows(db, _FOUND, {"ids": case_ids}, FoundCase) if case_ids else []
+
+
+def with_reference(db: Session, reference: str) -> list[uuid.UUID]:
+    """The ids of the cases of every group holding this reference (a purged one keeps it)."""
+    return list(db.scalars(select(Case.id).where(Case.reference == reference)))
