@@ -145,3 +145,15 @@ def test_the_administrator_edits_the_name_and_the_trail_keeps_field_names_only(l
     raw = b"".join(db.scalars(select(AuditEntry.body).where(AuditEntry.body.is_not(None))))
     for value in ("Lucie", "Bernard", "Assistante", "Département", "Conseiller principal"):
         assert value.encode() not in raw and json.dumps(value).encode() not in raw, value
+
+
+def test_every_demo_account_has_its_own_fictional_name_and_function(app, db):
+    from ccop_cases.demo import DEMO_USERS, seed_accounts
+    with app.app_context():
+        seed_accounts(setup_work(app, db))
+    people = list(db.scalars(select(Person).where(Person.username.in_(DEMO_USERS))))
+    assert sorted(p.username for p in people) == sorted(DEMO_USERS)
+    assert all(p.display_name and p.function for p in people)
+    assert len({p.display_name for p in people}) == len(DEMO_USERS)
+    coordination = next(p for p in people if p.username == "demo.coordination")
+    assert coordination.label == "Camille Martin (Coordonnatrice du CLSPD, Mairie)"
