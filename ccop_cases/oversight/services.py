@@ -144,7 +144,6 @@ def _holds(dialect: str, fragment: bytes) -> ColumnElement[bool]:
     return AuditEntry.body.op("LIKE")(b"%" + fragment + b"%")  # PostgreSQL: bytea LIKE bytea
 
 
-
 def page(db: Session, filters: Filters, number: int) -> tuple[list[Row], int]:
     """One page of entries (newest first) and the number of pages."""
     query = _filtered(filters, db.get_bind().dialect.name)
