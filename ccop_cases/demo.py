@@ -30,6 +30,17 @@ from ccop_cases.work import Work
 # Obviously fictional accounts; usernames say what each one shows.
 DEMO_USERS = ("demo.president", "demo.coordination", "demo.police", "demo.prevention", "demo.ecole", "demo.exclu",
               "demo.dpo", "demo.nouveau")
+# The fictional staff behind them: the name and function the pages show (the trail keeps ids).
+DEMO_PEOPLE = {
+    "demo.president": ("Hélène Marchand", "Maire adjointe déléguée à la prévention, Mairie"),
+    "demo.coordination": ("Camille Martin", "Coordonnatrice du CLSPD, Mairie"),
+    "demo.police": ("Karim Benali", "Délégué police-population, Police nationale"),
+    "demo.prevention": ("Sophie Lemoine", "Éducatrice spécialisée, Association de prévention"),
+    "demo.ecole": ("Julien Roux", "Conseiller principal d'éducation, Collège des Tilleuls"),
+    "demo.exclu": ("Marc Durand", "Chargé de tranquillité résidentielle, Bailleur social"),
+    "demo.dpo": ("Nadia Girard", "Déléguée à la protection des données, Mairie"),
+    "demo.nouveau": ("Léo Fontaine", "Conseiller insertion, Mission locale"),
+}
 CREDENTIALS_FILE = "demo-credentials.txt"
 
 cli = AppGroup("demo", help="Données fictives de démonstration (development uniquement).")
@@ -47,6 +58,8 @@ def seed_accounts(work: Work) -> list[tuple[str, str, str]]:
         if db.scalar(select(Person.id).where(Person.username == username)) is not None:
             continue
         person, _ = services.create_person(work, username)
+        name, function = DEMO_PEOPLE[username]
+        services.update_profile(work, person, display_name=name, function=function)
         password = "-".join(secrets.token_hex(3) for _ in range(4))
         person.password_hash = rt.runtime().hasher.hash(password)
         if username == "demo.nouveau":  # shows first-login enrolment: no TOTP yet
@@ -154,8 +167,8 @@ def seed_cases(work: Work) -> None:
 
 
 DEMO_MEMBERS = (  # username, institution, function, role, has signed
-    ("demo.president", "mairie", "Maire adjoint délégué à la prévention", "president", True),
-    ("demo.coordination", "mairie", "Coordonnateur du CLSPD", "coordonnateur", True),
+    ("demo.president", "mairie", "Maire adjointe déléguée à la prévention", "president", True),
+    ("demo.coordination", "mairie", "Coordonnatrice du CLSPD", "coordonnateur", True),
     ("demo.police", "police_nationale", "Délégué police-population", "member", True),
     ("demo.prevention", "prevention_specialisee", "Éducatrice de prévention spécialisée", "member", True),
     ("demo.ecole", "education_nationale", "Conseiller principal d'éducation", "member", False),

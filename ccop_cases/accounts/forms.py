@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import EqualTo, InputRequired, Length
+from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms.validators import EqualTo, InputRequired, Length, Optional
 
 from ccop_cases.security.inputs import clean
 
@@ -36,3 +36,20 @@ class PasswordChangeForm(FlaskForm):
         InputRequired(REQUIRED),
         EqualTo("password", message="Les deux saisies ne sont pas identiques.")])
 
+
+
+class NameForm(FlaskForm):
+    """How a person is shown: set by themself (``ProfileForm``) or by the charter administrator."""
+
+    display_name = StringField("Nom affiché (prénom et nom, ex. « Camille Martin »)", validators=[
+        Optional(), Length(max=120, message="120 caractères au plus."), clean()])
+    function = StringField("Fonction (ex. « Cheffe de service, Éducation nationale »)", validators=[
+        Optional(), Length(max=160, message="160 caractères au plus."), clean()])
+
+
+class ProfileForm(NameForm):
+    """The person's own account page; the e-mail address is checked by the service."""
+
+    email = EmailField("Adresse électronique professionnelle (pour les rappels uniquement)", validators=[
+        Optional(), Length(max=254, message="254 caractères au plus."), clean()])
+    reminders = BooleanField("Recevoir les rappels par courriel")

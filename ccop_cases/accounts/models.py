@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String
+from sqlalchemy import BigInteger, ColumnElement, ForeignKey, LargeBinary, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ccop_cases.db import Base, new_id
@@ -40,6 +40,28 @@ class Person(Base):
     @property
     def is_enrolled(self) -> bool:
         return self.totp_enrolled_at is not None
+
+    @property
+    def name(self) -> str:
+        """The name the person is shown under: their display name, else their username."""
+        return self.display_name.strip() or self.username
+
+    @property
+    def label(self) -> str:
+        return staff_label(self.username, self.display_name, self.function)
+
+
+def staff_label(username: str, display_name: str | None, function: str | None) -> str:
+    """« Nom affiché (Fonction) », wherever a person is shown: the username stands for a
+    missing display name, and no parentheses without a function. The one formatting of a
+    staff member's name (pages only: audit entries keep ids)."""
+    name = (display_name or "").strip() or username
+    return f"{name} ({function.strip()})" if function and function.strip() else name
+
+
+def by_name() -> ColumnElement[str]:
+    """The order of people by the name they are shown under (display name, else username)."""
+    return func.lower(func.coalesce(func.nullif(Person.display_name, ""), Person.username))
 
 
 class RecoveryCode(Base):

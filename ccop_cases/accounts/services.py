@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from typing import NoReturn
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from ccop_cases.accounts.models import LoginThrottle, Person, RecoveryCode, WebSession
+from ccop_cases.accounts.models import LoginThrottle, Person, RecoveryCode, WebSession, by_name, staff_label
 from ccop_cases.auditing import Auditor
 from ccop_cases.encryption import KeyProvider, open_text, seal_text
 from ccop_cases.security import otp, passwords
@@ -302,6 +303,78 @@ def create_person(work: Work, username: str) -> tuple[Person, str]:
     db.flush()
     audit.record("account.created", "person", person.id)
     return person, one_time
+
+
+# --- display name, function, e-mail address ----------------------------------------------------
+
+PROFILE_FIELDS = ("display_name", "function", "email", "reminders")
+PROFILE_LIMITS = {"display_name": 120, "function": 160, "email": 254}
+# One address, no display part: a local part, "@", a domain of at least two labels.
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+                    r"[A-Za-z]{2,63}")
+
+
+def _profile_value(name: str, value: str | bool | None) -> str | bool | None:
+    """The value to store, or AccountError (French, naming the field) when it is refused."""
+    if name == "reminders":
+        return bool(value)
+    text = " ".join(str(value or "").split())  # no stray spaces or line breaks
+    if len(text) > PROFILE_LIMITS[name]:
+        raise AccountError(f"{PROFILE_LIMITS[name]} caractères au plus.", name)
+    if name == "email":
+        if text and (len(text) > PROFILE_LIMITS["email"] or not _EMAIL.fullmatch(text)):
+            raise AccountError("Adresse électronique invalide : elle s’écrit nom@domaine.fr, sans espace.", "email")
+        return text or None
+    return text
+
+
+def update_profile(work: Work, person: Person, **changes: str | bool | None) -> list[str]:
+    """Set the display name, function, e-mail address or choice of reminders given (the others
+    are left as they are); return the names of the fields that changed. The audit entry names
+    those fields, never their values (a name or an address is not an id)."""
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValueError(f"not profile fields: {sorted(unknown)}")
+    values = {name: _profile_value(name, value) for name, value in changes.items()}
+    email = values.get("email", person.email)
+    if values.get("reminders", person.reminders) and not email:
+        raise AccountError("Indiquez une adresse électronique pour recevoir les rappels.", "email")
+    changed = [name for name in PROFILE_FIELDS if name in values and values[name] != getattr(person, name)]
+    for name in changed:
+        setattr(person, name, values[name])
+    if changed:
+        work.audit.record("account.profile_changed", "person", person.id, fields=".".join(changed))
+    return changed
+
+
+def complete_profile(work: Work, person: Person, *, display_name: str, function: str) -> list[str]:
+    """Fill the display name and function an account does not have yet (at a designation):
+    what the person or the administrator already set is kept."""
+    given = {"display_name": display_name, "function": function}
+    return update_profile(work, person, **{name: value for name, value in given.items()
+                                           if value.strip() and not getattr(person, name).strip()})
+
+
+def labels(db: Session, ids: set[str]) -> dict[str, str]:
+    """« Nom affiché (Fonction) » of the people among these ids (as written in the trail), in
+    one query; an id that is no person's (a job, an anonymous actor) is left out."""
+    person_ids = set()
+    for value in ids:
+        try:
+            person_ids.add(uuid.UUID(value))
+        except (ValueError, TypeError):
+            continue
+    if not person_ids:
+        return {}
+    rows = db.execute(select(Person.id, Person.username, Person.display_name, Person.function)
+                      .where(Person.id.in_(person_ids)))
+    return {str(pid): staff_label(username, name, function) for pid, username, name, function in rows}
+
+
+def people(db: Session) -> list[tuple[uuid.UUID, str]]:
+    """Every account's id and label, in the order of their names (a list to choose from)."""
+    rows = db.execute(select(Person.id, Person.username, Person.display_name, Person.function).order_by(by_name()))
+    return [(pid, staff_label(username, name, function)) for pid, username, name, function in rows]
 
 
 def find_person(db: Session, username: str) -> Person:

@@ -1,4 +1,5 @@
-"""Login in two steps, first-login setup (password change, TOTP enrolment), logout, home."""
+"""Login in two steps, first-login setup (password change, TOTP enrolment), the person's own
+account page, logout."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from werkzeug.wrappers import Response
 
 from ccop_cases.access.permissions import next_step_endpoint, permission
 from ccop_cases.accounts import services
-from ccop_cases.accounts.forms import CodeForm, EnrolForm, LoginForm, PasswordChangeForm
+from ccop_cases.accounts.forms import CodeForm, EnrolForm, LoginForm, PasswordChangeForm, ProfileForm
 from ccop_cases.logs import get_logger
 from ccop_cases.security import otp, passwords
 from ccop_cases.web import runtime as rt
 from ccop_cases.web import sessions
+from ccop_cases.web.refusals import refused
 
 bp = Blueprint("accounts", __name__)
 
@@ -142,6 +144,26 @@ def reauth() -> Page:
     except services.LoginRefused as exc:
         return _refused(exc, "accounts/reauth.html", form)
     return redirect(target)
+
+
+@bp.route("/compte", methods=["GET", "POST"])
+@permission("authenticated")
+def account() -> Page:
+    """« Mon compte »: the name and function the person is shown under, their e-mail address
+    and their choice of reminders."""
+    person = g.person
+    form = ProfileForm(obj=None if request.method == "POST" else person)
+    if form.validate_on_submit():
+        try:
+            changed = services.update_profile(rt.work(), person, display_name=form.display_name.data,
+                                              function=form.function.data, email=form.email.data,
+                                              reminders=form.reminders.data)
+        except services.AccountError as exc:
+            refused(exc, "person", person.id, form)
+        else:
+            flash("Vos informations ont été enregistrées." if changed else "Aucune modification.", "success")
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/account.html", form=form, person=person), 400 if form.errors else 200
 
 
 @bp.route("/deconnexion", methods=["POST"])

@@ -1,4 +1,5 @@
-"""The closed catalogue of audit action codes, with the French meaning the oversight console shows.
+"""The closed catalogue of audit action codes, with the French meaning the oversight console shows,
+and the French short label of each rule (R1–R23, docs/rules.md) and outcome an entry may carry.
 
 An auditor refuses any action that is not declared here."""
 
@@ -20,6 +21,7 @@ ACTIONS: dict[str, str] = {
     "account.second_factor_reset": "Double authentification réinitialisée",
     "account.sessions_ended": "Sessions d’une personne terminées",
     "account.duty_granted": "Fonction de plateforme attribuée",
+    "account.profile_changed": "Nom affiché, fonction, adresse électronique ou choix des rappels modifiés",
     "access.denied": "Accès refusé",
     "council.created": "Conseil (CLSPD/CISPD) créé",
     "group.created": "Groupe de travail créé",
@@ -67,3 +69,44 @@ ACTIONS: dict[str, str] = {
     "audit.exported": "Journal exporté",
     "audit.pruned": "Contenu ancien du journal effacé (empreintes conservées)",
 }
+
+# What each rule refuses, in a few words: « Refusé — R4 : pas désigné pour cette situation ».
+# Shown by the oversight console; the same words serve wherever a refusal names its rule.
+RULES: dict[str, str] = {
+    "R1": "groupe non constitué",
+    "R2": "règlement intérieur non pris en compte",
+    "R3": "charte en vigueur non signée",
+    "R4": "pas désigné pour cette situation",
+    "R5": "information non strictement nécessaire",
+    "R6": "hors des finalités du groupe",
+    "R7": "hors des séances du groupe de travail",
+    "R8": "communication à un tiers",
+    "R9": "doublon d’une situation déjà suivie",
+    "R10": "situation clôturée ou effacée",
+    "R11": "famille non encore informée",
+    "R12": "droits des personnes suivies",
+    "R13": "traçabilité des accès",
+    "R14": "compte rendu nommant une personne suivie",
+    "R15": "participation suspendue ou exclue",
+    "R16": "bilan annuel de la charte",
+    "R17": "réservé à une fonction de plateforme ou au président",
+    "R18": "membres de droit et demandes judiciaires",
+    "R19": "âge ou représentant légal",
+    "R20": "déploiement sans analyse d’impact",
+    "R21": "authentification forte requise",
+    "R22": "autre groupe ou autre conseil",
+    "R23": "hors du périmètre ou des finalités de la CCOP",
+}
+
+OUTCOMES: dict[str, str] = {"success": "Réussi", "denied": "Refusé", "error": "Erreur"}
+ACTOR_ROLES: dict[str, str] = {"member": "Membre", "charter_admin": "Administrateur de la charte",
+                               "dpo": "Délégué à la protection des données", "system": "Tâche",
+                               "anonymous": "Anonyme"}
+
+
+def outcome_label(outcome: str, rule: str | None) -> str:
+    """« Refusé — R4 : pas désigné pour cette situation », « Réussi »: an entry's result in French."""
+    text = OUTCOMES.get(outcome, outcome)
+    if rule:
+        text += f" — {rule} : {RULES[rule]}" if rule in RULES else f" — {rule}"
+    return text

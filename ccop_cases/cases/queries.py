@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from ccop_cases.accounts.models import Person
+from ccop_cases.accounts.models import Person, staff_label
 from ccop_cases.cases.models import (
     Case,
     CaseAction,
@@ -33,6 +33,12 @@ class Member(NamedTuple):
     membership_id: uuid.UUID
     institution: str
     username: str
+    display_name: str
+    function: str
+
+    @property
+    def label(self) -> str:
+        return staff_label(self.username, self.display_name, self.function)
 
 
 class Information(NamedTuple):
@@ -87,7 +93,7 @@ class FoundCase(NamedTuple):
 
 # Every member of the group (names for the history), with their participation in the case if any.
 _MEMBERS = (select(CaseParticipant.id, CaseParticipant.reason, Membership.id.label("membership_id"),
-                   Membership.institution, Person.username)
+                   Membership.institution, Person.username, Person.display_name, Person.function)
             .join(Person, Person.id == Membership.person_id)
             .outerjoin(CaseParticipant, (CaseParticipant.membership_id == Membership.id)
                        & (CaseParticipant.case_id == bindparam("case_id")) & CaseParticipant.removed_at.is_(None))
@@ -130,3 +136,8 @@ def changes(db: Session, case_id: uuid.UUID) -> list[Change]:
 def found(db: Session, case_ids: list[uuid.UUID]) -> list[FoundCase]:
     """Id and reference of these cases, purged ones left out."""
     return rows(db, _FOUND, {"ids": case_ids}, FoundCase) if case_ids else []
+
+
+def with_reference(db: Session, reference: str) -> list[uuid.UUID]:
+    """The ids of the cases of every group holding this reference (a purged one keeps it)."""
+    return list(db.scalars(select(Case.id).where(Case.reference == reference)))

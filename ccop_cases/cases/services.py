@@ -220,7 +220,7 @@ def read(work: Work, case: Case) -> CaseView:
     view.information = queries.information(db, case.id)
     view.actions = queries.actions(db, case.id)
     view.decisions = queries.decisions(db, case.id)
-    who = {m.membership_id: m.username for m in members}
+    who = {m.membership_id: m.label for m in members}
     view.history = [(c, open_text(dek, c.value_enc, column=CaseChange.value_enc, row_id=c.id)
                      if c.value_enc else None, who.get(c.changed_by, "—") if c.changed_by else "système")
                     for c in queries.changes(db, case.id)]

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from ccop_cases.access.loaders import deny, finish_read, load_case, load_group, on_case, on_group, visible_cases
 from ccop_cases.access.permissions import permission
 from ccop_cases.access.policy import HIDDEN, Scope
-from ccop_cases.accounts.models import Person
+from ccop_cases.accounts.models import Person, by_name
 from ccop_cases.cases import forms, lists, services
 from ccop_cases.cases.models import Case, CaseParticipant, is_open
 from ccop_cases.charter.models import INSTITUTIONS, Membership, MembershipStatus, WorkingGroup
@@ -163,11 +163,11 @@ def _case_page(case: Case, group: WorkingGroup, membership: Membership, coordina
 
 
 def _member_choices(group: WorkingGroup) -> dict[str, str]:
-    rows = rt.db().execute(select(Membership.id, Person.username, Membership.institution)
+    rows = rt.db().execute(select(Membership.id, Person, Membership.institution)
                            .join(Person, Person.id == Membership.person_id)
                            .where(Membership.group_id == group.id, Membership.status == MembershipStatus.ACTIVE)
-                           .order_by(Person.username))
-    return {str(mid): f"{name} ({INSTITUTIONS[inst]})" for mid, name, inst in rows}
+                           .order_by(by_name()))
+    return {str(mid): f"{person.label} — {INSTITUTIONS[inst]}" for mid, person, inst in rows}
 
 
 ACTS: dict[str, tuple[str, str, type]] = {  # url part: (decision action, form prefix, form)
@@ -259,8 +259,8 @@ def remove_participant(case_id: uuid.UUID, participant_id: uuid.UUID) -> Page:
     and a confirmation; the member's access ends (R4)."""
     case, _group, _membership, _decision = load_case(case_id, "case.manage")
     db = rt.db()
-    row = db.execute(select(CaseParticipant.id, Person.username).join(Membership, Membership.id ==
-                                                                      CaseParticipant.membership_id)
+    row = db.execute(select(CaseParticipant.id, Person).join(Membership, Membership.id ==
+                                                             CaseParticipant.membership_id)
                      .join(Person, Person.id == Membership.person_id)
                      .where(CaseParticipant.id == participant_id, CaseParticipant.case_id == case.id,
                             CaseParticipant.removed_at.is_(None))).first()
@@ -273,9 +273,9 @@ def remove_participant(case_id: uuid.UUID, participant_id: uuid.UUID) -> Page:
         except DomainError as exc:
             refused(exc, "case", case.id, form)
         else:
-            flash(f"{row.username} est retiré de la situation : son accès a pris fin.", "success")
+            flash(f"{row.Person.label} est retiré de la situation : son accès a pris fin.", "success")
             return redirect(url_for("cases.case", case_id=case.id))
-    return render_template("cases/remove.html", case=case, username=row.username, form=form), \
+    return render_template("cases/remove.html", case=case, username=row.Person.label, form=form), \
         400 if form.errors or form.form_errors else 200
 
 

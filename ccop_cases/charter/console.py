@@ -17,7 +17,8 @@ from ccop_cases.access.loaders import deny, designation, load_console
 from ccop_cases.access.permissions import permission
 from ccop_cases.access.policy import HIDDEN
 from ccop_cases.accounts import services as accounts
-from ccop_cases.accounts.models import Person
+from ccop_cases.accounts.forms import NameForm
+from ccop_cases.accounts.models import Person, by_name
 from ccop_cases.accounts.services import LoginRefused
 from ccop_cases.cases import services as case_services
 from ccop_cases.charter import forms, services
@@ -97,9 +98,9 @@ def council(council_id: uuid.UUID) -> Page:
 
 def _group_page(group: WorkingGroup, http_status: int = 200, **forms_: Any) -> tuple[str, int]:
     db = rt.db()
-    members = db.execute(select(Membership, Person.username).join(Person, Person.id == Membership.person_id)
+    members = db.execute(select(Membership, Person).join(Person, Person.id == Membership.person_id)
                          .where(Membership.group_id == group.id)
-                         .order_by(Membership.status, Person.username)).all()
+                         .order_by(Membership.status, by_name())).all()
     today = rt.now().date()
     coverage = {kind: services.coverage(db, group, kind, today) for kind in TEXT_KINDS}
     texts = {kind: services.current_text(db, group.id, kind) for kind in TEXT_KINDS}
@@ -240,7 +241,8 @@ def designate(group_id: uuid.UUID) -> Page:
     if not form.validate():
         return _group_page(group, 400, designation=form)
     d = services.Designation(form.username.data, form.institution.data, form.function.data, form.role.data,
-                             form.reference.data, form.start_date.data, form.end_date.data)
+                             form.reference.data, form.start_date.data, form.end_date.data,
+                             display_name=form.display_name.data or "")
     decision = designation(group.council_id, d.role, d.username)
     if not decision:  # R17: the president never designates themself coordonnateur
         refused(DomainError(decision.message, "role", rule=decision.rule), "working_group", group.id, form)
@@ -251,7 +253,7 @@ def designate(group_id: uuid.UUID) -> Page:
         refused(DomainError(str(exc), "username", rule=exc.rule), "working_group", group.id, form)
         return _group_page(group, 400, designation=form)
     return render_template("charter/console/designated.html", group=group, membership=membership,
-                           username=d.username.strip().lower(), one_time=one_time, roles=ROLES)
+                           person=rt.db().get_one(Person, membership.person_id), one_time=one_time, roles=ROLES)
 
 
 def _member(membership_id: uuid.UUID) -> tuple[Membership, WorkingGroup, Person]:
@@ -267,7 +269,7 @@ def member(membership_id: uuid.UUID, http_status: int = 200, **forms_: Any) -> P
     membership, group, person = _member(membership_id)
     defaults = {"end": forms.EndDateForm(prefix="end", data={"end_date": membership.end_date}),
                 "suspend": forms.ReasonForm(prefix="sus"), "exclude": forms.ExcludeForm(prefix="exc"),
-                "reset": forms.CodeOnlyForm(prefix="2fa")}
+                "reset": forms.CodeOnlyForm(prefix="2fa"), "profile": NameForm(prefix="pro", obj=person)}
     return render_template("charter/console/member.html", membership=membership, group=group,
                            person=person, roles=ROLES, institutions=INSTITUTIONS,
                            member_statuses=MEMBERSHIP_STATUSES,
@@ -292,6 +294,9 @@ def member_act(membership_id: uuid.UUID, act: str) -> Page:
                     "Membre exclu : ses sessions ont pris fin immédiatement (R15)."),
         "2fa": (forms.CodeOnlyForm, "2fa", lambda f: accounts.reset_second_factor(work, person),
                 "Double authentification réinitialisée : nouvel enrôlement à la prochaine connexion."),
+        "profil": (NameForm, "pro", lambda f: accounts.update_profile(work, person, display_name=f.display_name.data,
+                                                                      function=f.function.data),
+                   "Nom affiché et fonction enregistrés."),
     }
     if act not in handlers:
         deny(HIDDEN, "membership", membership.id)
@@ -299,10 +304,10 @@ def member_act(membership_id: uuid.UUID, act: str) -> Page:
     form: Any = form_class(prefix=prefix)
     if not form.validate() or (hasattr(form, "code") and not _code_ok(form)):
         return member(membership_id, 400, **{{"fin": "end", "suspendre": "suspend", "exclure": "exclude",
-                                              "2fa": "reset"}.get(act, "suspend"): form})
+                                              "2fa": "reset", "profil": "profile"}.get(act, "suspend"): form})
     try:
         apply(form)
-    except services.CharterError as exc:
+    except DomainError as exc:  # a CharterError, or an AccountError on the name and function
         refused(exc, "membership", membership_id)
         return redirect(url_for("console.member", membership_id=membership.id))
     return _done(message, "console.member", membership_id=membership.id)

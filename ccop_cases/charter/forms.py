@@ -93,6 +93,8 @@ class DesignationForm(FlaskForm):
     username = StringField("Identifiant de connexion (nouveau ou existant)", validators=[
         InputRequired(REQUIRED), Length(max=64, message="64 caractères au plus."),
         Regexp(r"^[A-Za-z0-9._-]+$", message="Lettres, chiffres, « . », « _ » ou « - » uniquement.")])
+    display_name = text_field("Nom affiché (facultatif ; un compte qui en a déjà un le garde)", 120,
+                              required=False)
     institution = choice_field("Institution", INSTITUTIONS)
     function = text_field("Fonction", 120)
     role = choice_field("Rôle dans le groupe", ROLES)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from ccop_cases.accounts import services as accounts
 from ccop_cases.accounts.models import Person
 from ccop_cases.charter.models import (
+    INSTITUTIONS,
     Council,
     Deployment,
     GoverningText,
@@ -138,6 +139,7 @@ class Designation:
     reference: str
     start_date: date
     end_date: date | None
+    display_name: str = ""  # kept on the account when it has none yet
 
 
 def designate(work: Work, group: WorkingGroup, d: Designation) -> tuple[Membership, str | None]:
@@ -155,6 +157,9 @@ def designate(work: Work, group: WorkingGroup, d: Designation) -> tuple[Membersh
     elif db.scalar(select(Membership.id).where(Membership.person_id == person.id, Membership.group_id == group.id,
                                                Membership.status != MembershipStatus.EXCLUDED)):
         raise CharterError("Cette personne est déjà désignée dans ce groupe.")
+    # The account's name and function, when it has none yet: « Coordonnatrice du CLSPD, Mairie ».
+    accounts.complete_profile(work, person, display_name=d.display_name,
+                              function=f"{d.function.strip()}, {INSTITUTIONS.get(d.institution, d.institution)}")
     membership = Membership(person_id=person.id, group_id=group.id, institution=d.institution,
                             function=d.function, role=d.role, designation_reference=d.reference,
                             start_date=d.start_date, end_date=d.end_date, status=MembershipStatus.ACTIVE,

@@ -7,14 +7,14 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ccop_cases.access import standing
 from ccop_cases.access.loaders import deny, load_group, load_meeting, on_group, require
 from ccop_cases.access.permissions import permission
 from ccop_cases.access.policy import HIDDEN, decide
-from ccop_cases.accounts.models import Person
+from ccop_cases.accounts.models import Person, by_name
 from ccop_cases.cases.lists import DECISIONS, STATES
 from ccop_cases.cases.models import OPEN_STATES, Case, CaseDecision
 from ccop_cases.charter.models import Membership, WorkingGroup
@@ -68,8 +68,6 @@ def _minutes(meeting: Meeting) -> str:
     return services.minutes(rt.db(), rt.runtime().keys, meeting)
 
 
-# A staff member's display name, or the login while none is set (people have names, issue 14).
-NAME = func.coalesce(func.nullif(Person.display_name, ""), Person.username)
 
 
 def _signed_members(group: WorkingGroup) -> list[tuple[Membership, str]]:
@@ -77,9 +75,9 @@ def _signed_members(group: WorkingGroup) -> list[tuple[Membership, str]]:
     their standings read in one query."""
     db, now = rt.db(), rt.now()
     allowed = {mid for mid, s in standing.group_members(db, group.id).items() if decide(s, "group.exchange", now)}
-    rows = db.execute(select(Membership, NAME).join(Person, Person.id == Membership.person_id)
-                      .where(Membership.id.in_(allowed)).order_by(NAME)).all() if allowed else []
-    return [(m, name) for m, name in rows]
+    rows = db.execute(select(Membership, Person).join(Person, Person.id == Membership.person_id)
+                      .where(Membership.id.in_(allowed)).order_by(by_name())).all() if allowed else []
+    return [(m, person.label) for m, person in rows]
 
 
 def _session(meeting: Meeting) -> dict[str, Any]:
@@ -94,9 +92,10 @@ def _session(meeting: Meeting) -> dict[str, Any]:
                                         .where(CaseDecision.meeting_id == meeting.id)
                                         .order_by(CaseDecision.recorded_at)):
         decided.setdefault(case_id, []).append(DECISIONS[decision])
-    present = db.execute(select(NAME, Person.function).join(Membership, Membership.person_id == Person.id)
-                         .join(Attendance, Attendance.membership_id == Membership.id)
-                         .where(Attendance.meeting_id == meeting.id).order_by(NAME)).all()
+    present = [person.label for person in db.scalars(
+        select(Person).join(Membership, Membership.person_id == Person.id)
+        .join(Attendance, Attendance.membership_id == Membership.id)
+        .where(Attendance.meeting_id == meeting.id).order_by(by_name()))]
     return {"agenda": agenda, "decided": decided, "present": present, "states": STATES}
 
 

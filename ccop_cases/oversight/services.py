@@ -7,12 +7,15 @@ format (``audit/FORMAT.md``), verifiable offline with ``audit/verify_audit_expor
 from __future__ import annotations
 
 import json
+import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import takewhile
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, Text, cast, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from ccop_cases.auditing import (
@@ -87,16 +90,30 @@ class Filters:
     end: datetime | None = None
     actor: str = ""
     action: str = ""
+    rule: str = ""  # R1…R23: the entries refused under it
+    cases: tuple[uuid.UUID, ...] | None = None  # entries whose target is one of these cases; None: any target
 
 
 @dataclass(frozen=True)
 class Row:
     seq: int
     ts: str
-    entry: dict[str, object] | None  # None once pruned
+    entry: dict[str, Any] | None  # None once pruned
 
 
-def _filtered(filters: Filters) -> Select[AuditEntry]:
+def people_in(rows: list[Row]) -> set[str]:
+    """The ids of the people the entries name (their actors, the accounts they target), whose
+    names the console shows beside them."""
+    ids = set()
+    for row in rows:
+        if row.entry is not None:
+            ids.add(row.entry["actor"]["id"])
+            if row.entry["target"]["type"] == "person":
+                ids.add(row.entry["target"]["id"])
+    return ids
+
+
+def _filtered(filters: Filters, dialect: str) -> Select[AuditEntry]:
     query = select(AuditEntry)
     if filters.start:
         query = query.where(AuditEntry.ts >= format_ts(filters.start))
@@ -106,12 +123,30 @@ def _filtered(filters: Filters) -> Select[AuditEntry]:
         query = query.where(AuditEntry.actor_id == filters.actor)
     if filters.action:
         query = query.where(AuditEntry.action == filters.action)
+    # The rule and the target are inside the entry, whose canonical encoding (audit/FORMAT.md:
+    # keys sorted, no whitespace) writes each of them one way only; a detail's value cannot
+    # hold a quote, so no other part of an entry can mimic these fragments.
+    if filters.rule:
+        if not re.fullmatch(r"R\d{1,2}", filters.rule):
+            raise ValueError("a rule id is R followed by its number")
+        query = query.where(_holds(dialect, b'"rule":"' + filters.rule.encode() + b'"'))
+    if filters.cases is not None:
+        targets = (b'"target":{"id":"' + str(case_id).encode() + b'","type":"case"}' for case_id in filters.cases)
+        query = query.where(or_(false(), *(_holds(dialect, target) for target in targets)))
     return query
+
+
+def _holds(dialect: str, fragment: bytes) -> ColumnElement[bool]:
+    """The entry's body holds these bytes. The fragments come from closed lists and ids: no
+    LIKE wildcard to escape."""
+    if dialect == "sqlite":  # SQLite's LIKE reads a BLOB only once cast to text
+        return cast(AuditEntry.body, Text).like("%" + fragment.decode() + "%")
+    return AuditEntry.body.op("LIKE")(b"%" + fragment + b"%")  # PostgreSQL: bytea LIKE bytea
 
 
 def page(db: Session, filters: Filters, number: int) -> tuple[list[Row], int]:
     """One page of entries (newest first) and the number of pages."""
-    query = _filtered(filters)
+    query = _filtered(filters, db.get_bind().dialect.name)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.scalars(query.order_by(AuditEntry.seq.desc())
                       .offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE))

@@ -19,7 +19,10 @@ from werkzeug.wrappers import Response
 from ccop_cases import auditing
 from ccop_cases.access.loaders import duty
 from ccop_cases.access.permissions import permission
+from ccop_cases.accounts import services as accounts
 from ccop_cases.auditing import ACTIONS
+from ccop_cases.auditing.catalogue import ACTOR_ROLES, outcome_label
+from ccop_cases.cases import queries as case_queries
 from ccop_cases.oversight import services
 from ccop_cases.oversight.forms import ExportForm, FilterForm
 from ccop_cases.security.inputs import page_number
@@ -53,18 +56,32 @@ def trail() -> str | Response | tuple[str, int]:
     """List the audit trail with filters, newest first."""
     if (redirection := _needs_code()) is not None:
         return redirection
+    db = rt.db()
     form = FilterForm(request.args)
+    form.personne.choices = {"": "Toutes", **{str(pid): label for pid, label in accounts.people(db)}}
+    page_of = {"form": form, "actions": ACTIONS, "roles": ACTOR_ROLES, "outcome": outcome_label,
+               "export": ExportForm()}
     if request.args and not form.validate():
-        return render_template("oversight/trail.html", form=form, rows=[], pages=1, number=1,
-                               actions=ACTIONS, export=ExportForm()), 400
-    filters = services.Filters(_day(form.du.data), _day(form.au.data, end=True),
-                               form.acteur.data or "", form.action.data or "")
+        return render_template("oversight/trail.html", rows=[], pages=1, number=1, names={}, **page_of), 400
+    # A reference is resolved to its cases' ids here: the trail holds ids, and neither the
+    # reference nor a name is written to it (a reference of no case shows no entry).
+    cases = tuple(case_queries.with_reference(db, form.situation.data)) if form.situation.data else None
+    filters = services.Filters(_day(form.du.data), _day(form.au.data, end=True), form.personne.data or "",
+                               form.action.data or "", form.regle.data or "", cases)
     number = page_number()
-    rows, pages = services.page(rt.db(), filters, number)
-    rt.audit().record("audit.viewed", "audit_log", "", page=min(number, pages),
-                      action_filter=filters.action, actor_filter=filters.actor)
-    return render_template("oversight/trail.html", form=form, rows=rows, pages=pages,
-                           number=min(number, pages), actions=ACTIONS, export=ExportForm())
+    rows, pages = services.page(db, filters, number)
+    rt.audit().record("audit.viewed", "audit_log", "", page=min(number, pages), action_filter=filters.action,
+                      actor_filter=filters.actor, rule_filter=filters.rule, case_filter=_cases_filter(cases))
+    # Names at display time (never in the trail), in one query for the page.
+    return render_template("oversight/trail.html", rows=rows, pages=pages, number=min(number, pages),
+                           names=accounts.labels(db, services.people_in(rows)), **page_of)
+
+
+def _cases_filter(cases: tuple[object, ...] | None) -> str:
+    """The reference filter as the trail keeps it: the case's id, never the reference."""
+    if cases is None:
+        return ""
+    return str(cases[0]) if len(cases) == 1 else f"matches:{len(cases)}"
 
 
 @bp.route("/export", methods=["POST"])

@@ -187,8 +187,9 @@ def test_member_signs_proposes_informs_acts_and_the_coordinator_closes(browser_p
     coordinator_page.goto(case_url)
     coordinator_page.get_by_role("button", name="Commencer le suivi").click()
     expect(coordinator_page.locator(".notice-success")).to_have_text("Suivi commencé.")
-    coordinator_page.get_by_role("link", name="Retirer demo.ecole de la situation").click()  # a page of its own
-    expect(coordinator_page.locator("h1")).to_have_text(f"{reference} : retirer demo.ecole")
+    ecole = "Julien Roux (Conseiller principal d'éducation, Collège des Tilleuls)"  # demo.ecole, by name
+    coordinator_page.get_by_role("link", name=f"Retirer {ecole} de la situation").click()  # a page of its own
+    expect(coordinator_page.locator("h1")).to_have_text(f"{reference} : retirer {ecole}")
     expect(coordinator_page.locator("#reason option:checked")).to_have_text("— choisir —")  # nothing preset
     coordinator_page.click(SUBMIT)
     expect(coordinator_page.locator("#reason-errors")).to_have_text("Ce champ est obligatoire.")
@@ -198,7 +199,7 @@ def test_member_signs_proposes_informs_acts_and_the_coordinator_closes(browser_p
     coordinator_page.check("#confirm")
     coordinator_page.click(SUBMIT)
     expect(coordinator_page.locator(".notice-success")).to_have_text(
-        "demo.ecole est retiré de la situation : son accès a pris fin.")
+        f"{ecole} est retiré de la situation : son accès a pris fin.")
     coordinator_page.get_by_role("link", name="Clôturer le suivi").click()
     coordinator_page.select_option("#clo-reason", "objectives_met")
     coordinator_page.check("#clo-confirm")

@@ -260,8 +260,8 @@ def test_dpo_with_a_fresh_code_reads_and_exports_the_trail(app, login_as, clock,
     assert page.location == "/controle/"
     listing = c.get("/controle/?action=login.succeeded")
     assert listing.status_code == 200 and "login.succeeded" in listing.text
-    bad = c.get("/controle/?acteur=pas%20un%20id")
-    assert bad.status_code == 400 and "Un identifiant" in bad.text
+    bad = c.get("/controle/?personne=pas%20un%20id")
+    assert bad.status_code == 400 and "Personne inconnue" in bad.text
     download = post(c, "/controle/export", {}, token_from="/controle/")
     assert download.status_code == 200 and download.mimetype == "application/zip"
     bundle = Path(app.extensions["ccop"].settings.instance_dir) / f"dl-{uuid.uuid4().hex}"

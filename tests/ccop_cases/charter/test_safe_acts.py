@@ -150,7 +150,8 @@ def test_removal_with_reason_and_confirmation_ends_access_and_is_audited(case_wi
     removal = f"{url}/participants/{row.id}/retirer"
     done = post(coordinator, removal, {"reason": "removed_no_longer_needed", "confirm": "y"})
     assert done.status_code == 302 and done.location == url
-    assert "retrait.membre est retiré de la situation" in coordinator.get(url).text
+    assert ("retrait.membre (Conseiller principal d&#39;éducation, Éducation nationale) est retiré de la situation"
+            in coordinator.get(url).text)
     assert member.get(url).status_code == 404
     assert audit_bodies(db, "case.participant_removed")[-1]["details"]["reason"] == "removed_no_longer_needed"
     assert coordinator.get(removal).status_code == 404  # already removed: nothing left to remove

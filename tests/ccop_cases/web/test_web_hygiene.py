@@ -57,6 +57,7 @@ GET_TABLE = [
     ("/compte/double-authentification", "full", 302),
     ("/compte/mot-de-passe", None, 302), ("/compte/mot-de-passe", "password", 302),
     ("/compte/mot-de-passe", "setup", 200), ("/compte/mot-de-passe", "full", 200),
+    ("/compte", None, 302), ("/compte", "password", 302), ("/compte", "setup", 302), ("/compte", "full", 200),
     ("/deconnexion", "full", 405),
     ("/n-existe-pas", "full", 404),
 ]
@@ -69,6 +70,7 @@ def test_route_by_login_stage(app, clock, route, stage, status):
 
 POST_ROUTES = [
     "/connexion", "/connexion/code", "/compte/mot-de-passe", "/compte/confirmer", "/compte/double-authentification",
+    "/compte",
     "/deconnexion", "/controle/export", "/administration/", "/administration/conseils/<uuid:council_id>",
     "/administration/groupes/<uuid:group_id>/acte", "/administration/groupes/<uuid:group_id>/etat",
     "/administration/groupes/<uuid:group_id>/dissolution",
