@@ -68,8 +68,6 @@ def _minutes(meeting: Meeting) -> str:
     return services.minutes(rt.db(), rt.runtime().keys, meeting)
 
 
-
-
 def _signed_members(group: WorkingGroup) -> list[tuple[Membership, str]]:
     """Members the decision function lets exchange today: signed, active, designated (R3, R4),
     their standings read in one query."""

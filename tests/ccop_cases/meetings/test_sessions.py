@@ -212,7 +212,9 @@ def demo_group(app, db, login_as):
         demo.seed_governance(work)
         demo.seed_cases(work)
         police = session.scalar(select(Person).where(Person.username == "demo.police"))
-        police.display_name, police.function = "Camille Martin", "Déléguée police-population"
+        police.display_name, police.function = "Capitaine Test", "Déléguée police-population"
+        coordinator = session.scalar(select(Person).where(Person.username == "demo.coordination"))
+        coordinator.display_name, coordinator.function = "", ""  # shown by login while unnamed
         session.commit()
         session.close()
     person = db.scalar(select(Person).where(Person.username == "demo.coordination"))
@@ -261,7 +263,7 @@ def test_the_print_views_carry_references_and_no_name_of_any_seeded_person(app, 
     minutes = client.get(f"/seances/{meeting.id}/impression/compte-rendu").text
     assert "point d’étape sur le partenariat" in minutes
     # Attendance by display name and function, the login while a person has no display name.
-    assert "Camille Martin — Déléguée police-population" in minutes and "demo.coordination" in minutes
+    assert "Capitaine Test (Déléguée police-population)" in minutes and "demo.coordination" in minutes
     assert "demo.police" not in minutes
 
 
