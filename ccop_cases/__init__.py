@@ -19,7 +19,7 @@ from ccop_cases.db import Database, refuse_unguarded_trail
 from ccop_cases.encryption import open_keys
 from ccop_cases.security import inputs, passwords
 from ccop_cases.settings import Settings
-from ccop_cases.web import errors, headers, sessions
+from ccop_cases.web import errors, headers, sessions, summary
 from ccop_cases.web.runtime import Runtime, close_db
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     _register_hooks(app)
     _register_blueprints(app)
     errors.register(app)
+    summary.register(app)  # the error summary atop every refused form
     if settings.proxy_hops:
         # Trust X-Forwarded-Proto/For/Host from exactly this many proxies (HTTPS detection, HSTS).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,  # type: ignore[method-assign]

@@ -152,7 +152,11 @@ def test_over_https_a_form_passes_the_csrf_check_with_the_referrer_the_policy_le
 
 def test_pages_hold_no_inline_script_or_style(app, clock):
     html = _client_at(app, "full", clock).get("/").text
-    assert "<script" not in html and "style=" not in html and "<style" not in html
+    assert "style=" not in html and "<style" not in html
+    # Scripts only as static files of our own (CSP script-src 'self'), never inline.
+    scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", html, re.S)
+    assert scripts and html.count("<script") == len(scripts)
+    assert all(re.search(r'\bsrc="/static/[\w.-]+\.js"', attrs) and not body.strip() for attrs, body in scripts)
 
 
 def test_secure_cookie_flags_outside_local_development(settings, new_app):
