@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,  # type: ignore[method-assign]
                                 x_host=settings.proxy_hops)
     app.jinja_env.globals.update(is_open=is_open, awaits_follow_up=awaits_follow_up)  # the cases' vocabulary
+    app.jinja_env.globals["session_idle_minutes"] = settings.session_idle_minutes  # static/session.js
     app.jinja_env.filters["dict_without_page"] = lambda args: {k: v for k, v in args.items() if k != "page"}
     return app
 
@@ -93,6 +94,9 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (accounts, cases, charter, console, meetings, oversight):
         app.register_blueprint(blueprint)
+    # The idle warning's « Rester connecté » (a POST with the CSRF token, signed-in people only).
+    app.add_url_rule("/session/rester-connecte", "keep_alive",
+                     permissions.permission("authenticated")(sessions.keep_alive), methods=["POST"])
 
 
 def _check_csrf() -> None:

@@ -58,6 +58,7 @@ GET_TABLE = [
     ("/compte/mot-de-passe", None, 302), ("/compte/mot-de-passe", "password", 302),
     ("/compte/mot-de-passe", "setup", 200), ("/compte/mot-de-passe", "full", 200),
     ("/deconnexion", "full", 405),
+    ("/session/rester-connecte", "full", 405),
     ("/n-existe-pas", "full", 404),
 ]
 
@@ -79,7 +80,7 @@ POST_ROUTES = [
     "/situations/<uuid:case_id>/suivre", "/situations/<uuid:case_id>/information/<uuid:record_id>/approuver",
     "/groupes/<uuid:group_id>/seances", "/seances/<uuid:meeting_id>/<act>",
     "/situations/<uuid:case_id>/participants/<uuid:participant_id>/retirer",
-    "/situations/<uuid:case_id>/doublon/<choice>",
+    "/situations/<uuid:case_id>/doublon/<choice>", "/session/rester-connecte",
 ]
 
 
