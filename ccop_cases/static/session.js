@@ -37,8 +37,8 @@
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     // A signed-out session is answered by a redirect to the login page: not followed here.
-    fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin",
-                         redirect: "manual" })
+    fetch(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)),
+                         credentials: "same-origin", redirect: "manual" })
       .then(function (response) {
         if (response.status === 204) {
           start();
