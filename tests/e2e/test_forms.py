@@ -106,7 +106,8 @@ def test_a_member_refused_a_coordonnateur_s_act_is_told_whom_to_contact(page, de
     contact = page.locator("section.contact")
     expect(contact.locator("h2")).to_have_text("Qui contacter")
     # Named (display name, else login) with a function, as the group's coordonnateur.
-    expect(contact).to_contain_text(re.compile(r"\S+, \S.* — coordonnateur du groupe « CCOP Quartier des Tilleuls »", re.S))
+    expect(contact).to_contain_text(re.compile(r"\S+, \S.* — coordonnateur du groupe « CCOP Quartier des Tilleuls »",
+                                               re.S))
     expect(contact).to_contain_text("demandez-lui ce qu’il faut faire")
     check_accessibility(page, "forms-3-refused-403")
 
@@ -125,7 +126,8 @@ def test_the_excluded_member_is_told_after_logging_in_and_sent_to_the_president(
     response = page.goto(f"{group_link}/situations")
     assert response is not None and response.status == 403
     expect(page.locator("main")).to_contain_text("(règle R15)")
-    expect(page.locator("section.contact")).to_contain_text(re.compile(r"\S+.* — président du CLSPD de Villefictive", re.S))
+    expect(page.locator("section.contact")).to_contain_text(re.compile(r"\S+.* — président du CLSPD de Villefictive",
+                                                                       re.S))
     check_accessibility(page, "forms-5-excluded-403")
 
 
