@@ -157,3 +157,16 @@ def test_a_warning_before_the_idle_timeout_and_stay_signed_in(page, demo, login,
     expect(warning).to_contain_text("Votre session s’est fermée")
     expect(warning.get_by_role("link", name="Se reconnecter")).to_be_visible()
     expect(warning.get_by_role("button", name="Rester connecté")).to_be_hidden()
+
+
+def test_the_summary_keeps_the_focus_from_a_field_s_autofocus(page, check_accessibility):
+    """The login form autofocuses its first field; after a refused submission the summary has the focus."""
+    page.goto("/connexion")
+    page.click(SUBMIT)
+    expect(page.locator("#erreurs a")).to_have_text(["Identifiant : Ce champ est obligatoire.",
+                                                     "Mot de passe : Ce champ est obligatoire."])
+    page.wait_for_load_state("load")
+    assert _active_id(page) == "erreurs"
+    check_accessibility(page, "forms-7-login-empty")
+    page.locator("#erreurs a").nth(1).click()
+    assert _active_id(page) == "password"
