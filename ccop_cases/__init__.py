@@ -19,7 +19,7 @@ from ccop_cases.db import Database, refuse_unguarded_trail
 from ccop_cases.encryption import open_keys
 from ccop_cases.security import inputs, passwords
 from ccop_cases.settings import Settings
-from ccop_cases.web import errors, headers, sessions, timefmt
+from ccop_cases.web import errors, headers, sessions, summary, timefmt
 from ccop_cases.web.runtime import Runtime, close_db
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -41,12 +41,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     _register_hooks(app)
     _register_blueprints(app)
     errors.register(app)
+    summary.register(app)  # the error summary atop every refused form
     if settings.proxy_hops:
         # Trust X-Forwarded-Proto/For/Host from exactly this many proxies (HTTPS detection, HSTS).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,  # type: ignore[method-assign]
                                 x_host=settings.proxy_hops)
     app.jinja_env.globals.update(is_open=is_open, awaits_follow_up=awaits_follow_up)  # the cases' vocabulary
     app.jinja_env.filters["paris"] = timefmt.paris  # every moment shown in Paris time, labelled
+    app.jinja_env.globals["session_idle_minutes"] = settings.session_idle_minutes  # static/session.js
     app.jinja_env.filters["dict_without_page"] = lambda args: {k: v for k, v in args.items() if k != "page"}
     return app
 
@@ -93,6 +95,9 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (accounts, cases, charter, console, meetings, oversight):
         app.register_blueprint(blueprint)
+    # The idle warning's « Rester connecté » (a POST with the CSRF token, signed-in people only).
+    app.add_url_rule("/session/rester-connecte", "keep_alive",
+                     permissions.permission("authenticated")(sessions.keep_alive), methods=["POST"])
 
 
 def _check_csrf() -> None:

@@ -19,7 +19,7 @@ class DateField(fields.DateField):
         try:
             super().process_formdata(valuelist)
         except ValueError as exc:
-            raise ValueError("Date attendue au format AAAA-MM-JJ.") from exc
+            raise ValueError(DATE) from exc
 
 
 class DateTimeLocalField(fields.DateTimeLocalField):
@@ -46,4 +46,7 @@ def choice_field(label: str, choices: dict[str, str], *, required: bool = True) 
 
 
 def date_field(label: str, *, required: bool = True, extra: tuple[Any, ...] = ()) -> DateField:
-    return DateField(label, validators=[InputRequired(DATE) if required else Optional(), *extra], format="%Y-%m-%d")
+    """A date typed as AAAA-MM-JJ; an empty required one says « Ce champ est obligatoire. » like
+    any other field (a wrong format says so)."""
+    return DateField(label, validators=[InputRequired(REQUIRED) if required else Optional(), *extra],
+                     format="%Y-%m-%d")

@@ -12,11 +12,12 @@ import uuid
 from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
 
-from flask import g, url_for
+from flask import current_app, g, url_for
 from sqlalchemy import bindparam, select
 from werkzeug.exceptions import Forbidden, Gone, NotFound
 from werkzeug.routing import RequestRedirect
 
+from ccop_cases.access import contacts
 from ccop_cases.access import standing as st
 from ccop_cases.access.policy import HIDDEN, Decision, decide
 from ccop_cases.accounts.services import is_fresh
@@ -29,14 +30,33 @@ from ccop_cases.web import runtime as rt
 M = TypeVar("M")
 
 
+# What the refused person can do themself, as a link on the refusal page.
+REMEDIES = {"charter.sign": "Lire et signer les textes en vigueur du groupe",
+            "cases.archive_read": "Indiquer le motif de consultation de la situation clôturée",
+            "accounts.reauth": "Ressaisir un code de double authentification",
+            "accounts.login": "Se connecter"}
+
+
 class Denied(Forbidden):
-    """A refusal of the decision function, already audited; rendered with its rule."""
+    """A refusal of the decision function, already audited; rendered with its rule, whom to
+    contact (by name and function) and, when the person can act themself, a link to do so."""
 
     french = True
 
-    def __init__(self, decision: Decision) -> None:
+    def __init__(self, decision: Decision, contact: contacts.Contact | None = None,
+                 remedy: tuple[str, str] | None = None) -> None:
         super().__init__(f"{decision.message} (règle {decision.rule})")
         self.decision = decision
+        self.contact = contact
+        self.remedy = remedy  # (url, label)
+
+
+class Purged(Gone):
+    """A purged case (R10): the 410 page shows the reference its tombstone keeps, nothing else."""
+
+    def __init__(self, reference: str | None) -> None:
+        super().__init__()
+        self.reference = reference
 
 
 class ArchiveReasonNeeded(RequestRedirect):
@@ -50,9 +70,24 @@ def deny(decision: Decision, target_type: str, target_id: object) -> NoReturn:
     rt.work().refuse(decision.rule or "R4", target_type, target_id)
     if decision.hide:
         raise NotFound()
-    if decision.gone:
-        raise Gone()  # the French 410 page explains the purge (R10)
-    raise Denied(decision)
+    db = rt.db()
+    if decision.gone:  # the French 410 page explains the purge (R10) and shows the reference
+        raise Purged(db.scalar(select(Case.reference).where(Case.id == target_id)) if target_type == "case" else None)
+    group_id = contacts.group_of(db, target_type, target_id)
+    raise Denied(decision, contacts.for_refusal(db, g.get("person"), decision.rule, group_id, rt.now().date()),
+                 _remedy(decision, group_id, target_id if target_type == "case" else None))
+
+
+def _remedy(decision: Decision, group_id: uuid.UUID | None, case_id: Any) -> tuple[str, str] | None:
+    """The link to the page where the person can act on the refusal, if it can be built."""
+    if decision.remedy not in REMEDIES:
+        return None
+    rule = next(current_app.url_map.iter_rules(decision.remedy))
+    values: dict[str, Any] = {key: value for key, value in (("group_id", group_id), ("case_id", case_id))
+                              if key in rule.arguments}
+    if len(values) < len(rule.arguments):
+        return None
+    return url_for(decision.remedy, **values), REMEDIES[decision.remedy]
 
 
 def require(decision: Decision, target_type: str, target_id: object) -> Decision:

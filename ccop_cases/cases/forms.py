@@ -45,23 +45,13 @@ def valid_birth_date(_form: Any, field: Any) -> None:
 
 
 class ProposeForm(FlaskForm):
+    """The proposal, in the sections the page shows, the required ones first (``SECTIONS``)."""
+
     last_name = text_field("Nom", 100, required=True)
     given_names = text_field("Prénoms", 150, required=True)
     sex = choice_field("Sexe", lists.SEXES)
     birth_date = date_field("Date de naissance", extra=(valid_birth_date,))
-    address = text_field("Adresse", 250, required=False)
-    phone = StringField("Téléphone", validators=[Optional(), Length(max=30), valid_phone])
-    email = StringField("Courriel", validators=[Optional(), Length(max=254), valid_email])
-    rep1_last_name = text_field("Nom", 100, required=False)
-    rep1_given_names = text_field("Prénoms", 150, required=False)
-    rep1_address = text_field("Adresse", 250, required=False)
-    rep1_phone = StringField("Téléphone", validators=[Optional(), Length(max=30), valid_phone])
-    rep1_email = StringField("Courriel", validators=[Optional(), Length(max=254), valid_email])
-    rep2_last_name = text_field("Nom", 100, required=False)
-    rep2_given_names = text_field("Prénoms", 150, required=False)
-    rep2_address = text_field("Adresse", 250, required=False)
-    rep2_phone = StringField("Téléphone", validators=[Optional(), Length(max=30), valid_phone])
-    rep2_email = StringField("Courriel", validators=[Optional(), Length(max=254), valid_email])
+    confirm_under_12 = BooleanField("Je confirme le suivi malgré un âge inférieur à 12 ans")
     school_situation = choice_field("Situation scolaire ou professionnelle", lists.SCHOOL_SITUATIONS)
     purpose = choice_field("Finalité du suivi", lists.PURPOSES)
     referral_origin = choice_field("Origine du signalement", lists.REFERRAL_ORIGINS)
@@ -69,14 +59,40 @@ class ProposeForm(FlaskForm):
         "Facteurs d’exposition (des faits, jamais des diagnostics)", choices=lists.EXPOSURE_FACTORS,
         option_widget=widgets.CheckboxInput(), widget=widgets.ListWidget(prefix_label=False),
         invalid_choice_message="Choix inconnu.", validate_choice=True)
-    note = text_field(f"Point d’attention (facultatif, {280} caractères au plus)", 280, multiline=True, required=False)
-    note_attested = BooleanField("J’atteste que ce point d’attention ne contient aucune information couverte par "
-                                 "le secret professionnel et qu’il est strictement nécessaire (R5).")
+    rep1_last_name = text_field("Nom", 100, required=False)
+    rep1_given_names = text_field("Prénoms", 150, required=False)
+    rep1_address = text_field("Adresse", 250, required=False)
+    rep1_phone = StringField("Téléphone", validators=[Optional(), Length(max=30), valid_phone])
+    rep1_email = StringField("Courriel", validators=[Optional(), Length(max=254), valid_email])
     inside_perimeter = BooleanField("La situation relève du périmètre du groupe", default=True)
     override_reason = choice_field("Motif de dérogation au périmètre (coordonnateur)", lists.PERIMETER_OVERRIDES,
                               required=False)
-    confirm_under_12 = BooleanField("Je confirme le suivi malgré un âge inférieur à 12 ans")
+    address = text_field("Adresse", 250, required=False)
+    phone = StringField("Téléphone", validators=[Optional(), Length(max=30), valid_phone])
+    email = StringField("Courriel", validators=[Optional(), Length(max=254), valid_email])
+    rep2_last_name = text_field("Nom", 100, required=False)
+    rep2_given_names = text_field("Prénoms", 150, required=False)
+    rep2_address = text_field("Adresse", 250, required=False)
+    rep2_phone = StringField("Téléphone", validators=[Optional(), Length(max=30), valid_phone])
+    rep2_email = StringField("Courriel", validators=[Optional(), Length(max=254), valid_email])
+    note = text_field(f"Point d’attention (facultatif, {280} caractères au plus)", 280, multiline=True, required=False)
+    note_attested = BooleanField("J’atteste que ce point d’attention ne contient aucune information couverte par "
+                                 "le secret professionnel et qu’il est strictement nécessaire (R5).")
     submission_id = HiddenField()
+
+    # (legend, fields): the page's fieldsets in order; the error summary names a field by
+    # its legend too (« Représentant légal 1 — Téléphone »: three fields are labelled so).
+    SECTIONS = (
+        ("Le jeune (obligatoire)", ("last_name", "given_names", "sex", "birth_date", "confirm_under_12")),
+        ("La situation (obligatoire)", ("school_situation", "purpose", "referral_origin", "exposure_factors")),
+        ("Représentant légal 1 (obligatoire pour un mineur)",
+         ("rep1_last_name", "rep1_given_names", "rep1_phone", "rep1_email", "rep1_address")),
+        ("Périmètre (R23)", ("inside_perimeter", "override_reason")),
+        ("Coordonnées du jeune (facultatif)", ("address", "phone", "email")),
+        ("Représentant légal 2 (facultatif)",
+         ("rep2_last_name", "rep2_given_names", "rep2_phone", "rep2_email", "rep2_address")),
+        ("Point d’attention (facultatif)", ("note", "note_attested")),
+    )
 
     def validate_submission_id(self, field: Any) -> None:
         if not re.fullmatch(r"[0-9a-f-]{36}", field.data or ""):

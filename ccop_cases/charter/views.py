@@ -8,6 +8,7 @@ from flask import Blueprint, flash, g, redirect, render_template, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from ccop_cases.access.contacts import exclusions
 from ccop_cases.access.loaders import load_group, on_group
 from ccop_cases.access.permissions import permission
 from ccop_cases.access.standing import pending_texts
@@ -46,7 +47,7 @@ def home() -> str | Response:
         rows.append((m, group, on_group("group.exchange", m.group_id)))
     left = accounts.remaining_recovery_codes(db, g.person)
     return render_template("charter/home.html", rows=rows, recovery_left=left, statuses=GROUP_STATUSES,
-                           roles=ROLES)
+                           roles=ROLES, exclusions=exclusions(db, g.person))
 
 
 @bp.route("/groupes/<uuid:group_id>")

@@ -54,10 +54,16 @@ def _own(frame: traceback.FrameSummary) -> bool:
     return path.is_relative_to(ROOT) and path.relative_to(ROOT).parts[0] in OWN_PACKAGES
 
 
-def render_error(code: int, detail: str | None = None) -> tuple[str, int]:
+def render_error(code: int, detail: str | None = None, **ways_out: object) -> tuple[str, int]:
+    """The French page of an error; ``ways_out``: a refusal's ``contact`` (name, function, what
+    to ask them) and ``remedy`` (a link, label), a purged case's ``reference`` (R10)."""
     title, message = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
     return render_template("errors/error.html", code=code, title=title,
-                           message=detail or message), code
+                           message=detail or message, **ways_out), code
+
+
+# What an error raised by the access loaders carries for its page (see ``render_error``).
+WAYS_OUT = ("contact", "remedy", "reference")
 
 
 def register(app: Flask) -> None:
@@ -81,7 +87,7 @@ def register(app: Flask) -> None:
         code = exc.code or 500
         # Our own French descriptions are kept; Werkzeug's English ones are replaced.
         detail = exc.description if getattr(exc, "french", False) else None
-        return render_error(code, detail)
+        return render_error(code, detail, **{name: getattr(exc, name, None) for name in WAYS_OUT})
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> tuple[str, int]:

@@ -83,3 +83,9 @@ def finish(reason: str) -> None:
 def _set_cookie_token(token: str) -> None:
     session.clear()  # drops the old CSRF token too
     session["sid"] = token
+
+
+def keep_alive() -> tuple[str, int]:
+    """« Rester connecté » (static/session.js, a minute before the idle timeout): ``load_current``
+    has already recorded the last-seen time of this authenticated request; nothing else to do."""
+    return "", 204

@@ -59,6 +59,7 @@ GET_TABLE = [
     ("/compte/mot-de-passe", "setup", 200), ("/compte/mot-de-passe", "full", 200),
     ("/compte", None, 302), ("/compte", "password", 302), ("/compte", "setup", 302), ("/compte", "full", 200),
     ("/deconnexion", "full", 405),
+    ("/session/rester-connecte", "full", 405),
     ("/n-existe-pas", "full", 404),
 ]
 
@@ -81,7 +82,7 @@ POST_ROUTES = [
     "/situations/<uuid:case_id>/suivre", "/situations/<uuid:case_id>/information/<uuid:record_id>/approuver",
     "/groupes/<uuid:group_id>/seances", "/seances/<uuid:meeting_id>/<act>",
     "/situations/<uuid:case_id>/participants/<uuid:participant_id>/retirer",
-    "/situations/<uuid:case_id>/doublon/<choice>",
+    "/situations/<uuid:case_id>/doublon/<choice>", "/session/rester-connecte",
 ]
 
 
@@ -154,7 +155,11 @@ def test_over_https_a_form_passes_the_csrf_check_with_the_referrer_the_policy_le
 
 def test_pages_hold_no_inline_script_or_style(app, clock):
     html = _client_at(app, "full", clock).get("/").text
-    assert "<script" not in html and "style=" not in html and "<style" not in html
+    assert "style=" not in html and "<style" not in html
+    # Scripts only as static files of our own (CSP script-src 'self'), never inline.
+    scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", html, re.S)
+    assert scripts and html.count("<script") == len(scripts)
+    assert all(re.search(r'\bsrc="/static/[\w.-]+\.js"', attrs) and not body.strip() for attrs, body in scripts)
 
 
 def test_secure_cookie_flags_outside_local_development(settings, new_app):
