@@ -83,7 +83,10 @@ def test_a_platform_duty_refused_names_the_president_of_the_person_s_council(nam
     assert "président du CLSPD de Villefictive" in _contact(response.text)
 
 
-def test_without_a_display_name_the_contact_is_the_username_with_the_designation_s_function(world, login_as):
+def test_without_a_display_name_the_contact_is_the_username_with_the_designation_s_function(world, login_as, db):
+    coordinator = db.get(Person, world.coordinator.person.id)
+    coordinator.display_name, coordinator.function = "", ""  # designation fills them: empty them again
+    db.commit()
     contact = _contact(login_as(world.unsigned).get(f"/groupes/{world.gov.group.id}/situations").text)
     assert "<strong>case.coordinator</strong>, Conseiller principal d&#39;éducation — coordonnateur" in contact
 
