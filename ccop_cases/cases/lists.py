@@ -100,6 +100,18 @@ ARCHIVE_READ_REASONS = {"rights_request": "Demande d'exercice des droits (R12)",
                         "handover_check": "Vérification d'un relais"}
 STATES = {"proposed": "Proposée", "followed": "Suivie", "closed": "Clôturée", "archived": "Archivée",
           "purged": "Effacée"}
+# The case lists: sort keys, and what waits to be done (the home's counts link to these filters).
+SORTS = {"modification": "Dernière modification (la plus récente d’abord)", "reference": "Référence",
+         "etat": "État (proposées, suivies, clôturées, archivées)",
+         "reexamen": "Prochain réexamen (le plus proche d’abord)"}
+TO_DO = {"action": "Action en cours dont la fin prévue est passée",
+         "information": "Proposition dont la famille reste à informer (R11)",
+         "derogation": "Dérogation à l’information à approuver",
+         "derogation_echue": "Dérogation dont la date de réexamen est passée",
+         "doublon": "Doublon possible à rapprocher"}
+# What only the coordonnateur is shown: derogations are theirs to approve, and a member is never
+# told that their proposal matched another situation (R4, R9).
+COORDINATION_TO_DO = frozenset({"derogation", "derogation_echue", "doublon"})
 HISTORY_FIELDS = {"proposal": "Proposition", "information": "Information de la famille", "derogation": "Dérogation",
                   "state": "État", "action": "Action", "decision": "Décision"}
 

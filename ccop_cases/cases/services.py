@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import String, cast, delete, exists, func, literal, select, update
+from sqlalchemy import case as when
+from sqlalchemy.orm import Session, aliased
 
 from ccop_cases.auditing import Auditor
 from ccop_cases.cases import lists, queries
@@ -397,23 +398,117 @@ def find(work: Work, group: WorkingGroup, last_name: str, given_names: str, birt
 # --- lists ----------------------------------------------------------------------------------------
 
 
-def duplicates_to_resolve(db: Session, group: WorkingGroup) -> int:
-    """How many proposals of the group wait for the coordonnateur as possible duplicates."""
-    return db.scalar(select(func.count()).where(Case.group_id == group.id, Case.state == CaseState.PROPOSED,
-                                                Case.duplicate_of.is_not(None))) or 0
+@dataclass(frozen=True)
+class Filters:
+    """A case list's filters: codes of the closed lists and ids, as the query string gives them
+    (the view has checked each one); empty or False: no filter."""
+
+    state: str = ""
+    overdue: bool = False  # an open situation whose next review date has passed
+    purpose: str = ""
+    participant: uuid.UUID | None = None  # a membership named on the situation
+    origin: str = ""
+    fipd: bool = False  # holds an action funded by the FIPD
+    to_do: str = ""  # a code of ``lists.TO_DO``
 
 
-def listing(db: Session, group: WorkingGroup, m: Membership, *, everything: bool, state: str,
-            page: int) -> tuple[list[Case], int]:
-    """The member's cases (or all of the group's for the coordonnateur), newest first."""
-    query = select(Case).where(Case.group_id == group.id)
-    if not everything:
-        query = query.join(CaseParticipant, CaseParticipant.case_id == Case.id).where(
-            CaseParticipant.membership_id == m.id, CaseParticipant.removed_at.is_(None))
-    query = query.where(Case.state == state) if state else query.where(Case.state != CaseState.PURGED)
-    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.scalars(query.order_by(Case.proposed_at.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
-    return list(rows), max(1, -(-total // PAGE_SIZE))
+ONGOING = "ongoing"  # the outcome of an action still running (lists.ACTION_OUTCOMES)
+
+
+def _open() -> Any:
+    return Case.state.in_(OPEN_STATES)
+
+
+def _named(membership_id: Any) -> Any:
+    return exists().where(CaseParticipant.case_id == Case.id, CaseParticipant.membership_id == membership_id,
+                          CaseParticipant.removed_at.is_(None))
+
+
+def _covered(who: Any, today: date) -> Any:
+    """``who`` of the situation was informed, or is under an approved derogation still running
+    (what ``missing_information`` reads, in SQL)."""
+    r = aliased(InformationRecord)
+    return exists().where(r.case_id == Case.id, r.who == who,
+                          r.informed_on.is_not(None) | (r.derogation_reason.is_not(None) & r.approved_by.is_not(None)
+                                                        & (r.review_date >= today)))
+
+
+def _to_do(code: str, today: date) -> Any:
+    if code == "action":
+        return _open() & exists().where(CaseAction.case_id == Case.id, CaseAction.outcome == ONGOING,
+                                                 CaseAction.end_date < today)
+    if code == "information":  # the persons to inform are the identities of the unit (R11)
+        who = when((IdentityRecord.position == 0, "young_person"),
+                   else_=literal("representative_") + cast(IdentityRecord.position, String))
+        return (Case.state == CaseState.PROPOSED) & exists().where(IdentityRecord.unit_id == Case.id,
+                                                                   ~_covered(who, today))
+    derogation = InformationRecord.derogation_reason.is_not(None)
+    if code == "derogation":
+        return _open() & exists().where(InformationRecord.case_id == Case.id, derogation,
+                                                 InformationRecord.approved_by.is_(None),
+                                                 ~_covered(InformationRecord.who, today))
+    if code == "derogation_echue":
+        return _open() & exists().where(InformationRecord.case_id == Case.id, derogation,
+                                                 InformationRecord.approved_by.is_not(None),
+                                                 InformationRecord.review_date < today,
+                                                 ~_covered(InformationRecord.who, today))
+    if code == "doublon":
+        return (Case.state == CaseState.PROPOSED) & Case.duplicate_of.is_not(None)
+    raise ValueError(f"unknown list filter {code!r}")
+
+
+def _where(group_id: uuid.UUID, named: uuid.UUID | None, f: Filters, today: date) -> list[Any]:
+    """The conditions of a list: the group's situations (only those ``named`` is named on,
+    when given: a member's need-to-know, R4), then each filter."""
+    state = f.state  # a code chosen from lists.STATES (a purged one is a tombstone, shown only if chosen)
+    where = [Case.group_id == group_id, Case.state == state if state else Case.state != CaseState.PURGED]
+    if named is not None:
+        where.append(_named(named))
+    if f.overdue:
+        where += [_open(), Case.next_review < today]
+    if f.purpose:
+        where.append(Case.purpose == f.purpose)
+    if f.participant is not None:
+        where.append(_named(f.participant))
+    if f.origin:
+        where.append(Case.referral_origin == f.origin)
+    if f.fipd:
+        where.append(exists().where(CaseAction.case_id == Case.id, CaseAction.fipd_funded.is_(True)))
+    if f.to_do:
+        where.append(_to_do(f.to_do, today))
+    return where
+
+
+_LAST_CHANGE = (select(func.max(CaseChange.changed_at)).where(CaseChange.case_id == Case.id)
+                .correlate(Case).scalar_subquery())
+# A closed or archived situation has no next review (R10): it sorts, and shows, as none.
+_NEXT_REVIEW = when((Case.state.in_(OPEN_STATES), Case.next_review), else_=None)
+_STATE_ORDER = when({state: rank for rank, state in enumerate(CaseState)}, value=Case.state)
+SORTS: dict[str, tuple[Any, ...]] = {
+    "modification": (_LAST_CHANGE.desc().nulls_last(), Case.reference),
+    "reference": (Case.reference,),
+    "etat": (_STATE_ORDER, Case.reference),
+    "reexamen": (_NEXT_REVIEW.asc().nulls_last(), Case.reference),
+}
+
+
+def listing(db: Session, group_id: uuid.UUID, named: uuid.UUID | None, filters: Filters, *, sort: str,
+            page: int, today: date) -> tuple[list[Any], int]:
+    """One page of a group's situations (rows: id, reference, state, proposed_at, next_review,
+    duplicate_of, last_change), sorted by a key of ``SORTS``, and the number of pages. Whose
+    situations: the view decides (``named``: the member's own; None: the coordonnateur's all)."""
+    where = _where(group_id, named, filters, today)
+    total = db.scalar(select(func.count()).select_from(Case).where(*where)) or 0
+    query = (select(Case.id, Case.reference, Case.state, Case.proposed_at, _NEXT_REVIEW.label("next_review"),
+                    Case.duplicate_of, _LAST_CHANGE.label("last_change"))
+             .where(*where).order_by(*SORTS[sort]).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
+    return list(db.execute(query)), max(1, -(-total // PAGE_SIZE))
+
+
+def count(db: Session, group_id: uuid.UUID, named: uuid.UUID | None, filters: Filters, today: date) -> int:
+    """How many situations ``listing`` holds with these filters (the home's counts: each one
+    opens the list it counts)."""
+    return db.scalar(select(func.count()).select_from(Case).where(*_where(group_id, named, filters, today))) or 0
 
 
 def count_in_group(db: Session, group_id: uuid.UUID) -> int:

@@ -23,7 +23,7 @@ from ccop_cases.charter.models import INSTITUTIONS, Membership, MembershipStatus
 from ccop_cases.identities.services import Identity
 from ccop_cases.meetings import services as meetings
 from ccop_cases.retention import services as retention
-from ccop_cases.security.inputs import page_number
+from ccop_cases.security.inputs import page_number, query_code, query_flag, query_id
 from ccop_cases.web import runtime as rt
 from ccop_cases.web.refusals import refused
 from ccop_cases.work import DomainError
@@ -39,20 +39,46 @@ def _settings() -> Any:
 @bp.route("/groupes/<uuid:group_id>/situations")
 @permission("authenticated", read_only=True)
 def listing(group_id: uuid.UUID) -> Page:
-    """My situations; for the coordonnateur, all the group's, filterable by state."""
+    """My situations; for the coordonnateur, all the group's. Sorted and filtered by codes and
+    ids of the query string; a forged one is a French 400, never ignored."""
     group, membership, decision = load_group(group_id, "group.exchange")
     everything = decision.scope == Scope.ALL
-    state = request.args.get("etat", "")
-    if state not in lists.STATES:
-        state = ""
-    number = page_number()
-    cases, pages = services.listing(rt.db(), group, membership, everything=everything, state=state, page=number)
-    duplicates = services.duplicates_to_resolve(rt.db(), group) if everything else 0
+    participants = _participant_choices(group) if everything else {}
+    to_do = lists.TO_DO if everything else {k: v for k, v in lists.TO_DO.items()
+                                           if k not in lists.COORDINATION_TO_DO}
+    participant = query_id("participant", {uuid.UUID(k) for k in participants})
+    filters = services.Filters(state=query_code("etat", lists.STATES), overdue=query_flag("retard"),
+                               purpose=query_code("finalite", lists.PURPOSES), participant=participant,
+                               origin=query_code("origine", lists.REFERRAL_ORIGINS), fipd=query_flag("fipd"),
+                               to_do=query_code("a_traiter", to_do))
+    sort = query_code("tri", lists.SORTS) or "modification"
+    number, today = page_number(), rt.now().date()
+    named = None if everything else membership.id
+    cases, pages = services.listing(rt.db(), group.id, named, filters, sort=sort, page=number, today=today)
+    duplicates = services.count(rt.db(), group.id, None, services.Filters(to_do="doublon"), today) \
+        if everything else 0
     finish_read(lambda audit: audit.record("case.listed", "working_group", group.id, count=len(cases), page=number),
                 lambda: on_group("group.exchange", group.id), "working_group", group.id)
     return render_template("cases/list.html", group=group, cases=cases, pages=pages, number=min(number, pages),
-                           everything=everything, state=state, states=lists.STATES, today=rt.now().date(),
-                           duplicates=duplicates)
+                           everything=everything, filters=filters, sort=sort, args=_list_args(), lists=lists,
+                           to_do=to_do, participants=participants, today=today, duplicates=duplicates)
+
+
+LIST_ARGS = ("tri", "etat", "retard", "finalite", "participant", "origine", "fipd", "a_traiter")
+
+
+def _list_args() -> dict[str, str]:
+    """The list's sort and filters as checked, for the pagination's links (codes and ids only)."""
+    return {name: request.args[name] for name in LIST_ARGS if request.args.get(name)}
+
+
+def _participant_choices(group: WorkingGroup) -> dict[str, str]:
+    """Every designation of the group (a member may still be named on a situation after their
+    designation ended), by name."""
+    rows = rt.db().execute(select(Membership.id, Person.display_name, Person.username, Membership.institution)
+                           .join(Person, Person.id == Membership.person_id)
+                           .where(Membership.group_id == group.id).order_by(Person.username))
+    return {str(mid): f"{shown or name} ({INSTITUTIONS.get(inst, inst)})" for mid, shown, name, inst in rows}
 
 
 @bp.route("/groupes/<uuid:group_id>/recherche", methods=["GET", "POST"])

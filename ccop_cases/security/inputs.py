@@ -6,7 +6,8 @@ the person sees which field to correct."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Collection
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -21,6 +22,7 @@ FORM_TYPES = ("application/x-www-form-urlencoded",)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_IN_LINE = re.compile(r"[\x00-\x1f\x7f]")
 _DIGITS = re.compile(r"[0-9]{1,6}")  # ASCII only: int() would also take other scripts' digits
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class BadInput(BadRequest):
@@ -54,6 +56,50 @@ def page_number() -> int:
     if not _DIGITS.fullmatch(raw) or not 1 <= int(raw) <= MAX_PAGE:
         raise BadPage()
     return int(raw)
+
+
+class BadFilter(BadInput):
+    """A sort key, filter code or id of a list's query string that the list does not offer."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Tri ou filtre invalide (« {name} ») : choisissez une valeur proposée par le "
+                         "formulaire de la liste, puis « Filtrer ».")
+
+
+def _one(name: str) -> str:
+    """The query parameter ``name`` ('' when absent); given twice, it is refused."""
+    values = request.args.getlist(name)
+    if len(values) > 1:
+        raise BadFilter(name)
+    return values[0] if values else ""
+
+
+def query_code(name: str, allowed: Collection[str]) -> str:
+    """A code of a closed list in the query string: '' when absent or empty, a French 400 when
+    it is not one of ``allowed`` (a forged code is never silently ignored)."""
+    value = _one(name)
+    if value and value not in allowed:
+        raise BadFilter(name)
+    return value
+
+
+def query_flag(name: str) -> bool:
+    """A yes/no filter of the query string: absent, '' or '0' is no, '1' is yes; else a French 400."""
+    value = _one(name)
+    if value not in ("", "0", "1"):
+        raise BadFilter(name)
+    return value == "1"
+
+
+def query_id(name: str, allowed: Collection[uuid.UUID]) -> uuid.UUID | None:
+    """An id of the query string, chosen from a list: None when absent or empty, a French 400
+    when it is not an id of ``allowed``."""
+    value = _one(name)
+    if not value:
+        return None
+    if not _UUID.fullmatch(value) or uuid.UUID(value) not in allowed:
+        raise BadFilter(name)
+    return uuid.UUID(value)
 
 
 def guard() -> None:
