@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -296,3 +296,62 @@ def go_to_production(work: Work, *, aipd_reference: str, dpo_designation: str, r
 
 def count_members(db: Session, group_id: uuid.UUID) -> int:
     return db.scalar(select(func.count()).where(Membership.group_id == group_id)) or 0
+
+
+# --- the home's counts (the caller decided whose groups they are) ----------------------------------
+
+ENDING_NOTICE_DAYS = 30
+# A person as shown in pages: their display name, or their login until they have one.
+SHOWN_NAME = func.coalesce(func.nullif(Person.display_name, ""), Person.username)
+
+
+@dataclass(frozen=True)
+class Ending:
+    """An active designation whose end date falls within the notice period."""
+
+    membership_id: uuid.UUID
+    group_id: uuid.UUID
+    name: str
+    end_date: date
+
+
+def ending_designations(db: Session, group_ids: list[uuid.UUID], today: date,
+                        days: int = ENDING_NOTICE_DAYS) -> list[Ending]:
+    """The active designations of these groups that end between today and ``days`` from now,
+    soonest first (the institution must renew them, or the member loses access: R4)."""
+    if not group_ids:
+        return []
+    rows = db.execute(select(Membership.id, Membership.group_id, SHOWN_NAME, Membership.end_date)
+                      .join(Person, Person.id == Membership.person_id)
+                      .where(Membership.group_id.in_(group_ids), Membership.status == MembershipStatus.ACTIVE,
+                             Membership.end_date >= today, Membership.end_date <= today + timedelta(days=days))
+                      .order_by(Membership.end_date, SHOWN_NAME))
+    return [Ending(*row) for row in rows]
+
+
+def presided_groups(db: Session, president_id: uuid.UUID) -> list[WorkingGroup]:
+    """The groups of the councils this person presides (R22: never another council's)."""
+    return list(db.scalars(select(WorkingGroup).join(Council, Council.id == WorkingGroup.council_id)
+                           .where(Council.president_id == president_id).order_by(Council.name, WorkingGroup.name)))
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    membership: Membership
+    name: str
+    charter_signed: bool
+    rules_signed: bool
+
+
+def roster(db: Session, group: WorkingGroup, today: date) -> list[RosterRow]:
+    """The group's active members, by name, with whether each signed the current charter and
+    acknowledged the current rules (R2, R3)."""
+    charter, rules = coverage(db, group, "charter", today), coverage(db, group, "rules", today)
+    members = charter.signed + charter.unsigned
+    names: dict[uuid.UUID, str] = {}
+    if members:
+        names = {pid: name for pid, name in db.execute(  # noqa: C416 - rows, typed as tuples by the unpacking
+            select(Person.id, SHOWN_NAME).where(Person.id.in_([m.person_id for m in members])))}
+    signed = {m.id for m in charter.signed}, {m.id for m in rules.signed}
+    rows = [RosterRow(m, names[m.person_id], m.id in signed[0], m.id in signed[1]) for m in members]
+    return sorted(rows, key=lambda r: r.name.casefold())

@@ -191,3 +191,9 @@ def count_in_group(db: Session, group_id: uuid.UUID) -> int:
 def forget_case(db: Session, case_id: uuid.UUID) -> None:
     """Take a purged situation off every agenda (R10: nothing of it stays)."""
     db.execute(delete(AgendaItem).where(AgendaItem.case_id == case_id))
+
+
+def next_meeting(db: Session, group_id: uuid.UUID, now: datetime) -> Meeting | None:
+    """The group's next session from ``now``, if one is scheduled."""
+    return db.scalar(select(Meeting).where(Meeting.group_id == group_id, Meeting.scheduled_for >= now)
+                     .order_by(Meeting.scheduled_for).limit(1))

@@ -10,7 +10,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import takewhile
 from pathlib import Path
 from typing import Any
@@ -155,3 +155,40 @@ def page(db: Session, filters: Filters, number: int) -> tuple[list[Row], int]:
 
 def _row(entry: AuditEntry) -> Row:
     return Row(entry.seq, entry.ts, json.loads(entry.body) if entry.body else None)
+
+
+# --- the DPO's home ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LastCheckpoint:
+    size: int  # the entries it covers
+    at: datetime
+
+
+def last_checkpoint(db: Session) -> LastCheckpoint | None:
+    row = db.execute(select(AuditCheckpoint.size, AuditCheckpoint.ts)
+                     .order_by(AuditCheckpoint.size.desc()).limit(1)).first()
+    return LastCheckpoint(row.size, parse_ts(row.ts)) if row else None
+
+
+def exports(db: Session, limit: int = 5) -> tuple[int, list[Row]]:
+    """How many exports of the trail were made, and the latest ones (their own entries)."""
+    query = select(AuditEntry).where(AuditEntry.action == "audit.exported")
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return total, [_row(e) for e in db.scalars(query.order_by(AuditEntry.seq.desc()).limit(limit))]
+
+
+def denials_by_rule(db: Session, since: datetime) -> dict[str, int]:
+    """How many accesses were refused since ``since``, by rule (most frequent first)."""
+    counts: dict[str, int] = {}
+    for body in db.scalars(select(AuditEntry.body).where(AuditEntry.action == "access.denied",
+                                                         AuditEntry.ts >= format_ts(since))):
+        rule = str(json.loads(body).get("rule") or "—") if body else "—"
+        counts[rule] = counts.get(rule, 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def parse_ts(ts: str) -> datetime:
+    """An entry's or checkpoint's time (``format_ts``) as an aware UTC datetime."""
+    return datetime.fromisoformat(ts.removesuffix("Z")).replace(tzinfo=UTC)

@@ -76,6 +76,7 @@ def pages(app, login_as, clock, db):
         ("/groupes/<uuid:group_id>/signature", unsigned_client, f"/groupes/{g}/signature"),
         ("/groupes/<uuid:group_id>/recherche", member_client, f"/groupes/{g}/recherche"),
         ("/groupes/<uuid:group_id>/seances", coordinator_client, f"/groupes/{g}/seances"),
+        ("/groupes/<uuid:group_id>/membres", coordinator_client, f"/groupes/{g}/membres"),
         ("/groupes/<uuid:group_id>/situations", coordinator_client, f"/groupes/{g}/situations"),
         ("/groupes/<uuid:group_id>/situations/nouvelle", member_client, f"/groupes/{g}/situations/nouvelle"),
         ("/seances/<uuid:meeting_id>", coordinator_client, f"/seances/{meeting.id}"),
