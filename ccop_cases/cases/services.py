@@ -430,7 +430,7 @@ def _covered(who: Any, today: date) -> Any:
     r = aliased(InformationRecord)
     return exists().where(r.case_id == Case.id, r.who == who,
                           r.informed_on.is_not(None) | (r.derogation_reason.is_not(None) & r.approved_by.is_not(None)
-                                                        & (r.review_date >= today)))
+                                                        & (r.review_date >= today))).correlate_except(r)
 
 
 def _to_do(code: str, today: date) -> Any:
