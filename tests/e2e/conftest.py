@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -167,10 +168,10 @@ def _wait_until_up(proc: subprocess.Popen[bytes], port: int, log: Path, seconds:
     raise AssertionError(f"the server did not answer within {seconds} s:\n{log.read_text('utf-8')[-3000:]}")
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory, artifacts: Path) -> Iterator[Server]:
-    """The app under gunicorn (2 workers) on a fresh instance with the demo accounts."""
-    instance = tmp_path_factory.mktemp("e2e-instance")
+@contextmanager
+def serving(instance: Path, log: Path, *seeds: Path) -> Iterator[Server]:
+    """The app under gunicorn (2 workers) on a fresh instance with the demo accounts; each
+    script of ``seeds`` then runs on that instance (before the server starts)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCOP_")}  # no stray key dir or setting
     env |= {"CCOP_ENV": "development", "CCOP_INSTANCE_DIR": str(instance)}
     env["CCOP_DATABASE_URL"], schema = database_url(instance)  # SQLite there, or a fresh PostgreSQL schema
@@ -182,7 +183,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, artifacts: Path) -> Iterato
         _ccop(env, instance, "keys", "init")
         _ccop(env, instance, "db", "upgrade")
         accounts = _parse_credentials(_ccop(env, instance, "demo", "seed"))
-        port, log = _free_port(), artifacts / "server.log"
+        for script in seeds:
+            _seed(env, instance, script)
+        port = _free_port()
         command = [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}"]
         if gunicorn.version_info >= (25, 1):  # its control socket would sit in $HOME, shared by every run
             command.append("--no-control-socket")
@@ -201,6 +204,32 @@ def server(tmp_path_factory: pytest.TempPathFactory, artifacts: Path) -> Iterato
                 proc.wait()
         if schema:
             drop_schema(schema)
+
+
+def _seed(env: dict[str, str], cwd: Path, script: Path) -> None:
+    """Run a seeding script of the tests on the instance (the test helpers on its path)."""
+    helpers = str(Path(__file__).parents[1] / "ccop_cases")
+    done = subprocess.run([sys.executable, str(script)], env=env | {"PYTHONPATH": helpers}, cwd=cwd,  # noqa: S603
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, f"{script.name} failed:\n{done.stdout[-1500:]}\n{done.stderr[-3000:]}"
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, artifacts: Path) -> Iterator[Server]:
+    """The app on a fresh instance with the demo accounts, shared by the journeys."""
+    with serving(tmp_path_factory.mktemp("e2e-instance"), artifacts / "server.log") as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def serve_with(tmp_path_factory: pytest.TempPathFactory,
+               artifacts: Path) -> Callable[..., AbstractContextManager[Server]]:
+    """``serve_with(name, *seeds)``: a server of one's own (a module's ``server`` fixture), on a
+    fresh instance where the scripts ``seeds`` ran after the demo seed."""
+    def serve(name: str, *seeds: Path) -> AbstractContextManager[Server]:
+        return serving(tmp_path_factory.mktemp(f"e2e-{name}"), artifacts / f"server-{name}.log", *seeds)
+
+    return serve
 
 
 # --- the browser ---------------------------------------------------------------------------------

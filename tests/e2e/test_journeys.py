@@ -59,7 +59,7 @@ def test_first_login_changes_password_enrols_totp_and_signs_the_charter(page, de
     page.fill("#code", authenticator.fresh_code())
     page.click(SUBMIT)
 
-    expect(page.locator("h1")).to_have_text("Mes groupes de travail")
+    expect(page.locator("h1")).to_have_text("Mon tableau de bord")
     expect(page.get_by_text("Signature enregistrée. Merci.")).to_be_visible()
     expect(page.locator("table.list tbody tr")).to_contain_text("CCOP Quartier des Tilleuls")
     expect(page.locator(".refusal")).to_have_count(0)  # signed: the exchanges are open
