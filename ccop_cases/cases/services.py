@@ -434,7 +434,7 @@ def _covered(who: Any, today: date) -> Any:
 
 
 def _to_do(code: str, today: date) -> Any:
-    if code == "action":
+    if code == "action":  # any such action of the situation, whoever recorded it: its participants follow it up
         return _open() & exists().where(CaseAction.case_id == Case.id, CaseAction.outcome == ONGOING,
                                                  CaseAction.end_date < today)
     if code == "information":  # the persons to inform are the identities of the unit (R11)
