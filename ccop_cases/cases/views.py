@@ -43,7 +43,8 @@ def listing(group_id: uuid.UUID) -> Page:
     ids of the query string; a forged one is a French 400, never ignored."""
     group, membership, decision = load_group(group_id, "group.exchange")
     everything = decision.scope == Scope.ALL
-    participants = _participant_choices(group) if everything else {}
+    # Every designation of the group: a member stays named on a situation after theirs ended.
+    participants = _member_choices(group, active_only=False) if everything else {}
     to_do = lists.TO_DO if everything else {k: v for k, v in lists.TO_DO.items()
                                            if k not in lists.COORDINATION_TO_DO}
     participant = query_id("participant", {uuid.UUID(k) for k in participants})
@@ -70,15 +71,6 @@ LIST_ARGS = ("tri", "etat", "retard", "finalite", "participant", "origine", "fip
 def _list_args() -> dict[str, str]:
     """The list's sort and filters as checked, for the pagination's links (codes and ids only)."""
     return {name: request.args[name] for name in LIST_ARGS if request.args.get(name)}
-
-
-def _participant_choices(group: WorkingGroup) -> dict[str, str]:
-    """Every designation of the group (a member may still be named on a situation after their
-    designation ended), by name."""
-    rows = rt.db().execute(select(Membership.id, Person.display_name, Person.username, Membership.institution)
-                           .join(Person, Person.id == Membership.person_id)
-                           .where(Membership.group_id == group.id).order_by(Person.username))
-    return {str(mid): f"{shown or name} ({INSTITUTIONS.get(inst, inst)})" for mid, shown, name, inst in rows}
 
 
 @bp.route("/groupes/<uuid:group_id>/recherche", methods=["GET", "POST"])
@@ -188,11 +180,11 @@ def _case_page(case: Case, group: WorkingGroup, membership: Membership, coordina
         duplicate=duplicate), 200
 
 
-def _member_choices(group: WorkingGroup) -> dict[str, str]:
-    rows = rt.db().execute(select(Membership.id, Person, Membership.institution)
-                           .join(Person, Person.id == Membership.person_id)
-                           .where(Membership.group_id == group.id, Membership.status == MembershipStatus.ACTIVE)
-                           .order_by(by_name()))
+def _member_choices(group: WorkingGroup, *, active_only: bool = True) -> dict[str, str]:
+    query = select(Membership.id, Person, Membership.institution).join(Person, Person.id == Membership.person_id)
+    if active_only:
+        query = query.where(Membership.status == MembershipStatus.ACTIVE)
+    rows = rt.db().execute(query.where(Membership.group_id == group.id).order_by(by_name()))
     return {str(mid): f"{person.label} — {INSTITUTIONS[inst]}" for mid, person, inst in rows}
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ccop_cases.accounts import services as accounts
-from ccop_cases.accounts.models import Person
+from ccop_cases.accounts.models import Person, by_name
 from ccop_cases.charter.models import (
     INSTITUTIONS,
     Council,
@@ -301,8 +301,6 @@ def count_members(db: Session, group_id: uuid.UUID) -> int:
 # --- the home's counts (the caller decided whose groups they are) ----------------------------------
 
 ENDING_NOTICE_DAYS = 30
-# A person as shown in pages: their display name, or their login until they have one.
-SHOWN_NAME = func.coalesce(func.nullif(Person.display_name, ""), Person.username)
 
 
 @dataclass(frozen=True)
@@ -311,7 +309,7 @@ class Ending:
 
     membership_id: uuid.UUID
     group_id: uuid.UUID
-    name: str
+    name: str  # « Nom affiché (Fonction) »
     end_date: date
 
 
@@ -321,12 +319,12 @@ def ending_designations(db: Session, group_ids: list[uuid.UUID], today: date,
     soonest first (the institution must renew them, or the member loses access: R4)."""
     if not group_ids:
         return []
-    rows = db.execute(select(Membership.id, Membership.group_id, SHOWN_NAME, Membership.end_date)
+    rows = db.execute(select(Membership.id, Membership.group_id, Person, Membership.end_date)
                       .join(Person, Person.id == Membership.person_id)
                       .where(Membership.group_id.in_(group_ids), Membership.status == MembershipStatus.ACTIVE,
                              Membership.end_date >= today, Membership.end_date <= today + timedelta(days=days))
-                      .order_by(Membership.end_date, SHOWN_NAME))
-    return [Ending(*row) for row in rows]
+                      .order_by(Membership.end_date, by_name()))
+    return [Ending(mid, gid, person.label, end) for mid, gid, person, end in rows if end is not None]
 
 
 def presided_groups(db: Session, president_id: uuid.UUID) -> list[WorkingGroup]:
@@ -347,11 +345,10 @@ def roster(db: Session, group: WorkingGroup, today: date) -> list[RosterRow]:
     """The group's active members, by name, with whether each signed the current charter and
     acknowledged the current rules (R2, R3)."""
     charter, rules = coverage(db, group, "charter", today), coverage(db, group, "rules", today)
-    members = charter.signed + charter.unsigned
-    names: dict[uuid.UUID, str] = {}
-    if members:
-        names = {pid: name for pid, name in db.execute(  # noqa: C416 - rows, typed as tuples by the unpacking
-            select(Person.id, SHOWN_NAME).where(Person.id.in_([m.person_id for m in members])))}
+    members = {m.id: m for m in charter.signed + charter.unsigned}
     signed = {m.id for m in charter.signed}, {m.id for m in rules.signed}
-    rows = [RosterRow(m, names[m.person_id], m.id in signed[0], m.id in signed[1]) for m in members]
-    return sorted(rows, key=lambda r: r.name.casefold())
+    if not members:
+        return []
+    people = db.execute(select(Membership.id, Person).join(Person, Person.id == Membership.person_id)
+                        .where(Membership.id.in_(members)).order_by(by_name()))
+    return [RosterRow(members[mid], person.label, mid in signed[0], mid in signed[1]) for mid, person in people]

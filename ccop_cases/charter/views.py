@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, url_for
@@ -18,6 +18,7 @@ from ccop_cases.access.policy import Decision, Scope
 from ccop_cases.access.standing import pending_texts
 from ccop_cases.accounts import services as accounts
 from ccop_cases.accounts.services import LoginRefused
+from ccop_cases.auditing.catalogue import ACTOR_ROLES, RULES
 from ccop_cases.cases import services as case_services
 from ccop_cases.charter import services
 from ccop_cases.charter.forms import SignForm
@@ -35,6 +36,7 @@ from ccop_cases.meetings import services as meeting_services
 from ccop_cases.meetings.models import Meeting
 from ccop_cases.oversight import services as oversight
 from ccop_cases.web import runtime as rt
+from ccop_cases.web.timefmt import PARIS
 
 bp = Blueprint("charter", __name__)
 
@@ -147,14 +149,17 @@ def _dpo_home() -> dict[str, Any]:
     """The DPO's lines: the last checkpoint and its age, the exports, the refusals of the week
     by rule (counts and codes from the trail: never a case's content)."""
     db, now = rt.db(), rt.now()
-    since = now - timedelta(days=DENIALS_DAYS)
+    # From the start of a Paris day, as the trail's « Du » filter that the lines open reads it.
+    first_day = (now.astimezone(PARIS) - timedelta(days=DENIALS_DAYS)).date()
+    since = datetime.combine(first_day, time(), tzinfo=PARIS)
     total, latest = oversight.exports(db)
     point = oversight.last_checkpoint(db)
     age = now - point.at if point else timedelta()
     # A timer signs one every half heartbeat interval: older than a whole one, it has stopped.
     late = age > timedelta(minutes=rt.runtime().settings.audit_heartbeat_minutes)
     return {"checkpoint": point, "age": _duration(age), "late": late, "exports": total, "latest_exports": latest,
-            "denials": oversight.denials_by_rule(db, since), "since": since.date(), "days": DENIALS_DAYS}
+            "denials": oversight.denials_by_rule(db, since), "since": first_day, "days": DENIALS_DAYS,
+            "rules": RULES, "names": accounts.labels(db, oversight.people_in(latest)), "actor_roles": ACTOR_ROLES}
 
 
 def _duration(delta: timedelta) -> str:

@@ -82,7 +82,7 @@ def test_the_coordonnateur_counts_the_members_to_remind_and_opens_their_page(log
     assert items["désignation se termine dans les 30 jours"] == ("1", members)
     page = client.get(members)
     assert page.status_code == 200 and _h1(page.text) == "CCOP Quartier des Tilleuls : membres"
-    rows = {re.search(r"<td>(liste\.\w+)</td>", row).group(1): row
+    rows = {re.search(r"<td>(liste\.\w+) \(", row).group(1): row
             for row in re.findall(r"<tr>(.*?)</tr>", page.text, re.S) if "liste." in row}
     assert sorted(rows) == ["liste.coordinator", "liste.ending", "liste.member", "liste.other", "liste.unsigned"]
     assert [name for name, row in rows.items() if "Non signée" in row] == ["liste.unsigned"]
@@ -106,9 +106,9 @@ def test_the_next_session_of_the_group_is_a_link_to_it(app, login_as, seeded, cl
     client = login_as(seeded.accounts["member"])
     home = client.get("/").text
     link = re.search(r'Prochaine séance :\s*<a href="([^"]+)">le ([^<]+)</a>', home)
-    assert link.groups() == (f"/seances/{upcoming.id}", "05/03/2026 à 10:00")
+    assert link.groups() == (f"/seances/{upcoming.id}", "05/03/2026 à 11:00 (heure de Paris)")  # 10:00 UTC
     page = client.get(link.group(1))
-    assert page.status_code == 200 and _h1(page.text) == "Séance du 05/03/2026 à 10:00"
+    assert page.status_code == 200 and _h1(page.text) == "Séance du 05/03/2026 à 11:00 (heure de Paris)"
 
 
 def _membership(seeded, name):
@@ -135,9 +135,10 @@ def test_the_charter_administrator_sees_their_groups_coverage_ending_designation
     assert items["désignation se termine dans les 30 jours"] == ("1", "#fins-de-designation")
     row = re.search(rf'<tr>\s*<td><a href="/administration/groupes/{seeded.group_id}">.*?</tr>', home, re.S).group(0)
     assert "Constitué" in row and row.count("4 sur 5 (version 1)") == 2  # charter and rules: the unsigned member
-    ending = re.search(r'<a href="(/administration/membres/[0-9a-f-]{36})">liste\.ending</a>', home).group(1)
+    ending = re.search(r'<a href="(/administration/membres/[0-9a-f-]{36})">liste\.ending \(', home).group(1)
     assert ending == f"/administration/membres/{seeded.memberships['ending']}"
-    for url, heading in ((ending, "liste.ending"), ("/administration/deploiement", "Mode du déploiement"),
+    label = "liste.ending (Conseiller principal d'éducation, Éducation nationale)"
+    for url, heading in ((ending, label), ("/administration/deploiement", "Mode du déploiement"),
                          ("/administration/", "Administration de la charte"),
                          (f"/administration/groupes/{seeded.group_id}", "CCOP Quartier des Tilleuls")):
         page = client.get(url)
@@ -166,16 +167,20 @@ def test_the_dpo_sees_the_last_checkpoint_the_exports_and_the_weeks_refusals_by_
     client = login_as(dpo)
     home = client.get("/").text
     items = _items(home)
-    since = (clock() - timedelta(days=7)).date().isoformat()
+    since = (clock() - timedelta(days=7)).date().isoformat()  # 11:00 in Paris: the same day
     assert items["refus d’accès ces 7 derniers jours"] == ("2", f"/controle/?action=access.denied&du={since}")
     assert items["export du journal"] == ("1", "/controle/?action=audit.exported")
     checkpoint = [(count, url) for label, (count, url) in items.items() if label.startswith(": dernier point")]
     assert checkpoint == [("Il y a 2 heures", "/controle/?action=audit.heartbeat")]
     assert "en retard" in home  # older than the heartbeat interval (60 minutes)
-    by_rule = dict(re.findall(r"<tr><td>(R\d+)</td><td>(\d+)</td></tr>", home))
-    assert by_rule == {"R3": "1", "R4": "1"}
+    by_rule = re.findall(r'<tr><td>(\d+)</td><td><a href="([^"]+)">(R\d+) : ', home)
+    assert [(count, rule, unescape(url)) for count, url, rule in by_rule] == [
+        ("1", "R3", f"/controle/?action=access.denied&regle=R3&du={since}"),
+        ("1", "R4", f"/controle/?action=access.denied&regle=R4&du={since}")]
     assert post(client, "/compte/confirmer?suite=oversight.trail",
                 {"code": current_code(dpo, clock)}).location == "/controle/"
-    for _label, (_count, url) in items.items():
+    for url in [url for _count, url in items.values()] + [unescape(url) for _count, url, _rule in by_rule]:
         page = client.get(url)
         assert page.status_code == 200 and _h1(page.text) == "Journal d’audit", url
+    denied = client.get(f"/controle/?action=access.denied&regle=R4&du={since}").text
+    assert denied.count("<tr>") - 1 == 1  # the trail holds the one R4 refusal of the week the home counted

@@ -73,7 +73,7 @@ def test_member_home_counts_their_own_situations_and_links_to_each_list(page, de
     section = _section(page, GROUP)
     expect(section).to_contain_text("Les situations sur lesquelles vous êtes désigné.")
     # (no slash in the pattern: this Playwright would not parse it)
-    session = section.get_by_role("link", name=re.compile(r"^le \d\d.\d\d.\d{4} à 10:00$"))
+    session = section.get_by_role("link", name=re.compile(r"^le \d\d.\d\d.\d{4} à \d\d:00 \(heure de Paris\)$"))
     when = session.inner_text().removeprefix("le ")
     items = _counted(section)
     session.click()
@@ -103,8 +103,8 @@ def test_coordinator_home_counts_the_whole_group_and_links_to_each_list(page, de
     _open_each(page, _counted(section), COORDINATOR, check_accessibility, "home-coordinator-page")
     rows = page.locator("table.list tbody tr")  # the members page, last opened
     expect(rows.filter(has_text="Non signée")).to_have_count(1)
-    expect(rows.filter(has_text="Non signée")).to_contain_text("demo.nouveau")
-    expect(rows.filter(has_text="dans moins de 30 jours")).to_contain_text("demo.prevention")
+    expect(rows.filter(has_text="Non signée")).to_contain_text("Léo Fontaine")  # demo.nouveau
+    expect(rows.filter(has_text="dans moins de 30 jours")).to_contain_text("Sophie Lemoine")  # demo.prevention
 
 
 def test_a_coordinator_list_filters_through_the_form(page, demo, login, check_accessibility):
@@ -142,11 +142,11 @@ def test_administrator_home_shows_groups_coverage_ending_designations_and_mode(p
     expect(row.locator("td").nth(2)).to_have_text("3 sur 4 (version 1)")  # demo.nouveau has not signed
     items = _counted(section)
     assert items.pop("désignation se termine dans les 30 jours") == ("1", "#fins-de-designation")
-    ending = section.get_by_role("link", name="demo.prevention")
+    ending = section.get_by_role("link", name="Sophie Lemoine")  # demo.prevention
     ending_url, group_url = ending.get_attribute("href"), row.get_by_role("link").get_attribute("href")
     _open_each(page, items, ADMINISTRATOR, check_accessibility, "home-administrator-page")
     page.goto(ending_url)
-    expect(page.locator("h1")).to_have_text("demo.prevention")
+    expect(page.locator("h1")).to_have_text("Sophie Lemoine (Éducatrice spécialisée, Association de prévention)")
     check_accessibility(page, "home-administrator-member")
     page.goto(group_url)
     expect(page.locator("h1")).to_have_text(GROUP)
@@ -163,9 +163,11 @@ def test_dpo_home_shows_the_checkpoint_the_exports_and_the_weeks_refusals(page, 
     assert items["export du journal"][0] == "1"
     assert items["refus d’accès ces 7 derniers jours"][0] == "3"
     rules = section.locator("table.list").filter(has_text="par règle").locator("tbody tr")
-    expect(rules.locator("td")).to_have_text(["R4", "2", "R15", "1"])
+    expect(rules.locator("td")).to_have_text(["2", "R4 : pas désigné pour cette situation",
+                                              "1", "R15 : participation suspendue ou exclue"])
+    rule_links = [link.get_attribute("href") for link in rules.get_by_role("link").all()]
     first = True
-    for _label, (_count, url) in items.items():
+    for url in [url for _count, url in items.values()] + rule_links:
         page.goto(url)
         if first:  # the trail asks for a code first (R21)
             expect(page.locator("h1")).to_have_text("Confirmer votre identité")

@@ -120,8 +120,9 @@ def test_a_closed_situation_shows_no_next_review_and_an_open_one_shows_its_delay
 
 def test_the_participant_filter_offers_the_members_by_name_and_puts_only_ids_in_the_url(login_as, seeded):
     text = _get(login_as, seeded, "coordinator", "").text
-    options = dict(re.findall(r'<option value="([0-9a-f-]{36})" >([^<]*)</option>', text))
-    assert options == {str(seeded.memberships[k]): f"liste.{k} (Éducation nationale)"
+    options = {k: unescape(v) for k, v in re.findall(r'<option value="([0-9a-f-]{36})" >([^<]*)</option>', text)}
+    label = "(Conseiller principal d'éducation, Éducation nationale) — Éducation nationale"
+    assert options == {str(seeded.memberships[k]): f"liste.{k} {label}"
                        for k in ("coordinator", "ending", "member", "other", "unsigned")}
     member_page = _get(login_as, seeded, "member", "").text
     assert 'id="participant"' not in member_page and "doublon" not in member_page.lower()
