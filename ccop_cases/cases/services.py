@@ -434,9 +434,11 @@ def _covered(who: Any, today: date) -> Any:
 
 
 def _to_do(code: str, today: date) -> Any:
-    if code == "action":  # any such action of the situation, whoever recorded it: its participants follow it up
+    if code == "reexamen":  # a review due today or overdue (the reminders' count)
+        return _open() & (Case.next_review <= today)
+    if code == "action":  # due or overdue, whoever recorded it: the situation's participants follow it up
         return _open() & exists().where(CaseAction.case_id == Case.id, CaseAction.outcome == ONGOING,
-                                                 CaseAction.end_date < today)
+                                                 CaseAction.end_date <= today)
     if code == "information":  # the persons to inform are the identities of the unit (R11)
         who = when((IdentityRecord.position == 0, "young_person"),
                    else_=literal("representative_") + cast(IdentityRecord.position, String))

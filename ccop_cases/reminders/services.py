@@ -10,20 +10,20 @@ either, a designation that ends within 30 days.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, and_, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ccop_cases.access import standing
 from ccop_cases.access.policy import Scope, decide
 from ccop_cases.accounts.models import Person, ReminderSent
-from ccop_cases.cases.models import OPEN_STATES, Case, CaseAction, CaseParticipant, InformationRecord
+from ccop_cases.cases import services as cases
+from ccop_cases.cases.services import Filters
 from ccop_cases.charter.models import Membership
 from ccop_cases.settings import SmtpServer
 from ccop_cases.work import Work
@@ -42,8 +42,11 @@ def recipients(db: Session, today: date) -> list[Person]:
 
 
 def waiting(db: Session, person: Person, now: datetime) -> int:
-    """How many items wait for ``person`` in all their groups, as the decision lets them act."""
-    base, today, count = standing.of_person(person), now.date(), 0
+    """How many items wait for ``person`` in all their groups, as the decision lets them act:
+    reviews and actions due today or overdue, derogations to re-examine (coordonnateur), texts
+    to sign, a designation ending soon. The situations are counted by the lists' own filters
+    (``cases.services.count``), each of which the home links to."""
+    base, today, total = standing.of_person(person), now.date(), 0
     groups = db.scalars(select(Membership.group_id).where(Membership.person_id == person.id).distinct())
     for group_id in list(groups):
         st = standing.for_group(db, base, person, group_id)
@@ -51,51 +54,19 @@ def waiting(db: Session, person: Person, now: datetime) -> int:
             continue
         exchange = decide(st, "group.exchange", now)
         if exchange:
-            in_scope = _in_scope(group_id, st.membership.id, exchange.scope)
-            count += _reviews_due(db, in_scope, today) + _actions_due(db, in_scope, today)
+            named = None if exchange.scope is Scope.ALL else st.membership.id
+            to_do = [Filters(to_do="reexamen"), Filters(to_do="action")]
             if decide(st, "group.coordinate", now):
-                count += _derogations_to_reexamine(db, group_id, today)
+                to_do.append(Filters(to_do="derogation_echue"))
+            total += sum(cases.count(db, group_id, named, f, today) for f in to_do)
         elif decide(st, "group.sign", now):
-            count += len(standing.pending_texts(db, db.get_one(Membership, st.membership.id)))
+            total += len(standing.pending_texts(db, db.get_one(Membership, st.membership.id)))
         else:
             continue
         end = st.membership.end_date
         if end is not None and today <= end <= today + ENDING_WITHIN:
-            count += 1
-    return count
-
-
-def _in_scope(group_id: uuid.UUID, membership_id: uuid.UUID, scope: Scope | None) -> ColumnElement[bool]:
-    """The open situations of the group that the exchange reaches (a condition on ``Case``)."""
-    of_group = and_(Case.group_id == group_id, Case.state.in_(OPEN_STATES))
-    if scope is Scope.ALL:
-        return of_group
-    named = select(CaseParticipant.id).where(CaseParticipant.case_id == Case.id,
-                                             CaseParticipant.membership_id == membership_id,
-                                             CaseParticipant.removed_at.is_(None))
-    return and_(of_group, named.exists())
-
-
-def _reviews_due(db: Session, in_scope: ColumnElement[bool], today: date) -> int:
-    return db.scalar(select(func.count()).select_from(Case).where(in_scope, Case.next_review <= today)) or 0
-
-
-def _actions_due(db: Session, in_scope: ColumnElement[bool], today: date) -> int:
-    return db.scalar(select(func.count()).select_from(CaseAction).join(Case, Case.id == CaseAction.case_id)
-                     .where(in_scope, CaseAction.outcome == "ongoing", CaseAction.end_date <= today)) or 0
-
-
-def _derogations_to_reexamine(db: Session, group_id: uuid.UUID, today: date) -> int:
-    """Derogations of the group's open situations whose review date has come, unless a later
-    record (the family informed, a new derogation) replaced them."""
-    later = aliased(InformationRecord)
-    replaced = select(later.id).where(later.case_id == InformationRecord.case_id, later.who == InformationRecord.who,
-                                      later.recorded_at > InformationRecord.recorded_at)
-    query = (select(func.count()).select_from(InformationRecord).join(Case, Case.id == InformationRecord.case_id)
-             .where(Case.group_id == group_id, Case.state.in_(OPEN_STATES),
-                    InformationRecord.derogation_reason.is_not(None), InformationRecord.review_date <= today,
-                    ~replaced.exists()))
-    return db.scalar(query) or 0
+            total += 1
+    return total
 
 
 def message(server: SmtpServer, base_url: str, to: str, count: int, now: datetime) -> EmailMessage:

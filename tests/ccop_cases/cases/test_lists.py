@@ -51,6 +51,7 @@ COORDINATOR_TABLE = {  # query string -> the references listed, in order
     "tri=reference&fipd=1": ("overdue",),
     "tri=reference&fipd=0": NAMES,
     "tri=reference&a_traiter=action": ("overdue",),
+    "tri=reference&a_traiter=reexamen": ("overdue", "expired"),  # due today or before, open only
     "tri=reference&a_traiter=information": ("information", "derogation", "duplicate"),
     "tri=reference&a_traiter=derogation": ("derogation",),
     "tri=reference&a_traiter=derogation_echue": ("expired",),
