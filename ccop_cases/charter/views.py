@@ -63,8 +63,8 @@ class GroupHome:
 MEMBER_ITEMS = (
     ({"retard": "1", "tri": "reexamen"}, "situation dont le réexamen est dépassé",
      "situations dont le réexamen est dépassé"),
-    ({"a_traiter": "action"}, "situation avec une action en cours dont la fin prévue est passée",
-     "situations avec une action en cours dont la fin prévue est passée"),
+    ({"a_traiter": "action"}, "situation avec une action en cours arrivée à sa fin prévue",
+     "situations avec une action en cours arrivée à sa fin prévue"),
     ({"a_traiter": "information"}, "proposition dont la famille reste à informer (R11)",
      "propositions dont la famille reste à informer (R11)"),
 )

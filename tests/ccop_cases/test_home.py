@@ -41,7 +41,7 @@ def seeded(app):
 
 COORDINATOR_LISTS = {  # label -> (count, the list's filters)
     "situations dont le réexamen est dépassé": ("2", {"retard": "1", "tri": "reexamen"}),
-    "situation avec une action en cours dont la fin prévue est passée": ("1", {"a_traiter": "action"}),
+    "situation avec une action en cours arrivée à sa fin prévue": ("1", {"a_traiter": "action"}),
     "propositions dont la famille reste à informer (R11)": ("3", {"a_traiter": "information"}),
     "propositions à examiner": ("3", {"etat": "proposed"}),
     "doublon possible à rapprocher": ("1", {"a_traiter": "doublon"}),
@@ -50,7 +50,7 @@ COORDINATOR_LISTS = {  # label -> (count, the list's filters)
 }
 MEMBER_LISTS = {  # the member's own situations only (R4)
     "situation dont le réexamen est dépassé": ("1", {"retard": "1", "tri": "reexamen"}),
-    "situation avec une action en cours dont la fin prévue est passée": ("1", {"a_traiter": "action"}),
+    "situation avec une action en cours arrivée à sa fin prévue": ("1", {"a_traiter": "action"}),
     "propositions dont la famille reste à informer (R11)": ("2", {"a_traiter": "information"}),
 }
 

@@ -61,7 +61,7 @@ def _open_each(page: Page, items: dict[str, tuple[str, str]], expected: dict[str
 
 MEMBER = {  # demo.police: the situations they are named on
     "situation dont le réexamen est dépassé": ("1", f"{GROUP} : mes situations"),
-    "situation avec une action en cours dont la fin prévue est passée": ("1", f"{GROUP} : mes situations"),
+    "situation avec une action en cours arrivée à sa fin prévue": ("1", f"{GROUP} : mes situations"),
     "propositions dont la famille reste à informer (R11)": ("2", f"{GROUP} : mes situations"),
 }
 
@@ -84,7 +84,7 @@ def test_member_home_counts_their_own_situations_and_links_to_each_list(page, de
 
 COORDINATOR = {  # demo.coordination: every situation of the group, and the members to remind
     "situations dont le réexamen est dépassé": ("2", f"{GROUP} : toutes les situations"),
-    "situation avec une action en cours dont la fin prévue est passée": ("1", f"{GROUP} : toutes les situations"),
+    "situation avec une action en cours arrivée à sa fin prévue": ("1", f"{GROUP} : toutes les situations"),
     "propositions dont la famille reste à informer (R11)": ("3", f"{GROUP} : toutes les situations"),
     "propositions à examiner": ("3", f"{GROUP} : toutes les situations"),
     "doublon possible à rapprocher": ("1", f"{GROUP} : toutes les situations"),
