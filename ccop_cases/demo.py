@@ -22,6 +22,7 @@ from ccop_cases.cases import services as cases
 from ccop_cases.cases.models import Case
 from ccop_cases.charter import services as charter
 from ccop_cases.charter.models import Council, Membership, WorkingGroup
+from ccop_cases.clock import day
 from ccop_cases.identities.services import Identity
 from ccop_cases.security import otp
 from ccop_cases.web import runtime as rt
@@ -83,7 +84,7 @@ def _append_credentials(path: Path, rows: list[tuple[str, str, str]]) -> None:
 
 def seed_governance(work: Work) -> None:
     """The CLSPD of (fictional) Villefictive: a constituted CCOP and a draft thematic group."""
-    db, today = work.session, work.now().date()
+    db, today = work.session, work.today()
     if db.scalar(select(Council.id)) is not None:
         return
     people = {p.username: p for p in db.scalars(select(Person).where(Person.username.in_(DEMO_USERS)))}
@@ -159,7 +160,7 @@ def seed_cases(work: Work) -> None:
         cases.follow(then, case, coordinator)
         cases.add_action(then, case, police, action_type="sport_culture", start=when.date(), end=None,
                          outcome="ongoing", fipd=i % 3 == 0, fipd_reference="FIPD-DEMO-01")
-        review = now.date() + timedelta(days=-5 if i % 2 else 20)  # some reviews are overdue
+        review = day(now) + timedelta(days=-5 if i % 2 else 20)  # some reviews are overdue
         cases.record_decision(then, case, coordinator, decision="review", next_review=None, meeting_id=None)
         case.next_review = review
         if stage in (CLOSE, PURGE_DUE):

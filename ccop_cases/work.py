@@ -21,13 +21,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import TypeVar
 
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from ccop_cases import auditing
+from ccop_cases.clock import day
 from ccop_cases.db import READ_BIND, READING, Database
 from ccop_cases.encryption import KeyProvider
 from ccop_cases.settings import Settings
@@ -59,6 +60,10 @@ class Work:
 
     def now(self) -> datetime:
         return self.clock()
+
+    def today(self) -> date:
+        """Today in France (``clock.day``): the day every date rule is checked against."""
+        return day(self.clock())
 
     @property
     def audit(self) -> auditing.Auditor:

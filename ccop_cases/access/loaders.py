@@ -74,7 +74,7 @@ def deny(decision: Decision, target_type: str, target_id: object) -> NoReturn:
     if decision.gone:  # the French 410 page explains the purge (R10) and shows the reference
         raise Purged(db.scalar(select(Case.reference).where(Case.id == target_id)) if target_type == "case" else None)
     group_id = contacts.group_of(db, target_type, target_id)
-    raise Denied(decision, contacts.for_refusal(db, g.get("person"), decision.rule, group_id, rt.now().date()),
+    raise Denied(decision, contacts.for_refusal(db, g.get("person"), decision.rule, group_id, rt.today()),
                  _remedy(decision, group_id, target_id if target_type == "case" else None))
 
 
@@ -118,7 +118,7 @@ def on_case(action: str, case_id: uuid.UUID) -> Decision:
 
 def _case(action: str, case_id: uuid.UUID) -> tuple[st.Standing, Decision]:
     standing = st.for_case(rt.db(), me(), g.person, case_id,
-                           follow_on=rt.now().date() if action == "case.follow" else None)
+                           follow_on=rt.today() if action == "case.follow" else None)
     return standing, decide(standing, action, rt.now())
 
 

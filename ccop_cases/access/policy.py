@@ -16,6 +16,7 @@ from enum import StrEnum
 from ccop_cases.access.standing import Standing
 from ccop_cases.cases.models import CaseState, is_open
 from ccop_cases.charter.models import GroupStatus, MembershipStatus, Role
+from ccop_cases.clock import day
 
 
 class Scope(StrEnum):
@@ -140,7 +141,7 @@ def _constituted(s: Standing, _now: datetime) -> Decision:
 
 
 def _membership_active(s: Standing, now: datetime) -> Decision:
-    m, today = s.membership, now.date()
+    m, today = s.membership, day(now)
     assert m is not None  # noqa: S101 - checked by the caller
     if m.status == MembershipStatus.EXCLUDED:
         return Decision(False, "R15", "Vous avez été exclu des travaux de ce groupe. Seule une nouvelle "

@@ -38,7 +38,7 @@ def valid_email(_form: Any, field: Any) -> None:
 
 
 def valid_birth_date(_form: Any, field: Any) -> None:
-    if field.data and field.data > rt.now().date():
+    if field.data and field.data > rt.today():
         raise ValidationError("La date de naissance ne peut pas être dans le futur.")
     if field.data and field.data < EARLIEST_BIRTH:
         raise ValidationError("Date de naissance antérieure à 1990 : ce suivi concerne les 12-25 ans.")

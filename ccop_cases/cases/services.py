@@ -31,6 +31,7 @@ from ccop_cases.cases.models import (
     is_open,
 )
 from ccop_cases.charter.models import Membership, MembershipStatus, WorkingGroup
+from ccop_cases.clock import day
 from ccop_cases.encryption import BlindIndex, DataKey, KeyProvider, open_text, seal_text
 from ccop_cases.identities import services as identities
 from ccop_cases.identities.models import IdentityRecord
@@ -117,7 +118,7 @@ def propose(work: Work, group: WorkingGroup, m: Membership, p: Proposal, *, sees
         if existing.group_id != group.id or existing.proposed_by != m.id:
             raise CaseError("Formulaire déjà utilisé : rechargez la page de proposition.")
         return existing, False
-    duplicate_of = _check(db, keys, bits, group, p, now.date(), sees_all=sees_all)
+    duplicate_of = _check(db, keys, bits, group, p, day(now), sees_all=sees_all)
     db.execute(select(WorkingGroup.id).where(WorkingGroup.id == group.id).with_for_update())  # numbering lock
     year = now.year
     count = db.scalar(select(func.count()).where(Case.group_id == group.id, Case.reference.like(f"S-{year}-%")))
@@ -246,10 +247,10 @@ def inform(work: Work, case: Case, m: Membership, *, who: str, informed_on: date
     if who not in expected:
         raise CaseError("Ce représentant légal n’est pas enregistré pour cette situation.", "who")
     if derogation_reason:
-        if review_date is None or review_date <= now.date():
+        if review_date is None or review_date <= day(now):
             raise CaseError("Une dérogation est limitée dans le temps : indiquez une date de réexamen future.",
                             "review_date")
-    elif informed_on is None or means is None or informed_on > now.date():
+    elif informed_on is None or means is None or informed_on > day(now):
         raise CaseError("Indiquez la date (passée) et le moyen de l’information.", "informed_on")
     record = InformationRecord(case_id=case.id, who=who, informed_on=None if derogation_reason else informed_on,
                                means=None if derogation_reason else means, derogation_reason=derogation_reason,
@@ -355,7 +356,7 @@ def add_action(work: Work, case: Case, m: Membership, *, action_type: str, start
 def record_decision(work: Work, case: Case, m: Membership, *, decision: str, next_review: date | None,
                     meeting_id: uuid.UUID | None) -> None:
     db, now = work.session, work.now()
-    if next_review is not None and next_review < now.date():
+    if next_review is not None and next_review < day(now):
         raise CaseError("La date de réexamen est passée.", "next_review")
     db.add(CaseDecision(case_id=case.id, meeting_id=meeting_id, decision=decision, next_review=next_review,
                         recorded_by=m.id, recorded_at=now))
@@ -370,7 +371,7 @@ def close(work: Work, case: Case, m: Membership, *, reason: str) -> None:
     if not can_move(case.state, CaseState.CLOSED):
         raise CaseError("Cette situation est déjà close.")
     case.state, case.closed_at, case.closing_reason = CaseState.CLOSED, now, reason
-    case.purge_due = now.date() + timedelta(days=work.settings.purge_after_days)
+    case.purge_due = day(now) + timedelta(days=work.settings.purge_after_days)
     _history(db, identities.unit_key(db, work.keys, case.id), case, "state", "closed", m, now)
     work.audit.record("case.closed", "case", case.id, reason=reason)
 

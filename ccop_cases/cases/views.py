@@ -53,7 +53,7 @@ def listing(group_id: uuid.UUID) -> Page:
                                origin=query_code("origine", lists.REFERRAL_ORIGINS), fipd=query_flag("fipd"),
                                to_do=query_code("a_traiter", to_do))
     sort = query_code("tri", lists.SORTS) or "modification"
-    number, today = page_number(), rt.now().date()
+    number, today = page_number(), rt.today()
     named = None if everything else membership.id
     cases, pages = services.listing(rt.db(), group.id, named, filters, sort=sort, page=number, today=today)
     duplicates = services.count(rt.db(), group.id, None, services.Filters(to_do="doublon"), today) \
@@ -176,7 +176,7 @@ def _case_page(case: Case, group: WorkingGroup, membership: Membership, coordina
     return render_template(
         "cases/case.html", view=view, group=group, membership=membership, lists=lists, institutions=INSTITUTIONS,
         coordinator=coordinator, open=is_open(case.state),
-        missing=services.missing_from(view, rt.now().date()), today=rt.now().date(), acts=ACT_TITLES,
+        missing=services.missing_from(view, rt.today()), today=rt.today(), acts=ACT_TITLES,
         duplicate=duplicate), 200
 
 

@@ -101,7 +101,7 @@ def _group_page(group: WorkingGroup, http_status: int = 200, **forms_: Any) -> t
     members = db.execute(select(Membership, Person).join(Person, Person.id == Membership.person_id)
                          .where(Membership.group_id == group.id)
                          .order_by(Membership.status, by_name())).all()
-    today = rt.now().date()
+    today = rt.today()
     coverage = {kind: services.coverage(db, group, kind, today) for kind in TEXT_KINDS}
     texts = {kind: services.current_text(db, group.id, kind) for kind in TEXT_KINDS}
     defaults = {"act": forms.ActForm(prefix="act"), "designation": forms.DesignationForm(prefix="des"),
@@ -178,7 +178,7 @@ def dissolve(group_id: uuid.UUID) -> Page:
             return _done("Groupe dissous : plus aucun échange n’est possible dans ce groupe.", "console.group",
                          group_id=group.id)
     db = rt.db()
-    ends = {"members": len(services.active_members(db, group, rt.now().date())),
+    ends = {"members": len(services.active_members(db, group, rt.today())),
             "cases": case_services.count_in_group(db, group.id),
             "meetings": meeting_services.count_in_group(db, group.id)}
     return render_template("charter/console/dissolve.html", group=group, form=form, ends=ends,
@@ -215,8 +215,8 @@ def text(group_id: uuid.UUID, kind: str) -> Page:
         form.previewed.data = seen
     return render_template("charter/console/text.html", group=group, kind=kind, label=TEXT_KINDS[kind],
                            current=current, form=form, diff=diff,
-                           blocked=_blocked(kind, len(services.active_members(db, group, rt.now().date())),
-                                            services.has_active_coordinator(db, group, rt.now().date()))), \
+                           blocked=_blocked(kind, len(services.active_members(db, group, rt.today())),
+                                            services.has_active_coordinator(db, group, rt.today()))), \
         400 if form.errors else 200
 
 

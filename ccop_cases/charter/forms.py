@@ -31,7 +31,7 @@ def _code() -> StringField:
 
 
 def _not_in_future(_form: Any, field: Any) -> None:
-    if field.data and field.data > rt.now().date():  # the app's clock (controlled in tests)
+    if field.data and field.data > rt.today():  # the app's clock (controlled in tests)
         raise ValidationError("La date ne peut pas être dans le futur.")
 
 

@@ -29,6 +29,7 @@ from ccop_cases.charter.models import (
     Signature,
     WorkingGroup,
 )
+from ccop_cases.clock import day
 from ccop_cases.encryption import KeyProvider, open_text, seal_text
 from ccop_cases.identities.services import group_key
 from ccop_cases.work import DomainError, Work
@@ -225,7 +226,7 @@ def exclude_member(work: Work, membership: Membership, reason: str) -> int:
     if membership.status == MembershipStatus.EXCLUDED:
         raise CharterError("Cette personne est déjà exclue.")
     _set_status(db, keys, membership, MembershipStatus.EXCLUDED, reason, now)
-    membership.end_date = min(membership.end_date or now.date(), now.date())
+    membership.end_date = min(membership.end_date or day(now), day(now))
     audit.record("membership.excluded", "membership", membership.id, group=membership.group_id)
     return accounts.end_all_sessions(work, membership.person_id, "member_excluded")
 

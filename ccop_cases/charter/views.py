@@ -32,11 +32,11 @@ from ccop_cases.charter.models import (
     Signature,
     WorkingGroup,
 )
+from ccop_cases.clock import PARIS
 from ccop_cases.meetings import services as meeting_services
 from ccop_cases.meetings.models import Meeting
 from ccop_cases.oversight import services as oversight
 from ccop_cases.web import runtime as rt
-from ccop_cases.web.timefmt import PARIS
 
 bp = Blueprint("charter", __name__)
 
@@ -108,7 +108,7 @@ def home() -> str | Response:
     """Mon tableau de bord: what waits in each group, then the platform duties' own lines.
     Unsigned texts come before anything else (R2, R3). Counts only: reading the home is not a
     case read; each count opens the list where its situations are handled."""
-    db, today = rt.db(), rt.now().date()
+    db, today = rt.db(), rt.today()
     memberships = list(db.scalars(select(Membership).where(Membership.person_id == g.person.id)
                                   .order_by(Membership.start_date.desc())))
     rows: list[tuple[Membership, WorkingGroup, Decision]] = []
@@ -178,7 +178,7 @@ def members(group_id: uuid.UUID) -> str:
     """The coordonnateur's view of the group's members: who has not signed the current texts,
     whose designation ends soon (to remind them, or their institution)."""
     group, _membership, _decision = load_group(group_id, "group.coordinate")
-    today = rt.now().date()
+    today = rt.today()
     return render_template("charter/members.html", group=group, roster=services.roster(rt.db(), group, today),
                            ending={e.membership_id for e in services.ending_designations(rt.db(), [group.id], today)},
                            days=services.ENDING_NOTICE_DAYS, roles=ROLES, institutions=INSTITUTIONS)

@@ -23,12 +23,12 @@ from ccop_cases.accounts import services as accounts
 from ccop_cases.auditing import ACTIONS
 from ccop_cases.auditing.catalogue import ACTOR_ROLES, outcome_label
 from ccop_cases.cases import queries as case_queries
+from ccop_cases.clock import PARIS
 from ccop_cases.oversight import services
 from ccop_cases.oversight.forms import ExportForm, FilterForm
 from ccop_cases.security.inputs import page_number
 from ccop_cases.web import runtime as rt
 from ccop_cases.web.refusals import refused
-from ccop_cases.web.timefmt import PARIS
 
 bp = Blueprint("oversight", __name__, url_prefix="/controle")
 

@@ -27,7 +27,7 @@ def send() -> None:
     mailer, sent, nothing = Mailer(server), 0, 0
     try:
         with rt.operator_work("reminders") as work:
-            people = service.recipients(work.session, work.now().date())
+            people = service.recipients(work.session, work.today())
             with click.progressbar(people, label="Rappels") as bar:
                 for person in work.durable(bar):  # one person per transaction: each one sent is recorded
                     count = service.waiting(work.session, person, work.now())

@@ -25,6 +25,7 @@ from ccop_cases.accounts.models import Person, ReminderSent
 from ccop_cases.cases import services as cases
 from ccop_cases.cases.services import Filters
 from ccop_cases.charter.models import Membership
+from ccop_cases.clock import day
 from ccop_cases.settings import SmtpServer
 from ccop_cases.work import Work
 
@@ -46,7 +47,7 @@ def waiting(db: Session, person: Person, now: datetime) -> int:
     reviews and actions due today or overdue, derogations to re-examine (coordonnateur), texts
     to sign, a designation ending soon. The situations are counted by the lists' own filters
     (``cases.services.count``), each of which the home links to."""
-    base, today, total = standing.of_person(person), now.date(), 0
+    base, today, total = standing.of_person(person), day(now), 0
     groups = db.scalars(select(Membership.group_id).where(Membership.person_id == person.id).distinct())
     for group_id in list(groups):
         st = standing.for_group(db, base, person, group_id)
@@ -91,7 +92,7 @@ def remind(work: Work, person: Person, count: int, send: Callable[[EmailMessage]
     rolled-back transaction; once it returns, the caller commits."""
     server, now = work.settings.smtp, work.now()
     assert server is not None and person.email  # noqa: S101 - the caller checked both
-    work.session.add(ReminderSent(person_id=person.id, sent_on=now.date(), sent_at=now))
+    work.session.add(ReminderSent(person_id=person.id, sent_on=day(now), sent_at=now))
     work.session.flush()
     send(message(server, work.settings.base_url, person.email, count, now))
     work.audit.record("reminder.sent", "person", person.id, items=count)

@@ -16,6 +16,7 @@ from ccop_cases.cases.models import (
     can_move,
 )
 from ccop_cases.cases.services import age_on
+from ccop_cases.clock import day
 from ccop_cases.encryption import DecryptionError, KeyProvider
 from ccop_cases.identities import services as identities
 from ccop_cases.meetings import services as meetings
@@ -39,7 +40,7 @@ def due(work: Work) -> list[Due]:
             found.append(Due(case, "unreadable", "integrity"))
         elif turned_25:
             found.append(Due(case, "purge", "age_limit"))
-        elif case.purge_due is not None and case.purge_due <= now.date():
+        elif case.purge_due is not None and case.purge_due <= day(now):
             found.append(Due(case, "purge", "closing_delay"))
         elif (can_move(case.state, CaseState.ARCHIVED) and case.closed_at
               and case.closed_at + timedelta(days=archive_after_days) <= now):
@@ -56,7 +57,7 @@ def _turned_25(db: Session, keys: KeyProvider, case: Case, now: datetime) -> boo
         young = identities.read_unit(db, keys, case.id)[0][1]
     except (DecryptionError, LookupError, IndexError):
         return None
-    return young.birth_date is not None and age_on(young.birth_date, now.date()) >= 25
+    return young.birth_date is not None and age_on(young.birth_date, day(now)) >= 25
 
 
 def archive(work: Work, case: Case) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from argon2 import PasswordHasher
 from flask import current_app, g
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ccop_cases import auditing
 from ccop_cases.accounts.models import Person
 from ccop_cases.accounts.services import SessionLimits
+from ccop_cases.clock import day
 from ccop_cases.db import Database
 from ccop_cases.encryption import KeyProvider
 from ccop_cases.settings import Settings
@@ -46,6 +47,11 @@ def runtime() -> Runtime:
 
 def now() -> datetime:
     return runtime().clock()
+
+
+def today() -> date:
+    """Today in France: the request's calendar day (``clock.day``)."""
+    return day(runtime().clock())
 
 
 def work() -> Work:

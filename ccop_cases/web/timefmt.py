@@ -5,9 +5,9 @@ objects: a review, a designation's end) are calendar days and stay as they are."
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
-PARIS = ZoneInfo("Europe/Paris")
+from ccop_cases.clock import PARIS
+
 LABEL = "heure de Paris"
 
 # form -> (strftime pattern, labelled): a table whose column header carries the label

@@ -171,3 +171,14 @@ def test_decide_needs_no_database_nor_application() -> None:
     tree = ast.parse(Path(policy.__file__).read_text("utf-8"))
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert not {m for m in imported if m and m.split(".")[0] in {"sqlalchemy", "flask", "werkzeug"}}
+
+
+def test_the_day_is_the_day_in_paris_not_in_utc() -> None:
+    """A designation ending on the 15th has ended at 00:30 in Paris on the 16th, although it
+    is still the 15th in UTC (23:30Z); in summer, 22:30Z is already the next day too."""
+    ends_15 = member(end_date=date(2026, 3, 15))
+    assert decide(ends_15, "group.exchange", datetime(2026, 3, 15, 22, 59, tzinfo=UTC))
+    refused = decide(ends_15, "group.exchange", datetime(2026, 3, 15, 23, 30, tzinfo=UTC))
+    assert not refused and refused.rule == "R4" and "15/03/2026" in refused.message
+    ends_june = member(end_date=date(2026, 6, 15))
+    assert not decide(ends_june, "group.exchange", datetime(2026, 6, 15, 22, 30, tzinfo=UTC))
