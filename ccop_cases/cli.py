@@ -13,6 +13,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from ccop_cases import create_app, demo
 from ccop_cases.accounts import services
@@ -26,6 +27,7 @@ from ccop_cases.reminders import cli as reminders_cli
 from ccop_cases.retention import cli as retention_cli
 from ccop_cases.settings import Settings, SettingsError
 from ccop_cases.web import runtime as rt
+from ccop_cases.web import timefmt
 from ccop_cases.work import Work
 
 OPERATOR = "operator-cli"  # the actor of operator commands in the audit trail
@@ -104,6 +106,16 @@ def db_upgrade() -> None:
                 key_dir=settings.key_dir if settings.key_dir.exists() else None)
     except MigrationError as exc:
         raise click.ClickException(str(exc)) from exc
+    except DBAPIError as exc:  # the database's own words may quote SQL: only their gist is said
+        # 42501: insufficient privilege; 3F000: no usable schema to create in — not the owner.
+        if getattr(exc.orig, "sqlstate", None) in ("42501", "3F000"):
+            raise click.ClickException(
+                "Mise à jour refusée par la base de données : le rôle utilisé n’a pas les droits du "
+                "propriétaire du schéma (c’est sans doute le rôle restreint du service). Donnez l’URL du "
+                "propriétaire dans CCOP_MIGRATION_DATABASE_URL et relancez « ccop db upgrade ». "
+                "Rien n’a été modifié.") from exc
+        raise click.ClickException(f"Mise à jour impossible : la base de données a répondu par une erreur "
+                                   f"({type(exc.orig).__name__}). Rien n’a été modifié.") from exc
     click.echo("Base de données à jour."
                + (f" Droits du rôle restreint « {settings.app_role} » appliqués." if settings.app_role else ""))
 
@@ -215,13 +227,13 @@ def users_locked(limit: int) -> None:
                                  .order_by(LoginThrottle.locked_at.desc())).all()
         # The throttle is keyed by a hash of the typed username: match it against the accounts.
         by_key = {services.throttle_key(name): name for name in session.scalars(select(Person.username))}
-    accounts = [(by_key[key], at) for key, at in locked if key in by_key]
+    accounts = [(by_key[key], at) for key, at in locked if key in by_key and at is not None]
     if not accounts:
         click.echo("Aucun compte bloqué.")
     else:
         click.echo(f"{len(accounts)} compte(s) bloqué(s), les plus récents d'abord :")
         for name, at in accounts[:limit]:
-            click.echo(f"  {name} — bloqué le {at:%d/%m/%Y à %H:%M} (UTC)")
+            click.echo(f"  {name} — bloqué le {timefmt.paris(at)}")
         if len(accounts) > limit:
             click.echo(f"  … et {len(accounts) - limit} autre(s) : relancez avec --limit {len(accounts)}.")
         click.echo("Pour débloquer : ccop users unlock IDENTIFIANT")

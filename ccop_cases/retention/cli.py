@@ -35,6 +35,7 @@ def run(dry_run: bool) -> None:
         work.audit.record("retention.run", "retention", "", archived=counts["archive"], purged=counts["purge"],
                           unreadable=counts["unreadable"])
     click.echo(f"Conservation : {counts['archive']} situation(s) archivée(s), {counts['purge']} effacée(s).")
-    if counts["unreadable"]:
-        click.echo(f"ATTENTION : {counts['unreadable']} situation(s) illisible(s) (intégrité) : vérifiez les clés "
-                   "et les sauvegardes ; rien n’a été effacé pour elles.", err=True)
+    if counts["unreadable"]:  # a failed run for the timer: systemd shows it, the operator acts on it
+        raise click.ClickException(f"ATTENTION : {counts['unreadable']} situation(s) illisible(s) (intégrité) : "
+                                   "vérifiez les clés et les sauvegardes ; rien n’a été effacé pour elles, le "
+                                   "reste de la conservation a été fait.")

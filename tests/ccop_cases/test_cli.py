@@ -163,8 +163,9 @@ def test_users_locked_lists_the_locked_logins_only(app, account, clock):
     assert listing.exit_code == 0, listing.output
     lines = listing.output.splitlines()
     assert lines[0] == "2 compte(s) bloqué(s), les plus récents d'abord :"
-    assert lines[1] == "  agent.autre — bloqué le 02/03/2026 à 09:05 (UTC)"
-    assert lines[2] == "  agent.test — bloqué le 02/03/2026 à 09:00 (UTC)"
+    # Paris time, labelled (the clock reads 09:00 UTC: 10:00 in Paris in March, winter time).
+    assert lines[1] == "  agent.autre — bloqué le 02/03/2026 à 10:05 (heure de Paris)"
+    assert lines[2] == "  agent.test — bloqué le 02/03/2026 à 10:00 (heure de Paris)"
     assert "agent.libre" not in listing.output and "personne.inconnue" not in listing.output
     assert "1 identifiant(s) sans compte aussi bloqué(s)" in listing.output
     bounded = _run(app, "users", "locked", "--limit", "1")

@@ -19,7 +19,16 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from apptest import TEST_APP_ROLE, FakeClock, database_now, drop_schema, migrated_database, setup_audit
+from apptest import (
+    TEST_APP_ROLE,
+    FakeClock,
+    as_app_role,
+    database_now,
+    database_url,
+    drop_schema,
+    migrated_database,
+    setup_audit,
+)
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import DatabaseError
 
@@ -294,3 +303,26 @@ def test_item6_prune_too_close_is_refused_in_french_and_blanks_nothing(old_and_r
     result = app.test_cli_runner().invoke(main, ["audit", "prune", "--before", "2099-01-01"])
     assert result.exit_code != 0 and "Refusé (R13)" in result.output and "rien n’a été effacé" in result.output
     assert session.scalar(select(AuditEntry.body).where(AuditEntry.seq == 1)) is not None
+
+
+@restricted_role
+def test_an_upgrade_run_as_the_service_role_is_refused_in_french_and_changes_nothing(tmp_path):
+    """The service's role owns nothing: ``ccop db upgrade`` run with its URL says what to do
+    (the owner's URL in CCOP_MIGRATION_DATABASE_URL) instead of a traceback."""
+    from click.testing import CliRunner
+
+    from ccop_cases.cli import main
+    url, schema = database_url(tmp_path)
+    try:
+        env = {"CCOP_ENV": "test", "CCOP_INSTANCE_DIR": str(tmp_path), "CCOP_DATABASE_URL": as_app_role(url)}
+        result = CliRunner().invoke(main, ["db", "upgrade"], env=env)
+        assert result.exit_code != 0 and "Traceback" not in result.output
+        assert "CCOP_MIGRATION_DATABASE_URL" in result.output and "Rien n’a été modifié" in result.output
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            tables = connection.execute(text("SELECT count(*) FROM information_schema.tables "
+                                             "WHERE table_schema = :schema"), {"schema": schema}).scalar()
+        engine.dispose()
+        assert tables == 0
+    finally:
+        drop_schema(schema)
