@@ -1,0 +1,1 @@
+"""Aggregate reports that leave the group: small cells suppressed (issue 15)."""
