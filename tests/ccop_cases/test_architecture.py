@@ -97,3 +97,16 @@ def test_the_checks_above_see_what_they_look_for() -> None:
     assert _role_or_state_comparisons(tree) and _calls(tree, {"commit"})
     assert _calls(ast.parse("db.connection().execute(q)"), {"connection"})
     assert not _role_or_state_comparisons(ast.parse("q = select(Case).where(Case.state != CaseState.PURGED)"))
+
+
+def test_every_package_of_the_app_is_held_by_the_bridge_contracts() -> None:
+    """A new package must be listed in the contracts that keep audit/ and crypto/ behind their
+    bridges (pyproject.toml), or it could import them unseen."""
+    import tomllib
+
+    contracts = tomllib.loads((APP.parent / "pyproject.toml").read_text("utf-8"))["tool"]["importlinter"]["contracts"]
+    top = {f"ccop_cases.{p.stem if p.is_file() else p.name}" for p in APP.iterdir()
+           if (p.is_file() and p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").is_file()}
+    for bridge, library in (("ccop_cases.auditing", "audit"), ("ccop_cases.encryption", "crypto")):
+        [contract] = [c for c in contracts if c.get("forbidden_modules") == [library]]
+        assert top - {bridge} == set(contract["source_modules"]), library
