@@ -120,6 +120,18 @@ class Work:
             yield item
             self.session.commit()
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A part of the unit that can fail alone: if the block raises, what it did is undone
+        (the rest of the transaction stays) and the exception goes on."""
+        nested = self.session.begin_nested()
+        try:
+            yield
+        except BaseException:
+            nested.rollback()
+            raise
+        nested.commit()
+
     def write_step(self, step: Callable[[], T]) -> T:
         """Leave the read transaction, run ``step`` in a write transaction of its own, commit
         it (kept even if what follows fails) and go back to reading."""

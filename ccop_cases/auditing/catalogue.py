@@ -55,6 +55,7 @@ ACTIONS: dict[str, str] = {
     "case.purged": "Situation effacée (crypto-effacement)",
     "retention.run": "Passage de conservation",
     "reminder.sent": "Rappel envoyé par courriel (nombre d’éléments en attente seulement)",
+    "reminder.failed": "Rappel non remis : adresse refusée par le serveur de courriel",
     "reminders.run": "Passage des rappels par courriel",
     "meeting.scheduled": "Séance programmée",
     "meeting.agenda_set": "Ordre du jour fixé",

@@ -7,7 +7,7 @@ import click
 from flask.cli import AppGroup
 
 from ccop_cases.reminders import services as service
-from ccop_cases.reminders.mail import Mailer, MailError
+from ccop_cases.reminders.mail import Mailer, MailError, RecipientRefused
 from ccop_cases.settings import SettingsError
 from ccop_cases.web import runtime as rt
 
@@ -24,19 +24,26 @@ def send() -> None:
     if server is None:
         click.echo("Rappels désactivés : CCOP_SMTP_URL n’est pas définie ; aucun courriel envoyé.")
         return
-    mailer, sent, nothing = Mailer(server), 0, 0
+    mailer, sent, nothing, refused = Mailer(server), 0, 0, 0
     try:
         with rt.operator_work("reminders") as work:
             people = service.recipients(work.session, work.today())
             with click.progressbar(people, label="Rappels") as bar:
                 for person in work.durable(bar):  # one person per transaction: each one sent is recorded
                     count = service.waiting(work.session, person, work.now())
-                    if count:
-                        service.remind(work, person, count, mailer.send)
-                        sent += 1
-                    else:
+                    if not count:
                         nothing += 1
-            work.audit.record("reminders.run", "reminders", "", sent=sent, nothing_waiting=nothing)
+                        continue
+                    try:
+                        with work.savepoint():  # a refused address fails alone: nothing recorded for it
+                            service.remind(work, person, count, mailer.send)
+                    except RecipientRefused as exc:
+                        work.audit.record("reminder.failed", "person", person.id, outcome="error",
+                                          smtp_code=exc.code.replace(", ", "-"))
+                        refused += 1
+                    else:
+                        sent += 1
+            work.audit.record("reminders.run", "reminders", "", sent=sent, nothing_waiting=nothing, refused=refused)
     except MailError as exc:
         with rt.operator_work("reminders") as work:
             work.audit.record("reminders.run", "reminders", "", outcome="error", sent=sent, nothing_waiting=nothing)
@@ -46,3 +53,8 @@ def send() -> None:
     finally:
         mailer.close()
     click.echo(f"Rappels : {sent} courriel(s) envoyé(s) ; {nothing} personne(s) sans élément en attente.")
+    if refused:  # a failed run for the timer: the addresses need correcting
+        raise click.ClickException(
+            f"{refused} destinataire(s) refusé(s) par le serveur SMTP : faites corriger leur adresse sur la page "
+            "« Mon compte » (identifiants dans le journal d’audit, action « Rappel non remis ») ; "
+            "les autres rappels sont partis.")

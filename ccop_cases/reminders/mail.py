@@ -17,6 +17,15 @@ class MailError(Exception):
     (its text may quote an address)."""
 
 
+class RecipientRefused(MailError):
+    """The server refused this message's recipient (an unknown or refused address): that
+    person's reminder fails, the others still go. ``code``: the server's code(s) only."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class Mailer:
     """Sends messages through one SMTP connection, opened at the first message."""
 
@@ -33,7 +42,7 @@ class Mailer:
             self._smtp.send_message(message)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = ", ".join(sorted({str(code) for code, _ in exc.recipients.values()}))
-            raise MailError(f"le serveur SMTP a refusé le destinataire (code {codes})") from None
+            raise RecipientRefused(f"le serveur SMTP a refusé le destinataire (code {codes})", codes) from None
         except smtplib.SMTPResponseException as exc:
             raise MailError(f"le serveur SMTP a répondu par une erreur (code {exc.smtp_code})") from None
         except (smtplib.SMTPException, OSError) as exc:

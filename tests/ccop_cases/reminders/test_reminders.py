@@ -8,6 +8,7 @@ import email
 import email.message
 import email.policy
 import ipaddress
+import json
 import socket
 import ssl
 import unicodedata
@@ -59,6 +60,13 @@ class Recorder:
     messages: list[tuple[list[str], bytes]] = field(default_factory=list)
     fail: str | None = None
     accept: int = 0
+    unknown: set[str] = field(default_factory=set)  # addresses refused at RCPT (550)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # aiosmtpd's hook name
+        if address in self.unknown:
+            return "550 5.1.1 Unknown recipient"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
         if self.fail and len(self.messages) >= self.accept:
@@ -258,7 +266,7 @@ def test_each_reminder_is_audited_with_ids_and_a_count_only(app, clock, smtp, mo
     sent = audit_bodies(db, "reminder.sent")
     assert sorted((e["target"]["type"], e["target"]["id"], e["details"]) for e in sent) == sorted(
         ("person", by_address[address], {"items": str(count)}) for address, count in seeded.expected.items())
-    assert audit_bodies(db, "reminders.run")[-1]["details"] == {"sent": "3", "nothing_waiting": "2"}
+    assert audit_bodies(db, "reminders.run")[-1]["details"] == {"sent": "3", "nothing_waiting": "2", "refused": "0"}
     trail = repr(audit_bodies(db))
     assert [a for a in by_address if a in trail] == []
 
@@ -403,4 +411,25 @@ def test_a_server_refusing_midway_leaves_no_half_sent_state(committed_app, clock
     assert _send(app).exit_code == 0
     assert smtp.handler.per_recipient() == dict.fromkeys(seeded.expected, 1)
     assert _sent_rows(db) == set(seeded.expected)
+    db.close()
+
+
+def test_an_address_the_server_refuses_fails_alone_and_the_others_go(committed_app, clock, smtp, monkeypatch):
+    """A refused address (550 at RCPT) is that person's failure, audited with the code only:
+    the run goes on, exits non-zero so the timer shows it, and records nothing for them."""
+    app = committed_app
+    seeded = seed(app, clock)
+    db = app.extensions["ccop"].database.session()
+    _configure(app, monkeypatch, smtp.url)
+    refused = sorted(seeded.expected)[0]
+    smtp.handler.unknown = {refused}
+    result = _send(app)
+    assert result.exit_code != 0 and "1 destinataire(s) refusé(s)" in result.output and "Traceback" not in result.output
+    others = {address: 1 for address in seeded.expected if address != refused}
+    assert smtp.handler.per_recipient() == others
+    assert _sent_rows(db) == set(others)
+    failure = audit_bodies(db, "reminder.failed")[-1]
+    assert failure["details"] == {"smtp_code": "550"} and refused not in json.dumps(failure)
+    assert _send(app).exit_code != 0  # still refused the next run; the others are not sent twice
+    assert smtp.handler.per_recipient() == others
     db.close()
