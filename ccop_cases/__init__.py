@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None) -> Flask:
                                 x_host=settings.proxy_hops)
     app.jinja_env.globals.update(is_open=is_open, awaits_follow_up=awaits_follow_up)  # the cases' vocabulary
     app.jinja_env.filters["paris"] = timefmt.paris  # every moment shown in Paris time, labelled
+    app.jinja_env.filters["paris_until"] = timefmt.paris_until
     app.jinja_env.globals["session_idle_minutes"] = settings.session_idle_minutes  # static/session.js
     app.jinja_env.filters["dict_without_page"] = lambda args: {k: v for k, v in args.items() if k != "page"}
     return app

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ccop_cases.accounts.models import Person
 from ccop_cases.cases.models import Case
 from ccop_cases.charter.models import Council, Membership, MembershipStatus, Role, WorkingGroup
+from ccop_cases.clock import day
 from ccop_cases.meetings.models import Meeting
 
 # Refusals about the group or the designation itself: the président answers them.
@@ -122,6 +123,6 @@ def exclusions(db: Session, person: Person) -> list[Exclusion]:
         if m.status != MembershipStatus.EXCLUDED:
             continue
         group = db.get_one(WorkingGroup, m.group_id)
-        found.append(Exclusion(group.name, m.status_changed_at.date(), president(db, group.council_id,
+        found.append(Exclusion(group.name, day(m.status_changed_at), president(db, group.council_id,
                                                                                 not_for=person.id)))
     return sorted(found, key=lambda e: e.group)

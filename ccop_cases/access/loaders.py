@@ -73,7 +73,9 @@ def deny(decision: Decision, target_type: str, target_id: object) -> NoReturn:
     db = rt.db()
     if decision.gone:  # the French 410 page explains the purge (R10) and shows the reference
         raise Purged(db.scalar(select(Case.reference).where(Case.id == target_id)) if target_type == "case" else None)
-    group_id = contacts.group_of(db, target_type, target_id)
+    # A refusal decided before reach (not signed in, R21; a platform duty, R17) names no group:
+    # whoever is refused there may know nothing of the object (R4, R22).
+    group_id = None if decision.rule in ("R21", "R17") else contacts.group_of(db, target_type, target_id)
     raise Denied(decision, contacts.for_refusal(db, g.get("person"), decision.rule, group_id, rt.today()),
                  _remedy(decision, group_id, target_id if target_type == "case" else None))
 

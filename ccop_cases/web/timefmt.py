@@ -4,7 +4,7 @@ objects: a review, a designation's end) are calendar days and stay as they are."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from ccop_cases.clock import PARIS
 
@@ -35,6 +35,14 @@ def paris(moment: datetime | str, form: str = "datetime") -> str:
     pattern, labelled = FORMS[form]
     text = moment.astimezone(PARIS).strftime(pattern)
     return f"{text} ({LABEL})" if labelled else text
+
+
+def paris_until(moment: datetime | str) -> str:
+    """The Jinja filter ``paris_until``: the last Paris day before an exclusive end (an
+    export « up to » midnight of the next day was made up to this day, included)."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return paris(moment - timedelta(microseconds=1), "date")
 
 
 def from_paris(local: datetime) -> datetime:

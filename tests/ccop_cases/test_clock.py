@@ -22,3 +22,10 @@ def test_a_moment_falls_on_its_day_in_paris(moment: datetime, expected: date) ->
 def test_a_naive_moment_has_no_day() -> None:
     with pytest.raises(ValueError):
         day(datetime(2026, 1, 10, 12, 0))  # a naive moment: the refusal under test
+
+
+@pytest.mark.parametrize("end,shown", [("2026-03-11T23:00:00.000000Z", "11/03/2026"),  # midnight in Paris, winter
+                                       ("2026-07-11T22:00:00.000000Z", "11/07/2026")])  # and summer
+def test_an_export_up_to_midnight_is_shown_up_to_the_day_before(end: str, shown: str) -> None:
+    from ccop_cases.web.timefmt import paris_until
+    assert paris_until(end) == shown

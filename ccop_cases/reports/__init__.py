@@ -1,1 +1,0 @@
-"""Aggregate reports that leave the group: small cells suppressed (issue 15)."""
