@@ -5,6 +5,7 @@ statement or ORM objects per call costs more than running the query)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
@@ -21,7 +22,7 @@ from ccop_cases.cases.models import (
     CaseState,
     InformationRecord,
 )
-from ccop_cases.charter.models import Membership
+from ccop_cases.charter.models import Membership, WorkingGroup
 from ccop_cases.db import rows
 
 
@@ -141,3 +142,9 @@ def found(db: Session, case_ids: list[uuid.UUID]) -> list[FoundCase]:
 def with_reference(db: Session, reference: str) -> list[uuid.UUID]:
     """The ids of the cases of every group holding this reference (a purged one keeps it)."""
     return list(db.scalars(select(Case.id).where(Case.reference == reference)))
+
+
+def group_names(db: Session, case_ids: Sequence[uuid.UUID]) -> list[str]:
+    """The names of the groups holding these cases (a reference is numbered per group)."""
+    return list(db.scalars(select(WorkingGroup.name).join(Case, Case.group_id == WorkingGroup.id)
+                           .where(Case.id.in_(case_ids)).distinct().order_by(WorkingGroup.name)))

@@ -73,8 +73,10 @@ def trail() -> str | Response | tuple[str, int]:
     rt.audit().record("audit.viewed", "audit_log", "", page=min(number, pages), action_filter=filters.action,
                       actor_filter=filters.actor, rule_filter=filters.rule, case_filter=_cases_filter(cases))
     # Names at display time (never in the trail), in one query for the page.
+    # References are numbered per group: say so when one matches situations of several groups.
+    several = case_queries.group_names(db, cases) if cases and len(cases) > 1 else []
     return render_template("oversight/trail.html", rows=rows, pages=pages, number=min(number, pages),
-                           names=accounts.labels(db, services.people_in(rows)), **page_of)
+                           names=accounts.labels(db, services.people_in(rows)), several=several, **page_of)
 
 
 def _cases_filter(cases: tuple[object, ...] | None) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 
 import pytest
 from apptest import audit_bodies, current_code, make_account, post, setup_work
@@ -158,3 +159,21 @@ def test_names_are_read_in_one_query_whatever_the_number_of_actors(app, trail, w
         event.remove(engine, "before_cursor_execute", seen)
     assert one and len(many) > one
     assert one_actor == several_actors == 1
+
+
+def test_a_reference_held_by_situations_of_several_groups_says_so(trail, proposed, world, db, app):
+    """References are numbered per group: the DPO is told which groups the entries mix."""
+    from ccop_cases.cases.models import Case
+    from ccop_cases.charter import services as charter
+
+    other = charter.create_group(setup_work(app, db), world.gov.council, name="Groupe thématique transports",
+                                 legal_basis="L132-5", vocation="thematic", perimeter="", theme="Transports",
+                                 is_ccop=False, territory_label="other")
+    db.add(Case(group_id=other.id, reference=proposed.reference, submission_id=uuid.uuid4(), purpose="other",
+                referral_origin="school", school_situation="schooled", proposed_by=proposed.proposed_by,
+                proposed_at=proposed.proposed_at))
+    db.commit()
+    page = trail.get(f"/controle/?situation={proposed.reference}").text
+    assert "désigne 2 situations" in page and "Groupe thématique transports" in page
+    assert world.gov.group.name in page
+    assert "désigne" not in trail.get("/controle/?regle=R4").text
