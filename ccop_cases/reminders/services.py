@@ -25,12 +25,13 @@ from ccop_cases.accounts.models import Person, ReminderSent
 from ccop_cases.cases import services as cases
 from ccop_cases.cases.services import Filters
 from ccop_cases.charter.models import Membership
+from ccop_cases.charter.services import ENDING_NOTICE_DAYS
 from ccop_cases.clock import day
 from ccop_cases.settings import SmtpServer
 from ccop_cases.work import Work
 
 SUBJECT = "ccop-cases : des éléments vous attendent"
-ENDING_WITHIN = timedelta(days=30)  # a designation ending this soon is an item
+ENDING_WITHIN = timedelta(days=ENDING_NOTICE_DAYS)  # a designation ending this soon is an item (as on the home)
 
 
 def recipients(db: Session, today: date) -> list[Person]:
