@@ -65,7 +65,10 @@ CASE_ACTIONS = ("case.view", "case.read_archive", "case.edit", "case.inform", "c
 # Console acts decided on their target: the president never designates themself
 # coordonnateur (R17: the coordonnateur reaches every situation).
 COUNCIL_ACTIONS = ("console.designate",)
-ACTIONS = (*DUTIES, *GROUP_ACTIONS, *CASE_ACTIONS, *COUNCIL_ACTIONS)
+# report.group: a group's aggregate reports (annual report R16, objectives, FIPD evaluation):
+# the administrator presiding the group's council, or the group's coordonnateur.
+REPORT_ACTIONS = ("report.group",)
+ACTIONS = (*DUTIES, *GROUP_ACTIONS, *CASE_ACTIONS, *COUNCIL_ACTIONS, *REPORT_ACTIONS)
 
 SIGN_IN = Decision(False, "R21", "Connexion avec double authentification requise.", remedy="accounts.login")
 COORDINATOR_ONLY = Decision(False, "R4", "Réservé au coordonnateur du groupe.")
@@ -94,6 +97,10 @@ def decide(standing: Standing, action: str, now: datetime) -> Decision:
         return SELF_COORDINATOR if standing.designates_self_coordinator else ALLOW
     if action in GROUP_ACTIONS:
         return _group(standing, action, now)
+    if action in REPORT_ACTIONS:
+        if standing.charter_admin and standing.presides:
+            return ALLOW
+        return _group(standing, "group.coordinate", now)
     return _case(standing, action, now)
 
 

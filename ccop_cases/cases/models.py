@@ -78,6 +78,8 @@ class Case(Base):
     # A member's proposal matching an open situation of the group (R4, R9): the coordonnateur
     # resolves it; the proposer is never told which situation it matched.
     duplicate_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("case.id"))
+    # The group's objective of the year the situation serves (plans.models.GroupObjective).
+    objective_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("group_objective.id"))
 
     @property
     def factor_codes(self) -> list[str]:
@@ -130,6 +132,8 @@ class CaseAction(Base):
     outcome: Mapped[str] = mapped_column(String(16), default="ongoing")
     fipd_funded: Mapped[bool] = mapped_column(default=False)
     fipd_reference: Mapped[str | None] = mapped_column(String(40))
+    fipd_action_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("fipd_action.id"), index=True)
+    objective_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("group_objective.id"))
     recorded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("membership.id"))
     recorded_at: Mapped[datetime]
 

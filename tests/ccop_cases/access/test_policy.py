@@ -53,6 +53,16 @@ def _rows() -> list[tuple[str, Standing, str, str | None]]:
         ("designate, not admin", Standing(signed_in=True, designates_self_coordinator=False), "console.designate",
          "R17"),
         ("designate in another's council", replace(ADMIN, presides=False), "console.designate", "R17"),
+        ("group report, presiding admin", replace(ADMIN, found=True), "report.group", None),
+        ("group report, another president's admin, not a member",
+         replace(ADMIN, presides=False, found=True), "report.group", "R4"),
+        ("group report, coordonnateur", COORD, "report.group", None),
+        ("group report, member", OK, "report.group", "R4"),
+        ("group report, coordonnateur of a suspended group", replace(COORD, group_status="suspended"),
+         "report.group", "R1"),
+        ("group report, coordonnateur who has not signed", replace(COORD, unsigned=("charter", 2)),
+         "report.group", "R3"),
+        ("group report, not designated", replace(OK, membership=None, participant=False), "report.group", "R4"),
     ]
     for action in (*GROUP_ACTIONS, *CASE_ACTIONS):  # out of reach: R4, hidden
         rows.append(("no such object", Standing(signed_in=True), action, "R4"))
