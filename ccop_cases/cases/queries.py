@@ -64,6 +64,8 @@ class Action(NamedTuple):
     outcome: str
     fipd_funded: bool
     fipd_reference: str | None
+    fipd_action_id: uuid.UUID | None
+    objective_id: uuid.UUID | None
     recorded_by: uuid.UUID
     recorded_at: datetime
 
