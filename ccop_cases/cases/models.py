@@ -16,6 +16,7 @@ from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ccop_cases.db import Base, new_id
+from ccop_cases.plans import models as plans_models  # noqa: F401 - the tables the links below refer to
 
 
 class CaseState(StrEnum):
