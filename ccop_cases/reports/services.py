@@ -29,7 +29,8 @@ from ccop_cases.work import Work
 
 NBSP, NNBSP = "\u00a0", "\u202f"  # before a unit; between thousands (French typography)
 PURGE_REASONS = {"closing_delay": "Durée de conservation échue après la clôture (R10)",
-                 "age_limit": "Vingt-cinq ans atteints (R19)"}
+                 "age_limit": "Vingt-cinq ans atteints (R19)",
+                 "duplicate_merged": "Proposition en double rattachée à la situation existante (R9)"}
 RIGHTS_NOTE = "Le registre des demandes d’exercice des droits (R12) n’existe pas encore dans le service."
 DENIALS_NOTE = ("Refus visant le groupe, ses situations (même effacées), ses séances ou ses désignations. "
                 "Un refus dont le contenu a été effacé du journal à la fin de sa durée de conservation ne peut "

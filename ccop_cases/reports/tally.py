@@ -119,9 +119,15 @@ def load(db: Session, group_ids: Collection[uuid.UUID], today: date) -> Tally:
     return Tally(dict(sums))
 
 
-def keep_purged(work: Work, case: Case) -> None:
+# A proposal merged into the situation it duplicated (R9) was never a situation of its own.
+NOT_COUNTED = frozenset({"duplicate_merged"})
+
+
+def keep_purged(work: Work, case: Case, reason: str) -> None:
     """Add the situation's facts to the group's counters, before its rows are erased (same
     transaction): what still goes on ends on the day of the purge."""
+    if reason in NOT_COUNTED:
+        return
     db, today = work.session, day(work.now())
     found = facts(case, list(db.scalars(select(CaseAction).where(CaseAction.case_id == case.id))),
                   list(db.scalars(select(CaseDecision).where(CaseDecision.case_id == case.id))),

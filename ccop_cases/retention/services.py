@@ -71,7 +71,7 @@ def purge(work: Work, case: Case, reason: str) -> None:
     go in one transaction, each through its owner's service; a tombstone keeps the reference
     so a link answers 410. Its facts are first added to the report counters, so a report of
     a past period still counts it."""
-    keep_purged(work, case)
+    keep_purged(work, case, reason)
     meetings.forget_case(work.session, case.id)
     cases.erase(work, case, reason)
     counts = identities.shred_unit(work.session, case.id)

@@ -9,9 +9,12 @@ from datetime import date
 import pytest
 import reporttest
 from reporttest import NOW, Seed
+from sqlalchemy import func, select
 
+from ccop_cases.cases.models import Case, CaseState
 from ccop_cases.reports import services
 from ccop_cases.reports.model import Measure, Period, Report, Table
+from ccop_cases.reports.models import ReportCounter
 from ccop_cases.retention import services as retention
 
 H1 = Period(date(2026, 1, 1), date(2026, 6, 30))
@@ -23,6 +26,7 @@ PURPOSES = ("Prévention de la primo-délinquance (programme 1)", "Prévention d
             "Violences intrafamiliales et aide aux victimes (programme 2, groupes thématiques)")
 F1 = "FIPD-2026-01 — Chantiers éducatifs d’été"
 F2 = "FIPD-2026-02 — Médiation sociale de quartier"
+DUPLICATE = "Proposition en double rattachée à la situation existante (R9)"
 FIPD_EXTRA = (("Association Horizons", "12\u202f500,00\u00a0€", "2026"),
               ("Régie de quartier", "4\u202f800,00\u00a0€", "2026"))
 
@@ -122,7 +126,8 @@ def test_annual_report_counts_each_cell(app, seeded):
                                                "R4 — pas désigné pour cette situation": {"Refus": 2},
                                                "R15 — participation suspendue ou exclue": {"Refus": 1}}
     assert cells(table(report, "purges")) == {"Durée de conservation échue après la clôture (R10)": {"Situations": 1},
-                                              "Vingt-cinq ans atteints (R19)": {"Situations": 1}}
+                                              "Vingt-cinq ans atteints (R19)": {"Situations": 1},
+                                              DUPLICATE: {"Situations": 0}}
     # Signed by 31 December: m1 (6 days after the charter's adoption), m2 (10 days after
     # designation) of m1–m3. Sessions: 10 February, 2 present of 3; 14 April, 3 of 4.
     # Information: c1 after 7 days, c5 10, c7 4, c11 2.
@@ -204,3 +209,20 @@ def test_money_is_written_the_french_way():
     assert services.money(5) == "0,05\u00a0€"
     assert services.money(123_456_789) == "1\u202f234\u202f567,89\u00a0€"
     assert NOW.year == 2027
+
+
+def test_a_proposal_merged_into_the_situation_it_duplicated_counts_only_as_a_purge(app, db, seeded):
+    work = seeded.work(app)
+    before = services.annual(work, seeded.group.id, 2027)
+    counters = db.scalar(select(func.count()).select_from(ReportCounter))
+    duplicate = Case(group_id=seeded.group.id, reference="S-2027-0001", submission_id=uuid.uuid4(),
+                     state=CaseState.PROPOSED, purpose="first_offence_prevention", referral_origin="school",
+                     school_situation="schooled", proposed_by=seeded.members["m1"].id, proposed_at=NOW)
+    db.add(duplicate)
+    db.flush()
+    assert table(services.annual(work, seeded.group.id, 2027), "cases_opened").counts[0] == (1,)
+    retention.purge(work, duplicate, "duplicate_merged")
+    after = services.annual(work, seeded.group.id, 2027)
+    assert db.scalar(select(func.count()).select_from(ReportCounter)) == counters
+    assert table(after, "cases_opened") == table(before, "cases_opened")
+    assert cells(table(after, "purges"))[DUPLICATE] == {"Situations": 1}
