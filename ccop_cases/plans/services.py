@@ -14,4 +14,4 @@ def labels(session: Session, list_name: str, *, retired: bool = True) -> dict[st
     query = select(ListEntry.code, ListEntry.label).where(ListEntry.list_name == list_name)
     if not retired:
         query = query.where(ListEntry.retired_at.is_(None))
-    return dict(session.execute(query.order_by(ListEntry.position, ListEntry.code)).tuples().all())
+    return dict(session.execute(query.order_by(ListEntry.position, ListEntry.code)).all())

@@ -20,6 +20,7 @@ from ccop_cases.clock import day
 from ccop_cases.encryption import DecryptionError, KeyProvider
 from ccop_cases.identities import services as identities
 from ccop_cases.meetings import services as meetings
+from ccop_cases.reports.tally import keep_purged
 from ccop_cases.work import Work
 
 
@@ -68,7 +69,9 @@ def archive(work: Work, case: Case) -> None:
 def purge(work: Work, case: Case, reason: str) -> None:
     """Crypto-shred the case: its key, identities, tokens and every row about the young person
     go in one transaction, each through its owner's service; a tombstone keeps the reference
-    so a link answers 410."""
+    so a link answers 410. Its facts are first added to the report counters, so a report of
+    a past period still counts it."""
+    keep_purged(work, case, reason)
     meetings.forget_case(work.session, case.id)
     cases.erase(work, case, reason)
     counts = identities.shred_unit(work.session, case.id)
