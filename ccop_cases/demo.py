@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ccop_cases.access.standing import pending_texts
 from ccop_cases.accounts import services
@@ -24,6 +26,8 @@ from ccop_cases.charter import services as charter
 from ccop_cases.charter.models import Council, Membership, WorkingGroup
 from ccop_cases.clock import day
 from ccop_cases.identities.services import Identity
+from ccop_cases.plans import services as plans
+from ccop_cases.plans.models import FipdAction, GroupObjective, StrategyObjective
 from ccop_cases.security import otp
 from ccop_cases.web import runtime as rt
 from ccop_cases.work import Work
@@ -144,12 +148,13 @@ def seed_cases(work: Work) -> None:
         born = date(now.year - age, now.month, min(now.day, 28)) + timedelta(days=10 if stage == TURNS_25 else -40)
         reps = [Identity(last, "Parent " + given)] if age < 18 else []
         when = now - timedelta(days=120 if stage == PURGE_DUE else 30 - i)
+        links = demo_links(db, group, day(when).year)  # the objectives of the year it was proposed in
         proposal = cases.Proposal(
             young=Identity(last, given, born, sex, f"{i + 1} rue de l’Exemple, 99001 Villefictive", "06 00 00 00 00"),
             representatives=reps, school_situation="schooled_irregular" if age < 16 else "neet",
             purpose="first_offence_prevention" if i % 2 else "public_tranquillity", referral_origin="school",
             exposure_factors=["absenteeism"] if age < 16 else ["neet"], submission_id=uuid.uuid4(),
-            confirm_under_12=True)
+            confirm_under_12=True, objective_id=links.objective)
         then = work.as_of(when)  # the situation's dates in the past; the trail keeps the real time
         case, _ = cases.propose(then, group, police, proposal, sees_all=False)
         if stage == PROPOSE:
@@ -159,12 +164,60 @@ def seed_cases(work: Work) -> None:
                          derogation_reason=None, review_date=None)
         cases.follow(then, case, coordinator)
         cases.add_action(then, case, police, action_type="sport_culture", start=when.date(), end=None,
-                         outcome="ongoing", fipd=i % 3 == 0, fipd_reference="FIPD-DEMO-01")
+                         outcome="ongoing", fipd_action_id=links.fipd if i % 3 == 0 else None,
+                         objective_id=links.objective)
         review = day(now) + timedelta(days=-5 if i % 2 else 20)  # some reviews are overdue
         cases.record_decision(then, case, coordinator, decision="review", next_review=None, meeting_id=None)
         case.next_review = review
         if stage in (CLOSE, PURGE_DUE):
             cases.close(work.as_of(when + timedelta(days=5)), case, coordinator, reason="objectives_met")
+
+
+# The council's actions funded by the FIPD (reference, title, operator, years ago, euros) and the
+# CCOP's objectives (strategy objective code, target, target share) set for this year and the last.
+DEMO_FIPD = (
+    ("FIPD-DEMO-01", "Chantiers éducatifs et sport encadré aux Tilleuls", "Association Tilleuls Prévention (fictive)",
+     0, 12_500),
+    ("FIPD-DEMO-02", "Médiation sociale dans les transports", "Régie de quartier de Villefictive (fictive)", 0, 8_000),
+    ("FIPD-DEMO-03", "Remobilisation vers l’emploi des 16-25 ans", "Mission locale de Villefictive (fictive)", 1,
+     15_000),
+)
+DEMO_OBJECTIVES = (("p1_follow", 30, None), ("p1_remobilise", 10, 80), ("p1_hand_over", None, 50))
+
+
+@dataclass(frozen=True)
+class DemoLinks:
+    fipd: uuid.UUID | None  # FIPD-DEMO-01
+    objective: uuid.UUID | None  # the CCOP's « suivre individuellement » of the year
+
+
+def seed_plans(work: Work) -> None:
+    """The council's FIPD actions and the CCOP's objectives of this year and the last (idempotent)."""
+    db, today = work.session, work.today()
+    group = db.scalar(select(WorkingGroup).where(WorkingGroup.is_ccop.is_(True)))
+    if group is None:
+        return
+    council = db.get_one(Council, group.council_id)
+    if db.scalar(select(FipdAction.id).where(FipdAction.council_id == council.id)) is None:
+        for reference, title, operator, years_ago, amount in DEMO_FIPD:
+            plans.add_fipd_action(work, council, reference=reference, title=title, operator=operator,
+                                  year=today.year - years_ago, amount_cents=amount * 100)
+    if db.scalar(select(GroupObjective.id).where(GroupObjective.group_id == group.id)) is None:
+        for year in (today.year - 1, today.year):
+            for code, target, share in DEMO_OBJECTIVES:
+                chosen = db.execute(select(StrategyObjective).where(StrategyObjective.code == code)).scalar_one()
+                plans.set_group_objective(work, group, year, chosen.id, target=target, target_share=share)
+
+
+def demo_links(db: Session, group: WorkingGroup, year: int) -> DemoLinks:
+    """What the demo's situations and actions of ``year`` are linked to (``seed_plans``)."""
+    fipd = db.scalar(select(FipdAction.id).where(FipdAction.council_id == group.council_id,
+                                                 FipdAction.reference == DEMO_FIPD[0][0]))
+    objective = db.scalar(select(GroupObjective.id).join(StrategyObjective, StrategyObjective.id ==
+                                                         GroupObjective.strategy_objective_id)
+                          .where(GroupObjective.group_id == group.id, GroupObjective.year == year,
+                                 StrategyObjective.code == DEMO_OBJECTIVES[0][0]))
+    return DemoLinks(fipd, objective)
 
 
 DEMO_MEMBERS = (  # username, institution, function, role, has signed
@@ -179,7 +232,8 @@ DEMO_MEMBERS = (  # username, institution, function, role, has signed
 
 
 SHOWS = """Ce que montre chaque compte :
-  demo.president     administrateur de la charte : console /administration (conseil, groupes, membres)
+  demo.president     administrateur de la charte : console /administration (conseil, groupes, membres,
+                     actions FIPD, objectifs de l’année, listes fermées)
   demo.coordination  coordonnateur de la CCOP, charte signée : échanges autorisés
   demo.police        membre, charte signée : échanges autorisés, désigné sur toutes les situations
   demo.prevention    membre, charte signée, désigné sur aucune situation : n'en voit ni n'en trouve aucune (R4)
@@ -199,6 +253,7 @@ def seed() -> None:
     with rt.operator_work("demo-seed") as work:
         rows = seed_accounts(work)
         seed_governance(work)
+        seed_plans(work)
         seed_cases(work)
     path = rt.runtime().settings.instance_dir / CREDENTIALS_FILE
     if rows:

@@ -69,6 +69,21 @@ ACTIONS: dict[str, str] = {
     "audit.viewed": "Journal consulté",
     "audit.exported": "Journal exporté",
     "audit.pruned": "Contenu ancien du journal effacé (empreintes conservées)",
+    "list.added": "Code ajouté à une liste fermée (types d’action, résultats, motifs de clôture)",
+    "list.relabelled": "Libellé d’un code encore inutilisé modifié",
+    "list.retired": "Code d’une liste fermée retiré",
+    "list.restored": "Code d’une liste fermée rétabli",
+    "strategy_objective.added": "Objectif de la stratégie nationale ajouté",
+    "strategy_objective.retired": "Objectif de la stratégie nationale retiré",
+    "strategy_objective.restored": "Objectif de la stratégie nationale rétabli",
+    "group_objective.set": "Objectif annuel du groupe fixé ou cible modifiée",
+    "group_objective.retired": "Objectif annuel du groupe retiré",
+    "group_objective.restored": "Objectif annuel du groupe rétabli",
+    "fipd_action.added": "Action financée par le FIPD enregistrée",
+    "fipd_action.changed": "Action financée par le FIPD modifiée (intitulé, opérateur, année ou montant)",
+    "fipd_action.retired": "Action financée par le FIPD retirée",
+    "fipd_action.restored": "Action financée par le FIPD rétablie",
+    "case.objective_set": "Objectif du groupe d’une situation modifié",
 }
 
 # What each rule refuses, in a few words: « Refusé — R4 : pas désigné pour cette situation ».

@@ -19,12 +19,12 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ccop_cases.cases import lists
 from ccop_cases.fields import REQUIRED, choice_field, date_field, text_field
-from ccop_cases.security.inputs import clean
 from ccop_cases.web import runtime as rt
 
 EARLIEST_BIRTH = date(1990, 1, 1)
 _PHONE = re.compile(r"^(0\d{9}|\+\d{8,15})$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def valid_phone(_form: Any, field: Any) -> None:
@@ -35,6 +35,19 @@ def valid_phone(_form: Any, field: Any) -> None:
 def valid_email(_form: Any, field: Any) -> None:
     if field.data and (len(field.data) > 254 or not _EMAIL.match(field.data)):
         raise ValidationError("Adresse électronique invalide (par exemple prenom.nom@exemple.fr).")
+
+
+def an_id(_form: Any, field: Any) -> None:
+    """A choice of the database (an objective, a FIPD action) is an id: anything else is unknown.
+    Which ids the person may choose is the service's check (another group's: R22)."""
+    if field.data and not _ID.fullmatch(field.data):
+        raise ValidationError("Choix inconnu.")
+
+
+def id_field(label: str) -> SelectField:
+    """An optional choice among rows of the database, the choices set by the view; the empty
+    value is « — »."""
+    return SelectField(label, choices=[], validate_choice=False, validators=[Optional(), an_id])
 
 
 def valid_birth_date(_form: Any, field: Any) -> None:
@@ -78,13 +91,15 @@ class ProposeForm(FlaskForm):
     note = text_field(f"Point d’attention (facultatif, {280} caractères au plus)", 280, multiline=True, required=False)
     note_attested = BooleanField("J’atteste que ce point d’attention ne contient aucune information couverte par "
                                  "le secret professionnel et qu’il est strictement nécessaire (R5).")
+    objective = id_field("Objectif du groupe (facultatif)")
     submission_id = HiddenField()
 
     # (legend, fields): the page's fieldsets in order; the error summary names a field by
     # its legend too (« Représentant légal 1 — Téléphone »: three fields are labelled so).
     SECTIONS = (
         ("Le jeune (obligatoire)", ("last_name", "given_names", "sex", "birth_date", "confirm_under_12")),
-        ("La situation (obligatoire)", ("school_situation", "purpose", "referral_origin", "exposure_factors")),
+        ("La situation (obligatoire)", ("school_situation", "purpose", "referral_origin", "exposure_factors",
+                                        "objective")),
         ("Représentant légal 1 (obligatoire pour un mineur)",
          ("rep1_last_name", "rep1_given_names", "rep1_phone", "rep1_email", "rep1_address")),
         ("Périmètre (R23)", ("inside_perimeter", "override_reason")),
@@ -108,13 +123,19 @@ class InformForm(FlaskForm):
 
 
 class ActionForm(FlaskForm):
-    action_type = choice_field("Type d’action", lists.ACTION_TYPES)
+    """The codes in force of the maintained lists, the group's objectives of the year and the
+    council's FIPD actions in force are the choices the view sets."""
+
+    action_type = choice_field("Type d’action", {})
     start_date = date_field("Début")
     end_date = date_field("Fin", required=False)
-    outcome = choice_field("Résultat", lists.ACTION_OUTCOMES)
-    fipd_funded = BooleanField("Financée par le FIPD")
-    fipd_reference = StringField("Référence de l’action FIPD", validators=[
-        Optional(), Length(max=40), clean()])
+    outcome = choice_field("Résultat", {})
+    objective = id_field("Objectif (facultatif)")
+    fipd_action = id_field("Action financée par le FIPD (vide : non financée)")
+
+
+class ObjectiveForm(FlaskForm):
+    objective = id_field("Objectif du groupe")
 
 
 class ParticipantForm(FlaskForm):
@@ -128,7 +149,7 @@ class DecisionForm(FlaskForm):
 
 
 class CloseForm(FlaskForm):
-    reason = choice_field("Motif de clôture", lists.CLOSING_REASONS)
+    reason = choice_field("Motif de clôture", {})  # the codes in force, set by the view
     confirm = BooleanField("Je confirme la clôture : la situation ne sera plus modifiable et sera effacée à "
                            "l’issue du délai de conservation.",
                            validators=[InputRequired("Cochez la case pour confirmer.")])

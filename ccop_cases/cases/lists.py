@@ -6,6 +6,8 @@ professional secret or a police or court file extract.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 PURPOSES = {
     "first_offence_prevention": "Prévention de la primo-délinquance (programme 1)",
     "recidivism_prevention": "Prévention de la récidive (programme 1)",
@@ -45,28 +47,8 @@ SCHOOL_SITUATIONS = {
     "job_seeker": "Demandeur d'emploi", "neet": "Sans emploi ni formation", "unknown": "Non connue",
 }
 
-ACTION_TYPES = {
-    "citizenship": "Action de citoyenneté", "educational_worksite": "Chantier éducatif",
-    "educational_stay": "Séjour éducatif", "sport_culture": "Sport ou culture encadrés",
-    "mission_locale_referral": "Orientation vers la mission locale",
-    "employment_support": "Accompagnement vers l'emploi ou la formation",
-    "integration_worksite": "Chantier d'insertion", "second_chance": "Dispositif de deuxième chance",
-    "referent": "Désignation d'un référent de parcours", "global_support": "Accompagnement global",
-    "parenting_support": "Soutien à la parentalité", "cddf_referral": "Orientation vers le CDDF",
-    "rappel_a_l_ordre": "Rappel à l'ordre par le maire (mineur : parents présents)",
-    "tig_reparation": "TIG ou mesure de réparation", "sentence_support": "Accompagnement pendant une peine",
-    "care_referral": "Orientation vers le soin", "social_mediation": "Médiation sociale",
-    "victim_support": "Orientation vers l'aide aux victimes",
-}
-ACTION_OUTCOMES = {"ongoing": "En cours", "done": "Réalisée", "interrupted": "Interrompue",
-                   "refused": "Refusée par le jeune", "unavailable": "Indisponible"}
-
-CLOSING_REASONS = {
-    "objectives_met": "Objectifs atteints", "handed_over": "Relais par les services de droit commun",
-    "refused": "Refus de participer", "moved_away": "Déménagement",
-    "judicial_only": "Suivi exclusivement judiciaire", "age_limit": "Limite d'âge",
-    "not_retained": "Proposition non retenue", "other": "Autre",
-}
+# Action types, action outcomes and closing reasons are maintained by the charter administrator:
+# they live in the database (``ccop_cases.plans.services.labels``), no longer here.
 
 SEXES = {"F": "Féminin", "M": "Masculin", "X": "Autre ou non précisé"}
 
@@ -114,12 +96,18 @@ TO_DO = {"reexamen": "Réexamen prévu aujourd’hui ou déjà passé",
 # told that their proposal matched another situation (R4, R9).
 COORDINATION_TO_DO = frozenset({"derogation", "derogation_echue", "doublon"})
 HISTORY_FIELDS = {"proposal": "Proposition", "information": "Information de la famille", "derogation": "Dérogation",
-                  "state": "État", "action": "Action", "decision": "Décision"}
+                  "state": "État", "action": "Action", "decision": "Décision",
+                  "objective": "Objectif du groupe"}
+NO_OBJECTIVE = "none"  # the history's value when a situation's objective is taken off
 
 
-def label(code: str | None) -> str:
-    """The French label of any code of these lists (the code itself if unknown)."""
-    for table in (STATES, INFORMED_WHO, ACTION_TYPES, DECISIONS, HISTORY_FIELDS):
+def label(code: str | None, maintained: Mapping[str, str] | None = None) -> str:
+    """The French label of any code of these lists, or of ``maintained`` (the codes the
+    history may hold from the database's lists: action types, objectives); the code itself
+    if unknown."""
+    if code is None:
+        return ""
+    for table in (STATES, INFORMED_WHO, maintained or {}, DECISIONS, HISTORY_FIELDS):
         if code in table:
             return table[code]
-    return code or ""
+    return code

@@ -131,8 +131,7 @@ class CaseAction(Base):
     start_date: Mapped[date]
     end_date: Mapped[date | None]
     outcome: Mapped[str] = mapped_column(String(16), default="ongoing")
-    fipd_funded: Mapped[bool] = mapped_column(default=False)
-    fipd_reference: Mapped[str | None] = mapped_column(String(40))
+    # The council's action funded by the FIPD it belongs to, if any; the group's objective it serves.
     fipd_action_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("fipd_action.id"), index=True)
     objective_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("group_objective.id"))
     recorded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("membership.id"))

@@ -24,6 +24,7 @@ from ccop_cases.cases.models import (
 )
 from ccop_cases.charter.models import Membership, WorkingGroup
 from ccop_cases.db import rows
+from ccop_cases.plans.models import FipdAction, GroupObjective, StrategyObjective
 
 
 class Member(NamedTuple):
@@ -62,10 +63,12 @@ class Action(NamedTuple):
     start_date: date
     end_date: date | None
     outcome: str
-    fipd_funded: bool
-    fipd_reference: str | None
     fipd_action_id: uuid.UUID | None
+    fipd_reference: str | None  # the FIPD action's, with its title
+    fipd_title: str | None
     objective_id: uuid.UUID | None
+    objective_programme: str | None  # the strategy objective's the group's objective takes up
+    objective_label: str | None
     recorded_by: uuid.UUID
     recorded_at: datetime
 
@@ -108,7 +111,16 @@ def _section(model: Any, order: Any) -> Any:
 
 
 _INFORMATION = _section(InformationRecord, InformationRecord.recorded_at)
-_ACTIONS = _section(CaseAction, CaseAction.start_date)
+# Each action with the reference and title of its FIPD action and the label of its objective.
+_ACTIONS = (select(CaseAction.id, CaseAction.case_id, CaseAction.action_type, CaseAction.start_date,
+                   CaseAction.end_date, CaseAction.outcome, CaseAction.fipd_action_id,
+                   FipdAction.reference.label("fipd_reference"), FipdAction.title.label("fipd_title"),
+                   CaseAction.objective_id, StrategyObjective.programme.label("objective_programme"),
+                   StrategyObjective.label.label("objective_label"), CaseAction.recorded_by, CaseAction.recorded_at)
+            .outerjoin(FipdAction, FipdAction.id == CaseAction.fipd_action_id)
+            .outerjoin(GroupObjective, GroupObjective.id == CaseAction.objective_id)
+            .outerjoin(StrategyObjective, StrategyObjective.id == GroupObjective.strategy_objective_id)
+            .where(CaseAction.case_id == bindparam("case_id")).order_by(CaseAction.start_date))
 _DECISIONS = _section(CaseDecision, CaseDecision.recorded_at)
 _CHANGES = _section(CaseChange, CaseChange.changed_at)
 _FOUND = (select(Case.id, Case.reference)

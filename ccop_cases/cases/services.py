@@ -36,6 +36,8 @@ from ccop_cases.encryption import BlindIndex, DataKey, KeyProvider, open_text, s
 from ccop_cases.identities import services as identities
 from ccop_cases.identities.models import IdentityRecord
 from ccop_cases.identities.services import Identity
+from ccop_cases.plans import services as plans
+from ccop_cases.plans.models import GroupObjective, StrategyObjective
 from ccop_cases.work import DomainError, Work
 
 PAGE_SIZE = 20
@@ -60,6 +62,7 @@ class Proposal:
     inside_perimeter: bool = True
     override_reason: str | None = None
     confirm_under_12: bool = False
+    objective_id: uuid.UUID | None = None  # one of the group's objectives of the year (plans)
 
 
 def age_on(birth: date, today: date) -> int:
@@ -95,6 +98,8 @@ def _check(db: Session, keys: KeyProvider, bits: int, group: WorkingGroup, p: Pr
     if p.note.strip() and not p.note_attested:
         raise CaseError("Cochez l’attestation : la remarque ne contient aucune information couverte par le "
                         "secret professionnel (R5).", "note_attested", rule="R5")
+    if p.objective_id is not None:
+        _objective(db, group.id, p.objective_id, today)
     found = identities.search(db, keys, blind_index(keys, bits, group.id), group.id, p.young.last_name,
                               p.young.given_names, p.young.birth_date)
     open_cases = list(db.execute(select(Case.id, Case.reference).where(Case.id.in_(found), Case.state.in_(OPEN_STATES))
@@ -127,7 +132,7 @@ def propose(work: Work, group: WorkingGroup, m: Membership, p: Proposal, *, sees
                 referral_origin=p.referral_origin,
                 school_situation=p.school_situation, exposure_factors=",".join(sorted(p.exposure_factors)),
                 outside_perimeter_reason=None if p.inside_perimeter else p.override_reason,
-                proposed_by=m.id, proposed_at=now, duplicate_of=duplicate_of)
+                proposed_by=m.id, proposed_at=now, duplicate_of=duplicate_of, objective_id=p.objective_id)
     dek = identities.open_unit(db, keys, case.id, now)
     if p.note.strip():
         case.note_enc = seal_text(dek, p.note.strip(), column=Case.note_enc, row_id=case.id)
@@ -139,8 +144,11 @@ def propose(work: Work, group: WorkingGroup, m: Membership, p: Proposal, *, sees
         identities.write_identity(db, dek, case.id, "representative", position, rep)
     db.add(CaseParticipant(case_id=case.id, membership_id=m.id, reason="proposer", added_by=m.id, added_at=now))
     _history(db, dek, case, "proposal", None, m, now)
+    if p.objective_id is not None:
+        _history(db, dek, case, "objective", _objective_code(db, p.objective_id), m, now)
     work.audit.record("case.proposed", "case", case.id, group=group.id, purpose=p.purpose,
-                      **({"possible_duplicate_of": str(duplicate_of)} if duplicate_of else {}))
+                      **({"possible_duplicate_of": str(duplicate_of)} if duplicate_of else {}),
+                      **({"objective": str(p.objective_id)} if p.objective_id else {}))
     return case, True
 
 
@@ -182,6 +190,19 @@ def _duplicate_target(db: Session, case: Case) -> Case:
     return existing
 
 
+def _objective(db: Session, group_id: uuid.UUID, objective_id: uuid.UUID, today: date) -> None:
+    """A situation or an action serves one of its group's objectives in force this year (a
+    forged id of another group's is refused under R22: ``plans.check_objective``)."""
+    plans.check_objective(db, group_id, objective_id, today.year, "objective")
+
+
+def _objective_code(db: Session, objective_id: uuid.UUID) -> str:
+    """The code of the strategy objective a group's objective takes up (what the history keeps)."""
+    return db.scalar(select(StrategyObjective.code).join(GroupObjective, GroupObjective.strategy_objective_id
+                                                         == StrategyObjective.id)
+                     .where(GroupObjective.id == objective_id)) or ""
+
+
 def _history(db: Session, dek: DataKey, case: Case, field_code: str, value: str | None, m: Membership | None,
              now: datetime) -> None:
     change = CaseChange(id=uuid.uuid4(), case_id=case.id, field=field_code, changed_by=m.id if m else None,
@@ -207,6 +228,7 @@ class CaseView:
     actions: list[queries.Action] = field(default_factory=list)
     decisions: list[queries.DecisionRecord] = field(default_factory=list)
     history: list[tuple[queries.Change, str | None, str]] = field(default_factory=list)  # change, value, who
+    objective: str | None = None  # the label of the group's objective the situation serves
 
 
 SECTIONS = ("identity", "participants", "information", "actions", "decisions", "history")
@@ -222,11 +244,23 @@ def read(work: Work, case: Case) -> CaseView:
     view.information = queries.information(db, case.id)
     view.actions = queries.actions(db, case.id)
     view.decisions = queries.decisions(db, case.id)
+    if case.objective_id is not None:
+        chosen, year = db.execute(select(StrategyObjective, GroupObjective.year)
+                                  .join(GroupObjective, GroupObjective.strategy_objective_id == StrategyObjective.id)
+                                  .where(GroupObjective.id == case.objective_id)).one()
+        view.objective = f"{plans.objective_label(chosen)} ({year})"
     who = {m.membership_id: m.label for m in members}
     view.history = [(c, open_text(dek, c.value_enc, column=CaseChange.value_enc, row_id=c.id)
                      if c.value_enc else None, who.get(c.changed_by, "—") if c.changed_by else "système")
                     for c in queries.changes(db, case.id)]
     return view
+
+
+def history_labels(db: Session, action_types: dict[str, str]) -> dict[str, str]:
+    """The labels of the codes a history may hold from the maintained lists: the action types
+    given (retired ones too) and the strategy's objectives (``lists.label``'s ``maintained``)."""
+    objectives = {o.code: plans.objective_label(o) for o in plans.strategy_objectives(db)}
+    return {**action_types, **objectives, lists.NO_OBJECTIVE: "aucun"}
 
 
 def audit_read(audit: Auditor, case: Case, reason: str | None = None) -> None:
@@ -338,19 +372,42 @@ def remove_participant(work: Work, case: Case, participant_id: uuid.UUID, reason
 
 
 def add_action(work: Work, case: Case, m: Membership, *, action_type: str, start: date, end: date | None,
-               outcome: str, fipd: bool, fipd_reference: str | None) -> CaseAction:
+               outcome: str, fipd_action_id: uuid.UUID | None = None,
+               objective_id: uuid.UUID | None = None) -> CaseAction:
+    """Record an action; funded by one of the council's FIPD actions in force, serving one of the
+    group's objectives of the year, when given (another council's or group's id: R22)."""
     db, now = work.session, work.now()
+    if action_type not in plans.labels(db, "action_type", retired=False):
+        raise CaseError("Type d’action : choix inconnu ou retiré de la liste.", "action_type")
+    if outcome not in plans.labels(db, "action_outcome", retired=False):
+        raise CaseError("Résultat : choix inconnu ou retiré de la liste.", "outcome")
     if end is not None and end < start:
         raise CaseError("La fin de l’action précède son début.", "end_date")
-    if fipd and not fipd_reference:
-        raise CaseError("Indiquez la référence FIPD de l’action financée.", "fipd_reference")
+    if fipd_action_id is not None:
+        plans.check_fipd_action(db, db.get_one(WorkingGroup, case.group_id).council_id, fipd_action_id, "fipd_action")
+    if objective_id is not None:
+        _objective(db, case.group_id, objective_id, day(now))
     action = CaseAction(case_id=case.id, action_type=action_type, start_date=start, end_date=end, outcome=outcome,
-                        fipd_funded=fipd, fipd_reference=fipd_reference if fipd else None, recorded_by=m.id,
-                        recorded_at=now)
+                        fipd_action_id=fipd_action_id, objective_id=objective_id, recorded_by=m.id, recorded_at=now)
     db.add(action)
     _history(db, identities.unit_key(db, work.keys, case.id), case, "action", action_type, m, now)
-    work.audit.record("case.action_added", "case", case.id, action_type=action_type, result=outcome)
+    links = {"fipd_action": fipd_action_id, "objective": objective_id}
+    work.audit.record("case.action_added", "case", case.id, action_type=action_type, result=outcome,
+                      **{name: str(value) for name, value in links.items() if value is not None})
     return action
+
+
+def set_objective(work: Work, case: Case, m: Membership, objective_id: uuid.UUID | None) -> None:
+    """Link the situation to one of its group's objectives of the year, or to none."""
+    db, now = work.session, work.now()
+    if objective_id == case.objective_id:
+        raise CaseError("Objectif du groupe : c’est déjà celui de la situation, rien n’a été modifié.", "objective")
+    if objective_id is not None:
+        _objective(db, case.group_id, objective_id, day(now))
+    case.objective_id = objective_id
+    value = _objective_code(db, objective_id) if objective_id is not None else lists.NO_OBJECTIVE
+    _history(db, identities.unit_key(db, work.keys, case.id), case, "objective", value, m, now)
+    work.audit.record("case.objective_set", "case", case.id, objective=objective_id or lists.NO_OBJECTIVE)
 
 
 def record_decision(work: Work, case: Case, m: Membership, *, decision: str, next_review: date | None,
@@ -370,6 +427,8 @@ def close(work: Work, case: Case, m: Membership, *, reason: str) -> None:
     db, now = work.session, work.now()
     if not can_move(case.state, CaseState.CLOSED):
         raise CaseError("Cette situation est déjà close.")
+    if reason not in plans.labels(db, "closing_reason", retired=False):
+        raise CaseError("Motif de clôture : choix inconnu ou retiré de la liste.", "reason")
     case.state, case.closed_at, case.closing_reason = CaseState.CLOSED, now, reason
     case.purge_due = day(now) + timedelta(days=work.settings.purge_after_days)
     _history(db, identities.unit_key(db, work.keys, case.id), case, "state", "closed", m, now)
@@ -413,7 +472,7 @@ class Filters:
     to_do: str = ""  # a code of ``lists.TO_DO``
 
 
-ONGOING = "ongoing"  # the outcome of an action still running (lists.ACTION_OUTCOMES)
+ONGOING = plans.ONGOING  # the outcome of an action still running (a code no one can retire)
 
 
 def _open() -> Any:
@@ -476,7 +535,7 @@ def _where(group_id: uuid.UUID, named: uuid.UUID | None, f: Filters, today: date
     if f.origin:
         where.append(Case.referral_origin == f.origin)
     if f.fipd:
-        where.append(exists().where(CaseAction.case_id == Case.id, CaseAction.fipd_funded.is_(True)))
+        where.append(exists().where(CaseAction.case_id == Case.id, CaseAction.fipd_action_id.is_not(None)))
     if f.to_do:
         where.append(_to_do(f.to_do, today))
     return where

@@ -22,6 +22,7 @@ from ccop_cases.cases.models import Case, CaseParticipant, is_open
 from ccop_cases.charter.models import INSTITUTIONS, Membership, MembershipStatus, WorkingGroup
 from ccop_cases.identities.services import Identity
 from ccop_cases.meetings import services as meetings
+from ccop_cases.plans import services as plans
 from ccop_cases.retention import services as retention
 from ccop_cases.security.inputs import page_number, query_code, query_flag, query_id
 from ccop_cases.web import runtime as rt
@@ -98,6 +99,7 @@ def propose(group_id: uuid.UUID) -> Page:
     """Propose the situation of a young person."""
     group, membership, decision = load_group(group_id, "group.exchange")
     form = forms.ProposeForm()
+    form.objective.choices = _objectives(group)
     if request.method == "GET":
         form.submission_id.data = str(uuid.uuid4())
     if form.validate_on_submit():
@@ -136,7 +138,18 @@ def _proposal(form: forms.ProposeForm) -> services.Proposal:
         purpose=form.purpose.data or "", referral_origin=form.referral_origin.data or "",
         exposure_factors=list(form.exposure_factors.data or []), submission_id=uuid.UUID(form.submission_id.data),
         note=form.note.data or "", note_attested=form.note_attested.data, inside_perimeter=form.inside_perimeter.data,
-        override_reason=form.override_reason.data or None, confirm_under_12=form.confirm_under_12.data)
+        override_reason=form.override_reason.data or None, confirm_under_12=form.confirm_under_12.data,
+        objective_id=_chosen(form.objective))
+
+
+def _chosen(field: Any) -> uuid.UUID | None:
+    """The id an optional choice among rows of the database holds (its shape checked by the form)."""
+    return uuid.UUID(field.data) if field.data else None
+
+
+def _objectives(group: WorkingGroup) -> dict[str, str]:
+    """The choices of an « Objectif » select: none, or one of the group's objectives of the year."""
+    return {"": "—", **plans.objective_choices(rt.db(), group.id, rt.today().year)}
 
 
 def _decided(decision: Any, field: str) -> None:
@@ -171,10 +184,13 @@ def _case_page(case: Case, group: WorkingGroup, membership: Membership, coordina
     view = services.read(rt.work(), case)  # every query is done before rendering
     # For the coordonnateur only: the open situation this proposal may duplicate (R4).
     duplicate = db.get(Case, case.duplicate_of) if coordinator and case.duplicate_of else None
+    labels = plans.every_label(db)  # the maintained lists' codes, retired ones too
+    history = services.history_labels(db, labels["action_type"])
     finish_read(lambda audit: services.audit_read(audit, case, reason),
                 lambda: on_case("case.read_archive" if reason else "case.view", case.id), "case", case.id)
     return render_template(
         "cases/case.html", view=view, group=group, membership=membership, lists=lists, institutions=INSTITUTIONS,
+        labels=labels, history=history,
         coordinator=coordinator, open=is_open(case.state),
         missing=services.missing_from(view, rt.today()), today=rt.today(), acts=ACT_TITLES,
         duplicate=duplicate), 200
@@ -194,10 +210,28 @@ ACTS: dict[str, tuple[str, str, type]] = {  # url part: (decision action, form p
     "decisions": ("case.manage", "dec", forms.DecisionForm),
     "participants": ("case.manage", "par", forms.ParticipantForm),
     "cloture": ("case.manage", "clo", forms.CloseForm),
+    "objectif": ("case.edit", "obj", forms.ObjectiveForm),
 }
 ACT_TITLES = {"information": "Enregistrer l’information de la famille (R11)", "actions": "Ajouter une action",
               "decisions": "Enregistrer une décision", "participants": "Désigner un participant",
-              "cloture": "Clôturer le suivi"}
+              "cloture": "Clôturer le suivi", "objectif": "Changer l’objectif du groupe"}
+
+
+def _set_choices(act: str, form: Any, group: WorkingGroup) -> None:
+    """The choices of an act's form that the database holds: members, the codes in force of the
+    maintained lists, the group's objectives of the year, the council's FIPD actions in force."""
+    db = rt.db()
+    if act == "participants":
+        form.membership.choices = _member_choices(group)
+    elif act == "actions":
+        form.action_type.choices = plans.labels(db, "action_type", retired=False)
+        form.outcome.choices = plans.labels(db, "action_outcome", retired=False)
+        form.objective.choices = _objectives(group)
+        form.fipd_action.choices = {"": "— non financée —", **plans.fipd_choices(db, group.council_id)}
+    elif act == "cloture":
+        form.reason.choices = plans.labels(db, "closing_reason", retired=False)
+    elif act == "objectif":
+        form.objective.choices = {"": "— aucun —", **plans.objective_choices(db, group.id, rt.today().year)}
 
 
 @bp.route("/situations/<uuid:case_id>/<act>", methods=["GET", "POST"])
@@ -212,8 +246,11 @@ def case_act(case_id: uuid.UUID, act: str) -> Page:
     # recorded with the session and returns to its page; any other value is ignored.
     meeting_id = meetings.session_of(rt.db(), case, request.args.get("retour")) if act == "decisions" else None
     form = form_class(prefix=prefix)
-    if act == "participants":
-        form.membership.choices = _member_choices(group)
+    if act == "objectif" and request.method == "GET":
+        form.objective.data = str(case.objective_id) if case.objective_id else ""
+    _set_choices(act, form, group)
+    if act == "objectif" and case.objective_id and str(case.objective_id) not in form.objective.choices:
+        form.objective.choices[str(case.objective_id)] = "L’objectif actuel (retiré, ou d’une autre année)"
     if request.method == "POST" and form.validate():
         try:
             message = _apply(act, form, case, membership, coordinator=decision.scope == Scope.ALL,
@@ -240,9 +277,12 @@ def _apply(act: str, form: Any, case: Case, m: Membership, *, coordinator: bool,
         return "Information enregistrée."
     if act == "actions":
         services.add_action(work, case, m, action_type=form.action_type.data, start=form.start_date.data,
-                            end=form.end_date.data, outcome=form.outcome.data, fipd=form.fipd_funded.data,
-                            fipd_reference=form.fipd_reference.data or None)
+                            end=form.end_date.data, outcome=form.outcome.data,
+                            fipd_action_id=_chosen(form.fipd_action), objective_id=_chosen(form.objective))
         return "Action enregistrée."
+    if act == "objectif":
+        services.set_objective(work, case, m, _chosen(form.objective))
+        return "Objectif du groupe enregistré."
     if act == "decisions":
         services.record_decision(work, case, m, decision=form.decision.data, next_review=form.next_review.data,
                                  meeting_id=meeting_id)

@@ -43,7 +43,7 @@ class StrategyObjective(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     code: Mapped[str] = mapped_column(String(40))
-    programme: Mapped[str] = mapped_column(String(16))  # a code of plans.services.PROGRAMMES
+    programme: Mapped[str] = mapped_column(String(16))  # a code of plans.indicators.PROGRAMMES
     label: Mapped[str] = mapped_column(String(200))
     indicator: Mapped[str] = mapped_column(String(40))
     indicator_parameter: Mapped[str | None] = mapped_column(String(40))  # e.g. an action type code

@@ -7,6 +7,12 @@ objectives per year and the council's FIPD actions get their tables; a situation
 action may be linked to an objective, an action to a FIPD action. ``report_counter`` keeps,
 when a case is purged, the aggregates the reports need about it.
 
+An action's FIPD funding was a flag and a free reference (``fipd_funded``,
+``fipd_reference``): each distinct reference of a council becomes one of its FIPD actions
+(its title the reference, its operator « À compléter », its year that of the earliest action
+carrying it, its amount 0, for the administrator to complete), the actions are linked to it
+and the two columns go. The downgrade writes them back from the link.
+
 Revision ID: 0011
 Revises: 0010
 Create Date: 2026-11-30 21:00:00
@@ -170,6 +176,10 @@ def upgrade() -> None:
                                  ['objective_id'], ['id'])
         batch.create_index(op.f('ix_case_action_fipd_action_id'), ['fipd_action_id'])
     now = datetime.now(UTC)
+    _fipd_actions_from_references(now)
+    with op.batch_alter_table('case_action') as batch:
+        batch.drop_column('fipd_reference')
+        batch.drop_column('fipd_funded')
     entries = sa.table('list_entry', sa.column('id', sa.Uuid()), sa.column('list_name', sa.String()),
                        sa.column('code', sa.String()), sa.column('label', sa.String()),
                        sa.column('position', sa.Integer()), sa.column('created_at', sa.DateTime(timezone=True)))
@@ -187,7 +197,59 @@ def upgrade() -> None:
         for position, (code, programme, label, indicator, parameter) in enumerate(OBJECTIVES, 1)])
 
 
+# The tables the FIPD step reads and writes, as they stand at this revision.
+_ACTION = sa.table('case_action', sa.column('id', sa.Uuid()), sa.column('case_id', sa.Uuid()),
+                   sa.column('start_date', sa.Date()), sa.column('fipd_funded', sa.Boolean()),
+                   sa.column('fipd_reference', sa.String()), sa.column('fipd_action_id', sa.Uuid()))
+_CASE = sa.table('case', sa.column('id', sa.Uuid()), sa.column('group_id', sa.Uuid()))
+_GROUP = sa.table('working_group', sa.column('id', sa.Uuid()), sa.column('council_id', sa.Uuid()))
+_FIPD = sa.table('fipd_action', sa.column('id', sa.Uuid()), sa.column('council_id', sa.Uuid()),
+                 sa.column('reference', sa.String()), sa.column('title', sa.String()),
+                 sa.column('operator', sa.String()), sa.column('year', sa.Integer()),
+                 sa.column('amount_cents', sa.BigInteger()), sa.column('created_at', sa.DateTime(timezone=True)),
+                 sa.column('retired_at', sa.DateTime(timezone=True)))
+NO_REFERENCE = 'SANS-REFERENCE'  # an action flagged as funded without a reference (never refused by the schema)
+
+
+def _fipd_actions_from_references(now: datetime) -> None:
+    """One FIPD action per council and distinct reference of the funded actions; link them."""
+    bind = op.get_bind()
+    reference = sa.func.coalesce(sa.func.nullif(sa.func.trim(_ACTION.c.fipd_reference), ''), NO_REFERENCE)
+    funded = (sa.select(_GROUP.c.council_id, reference.label('reference'), sa.func.min(_ACTION.c.start_date))
+              .select_from(_ACTION.join(_CASE, _CASE.c.id == _ACTION.c.case_id)
+                           .join(_GROUP, _GROUP.c.id == _CASE.c.group_id))
+              .where(_ACTION.c.fipd_funded.is_(True)).group_by(_GROUP.c.council_id, reference))
+    for council_id, ref, earliest in bind.execute(funded).all():
+        fipd_id = uuid.uuid4()
+        bind.execute(sa.insert(_FIPD).values(id=fipd_id, council_id=council_id, reference=ref[:40], title=ref,
+                                             operator='À compléter', year=_year(earliest), amount_cents=0,
+                                             created_at=now, retired_at=None))
+        in_council = sa.select(_CASE.c.id).join(_GROUP, _GROUP.c.id == _CASE.c.group_id).where(
+            _GROUP.c.council_id == council_id)
+        bind.execute(sa.update(_ACTION).where(_ACTION.c.fipd_funded.is_(True), reference == ref,
+                                              _ACTION.c.case_id.in_(in_council)).values(fipd_action_id=fipd_id))
+
+
+def _year(earliest: object) -> int:
+    """The year of a date as the driver returns it (a date; a string on some SQLite paths)."""
+    return int(str(earliest)[:4])
+
+
+def _references_from_fipd_actions() -> None:
+    """The downgrade's step: each linked action is funded, with its FIPD action's reference."""
+    bind = op.get_bind()
+    linked = sa.select(_FIPD.c.reference).where(_FIPD.c.id == _ACTION.c.fipd_action_id).scalar_subquery()
+    bind.execute(sa.update(_ACTION).where(_ACTION.c.fipd_action_id.is_not(None))
+                 .values(fipd_funded=True, fipd_reference=linked))
+
+
 def downgrade() -> None:
+    with op.batch_alter_table('case_action') as batch:
+        batch.add_column(sa.Column('fipd_funded', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch.add_column(sa.Column('fipd_reference', sa.String(length=40), nullable=True))
+    _references_from_fipd_actions()
+    with op.batch_alter_table('case_action') as batch:
+        batch.alter_column('fipd_funded', server_default=None)
     with op.batch_alter_table('case_action') as batch:
         batch.drop_index(op.f('ix_case_action_fipd_action_id'))
         batch.drop_constraint(op.f('fk_case_action_objective_id_group_objective'), type_='foreignkey')

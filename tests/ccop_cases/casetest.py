@@ -55,6 +55,19 @@ def coordinator_with_a_case(app, username):
     return client, propose(client, gov).location
 
 
+def fipd_action(app, council, reference, *, year=2026):
+    """A FIPD action of ``council``, recorded through the service (committed)."""
+    from apptest import setup_work
+
+    from ccop_cases.plans import services as plans
+    session = app.extensions["ccop"].database.session()
+    action = plans.add_fipd_action(setup_work(app, session), session.merge(council), reference=reference,
+                                   title=f"Chantiers éducatifs {reference}", operator="Association Essai", year=year,
+                                   amount_cents=1_250_000)
+    session.commit()
+    return action
+
+
 def latest_case(db, reference=None):
     db.expire_all()
     query = select(Case).order_by(Case.proposed_at.desc())

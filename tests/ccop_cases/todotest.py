@@ -24,8 +24,9 @@ from apptest import Account, Governance, make_account, make_governance, setup_wo
 
 from ccop_cases.cases import services as cases
 from ccop_cases.cases.models import Case
-from ccop_cases.charter.models import Membership, WorkingGroup
+from ccop_cases.charter.models import Council, Membership, WorkingGroup
 from ccop_cases.identities.services import Identity
+from ccop_cases.plans import services as plans
 from ccop_cases.work import Work
 
 NAMES = ("information", "overdue", "future", "derogation", "expired", "closed", "duplicate")
@@ -60,11 +61,14 @@ def seed_to_do(work: Work, group: WorkingGroup, coordinator: Membership, member:
     made: dict[str, Case] = {}
     made["information"] = propose(30, member, "Tableau-Un", "Alix", 15, "first_offence_prevention", "school")
 
+    fipd = plans.add_fipd_action(work, work.session.get_one(Council, group.council_id), reference="FIPD-ESSAI-01",
+                                 title="Chantiers éducatifs", operator="Association Essai", year=today.year,
+                                 amount_cents=500_000)
     made["overdue"] = c = propose(29, member, "Tableau-Deux", "Noé", 16, "public_tranquillity", "police_nationale")
     inform_all(28, c, member)
     cases.follow(at(27), c, coordinator)
     cases.add_action(at(26), c, member, action_type="sport_culture", start=today - timedelta(days=26),
-                     end=today - timedelta(days=1), outcome="ongoing", fipd=True, fipd_reference="FIPD-ESSAI-01")
+                     end=today - timedelta(days=1), outcome="ongoing", fipd_action_id=fipd.id)
     cases.record_decision(at(25), c, coordinator, decision="review", next_review=today - timedelta(days=5),
                           meeting_id=None)
 
@@ -72,7 +76,7 @@ def seed_to_do(work: Work, group: WorkingGroup, coordinator: Membership, member:
     inform_all(24, c, other)
     cases.follow(at(24), c, coordinator)
     cases.add_action(at(23), c, other, action_type="employment_support", start=today - timedelta(days=23),
-                     end=None, outcome="ongoing", fipd=False, fipd_reference=None)
+                     end=None, outcome="ongoing")
     cases.add_participant(at(23), c, member, "insertion", coordinator)
     cases.record_decision(at(2), c, coordinator, decision="review", next_review=today + timedelta(days=10),
                           meeting_id=None)

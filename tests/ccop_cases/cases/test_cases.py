@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 from apptest import audit_bodies, current_code, make_account, make_governance, post
-from casetest import GET_TABLE, ROLES, YOUNG, coordinator_with_a_case, form_data, latest_case, propose
+from casetest import GET_TABLE, ROLES, YOUNG, coordinator_with_a_case, fipd_action, form_data, latest_case, propose
 from sqlalchemy import func, select
 
 from ccop_cases.cases.models import Case, CaseAction, CaseParticipant, InformationRecord
@@ -74,15 +74,16 @@ def test_a_derogation_needs_the_coordinators_approval_and_a_future_review(app, w
 def test_actions_decisions_participants_and_closing(app, world, login_as, proposed, db, clock):
     participant, coordinator = login_as(world.participant), login_as(world.coordinator)
     url = f"/situations/{proposed.id}"
-    fipd = post(participant, f"{url}/actions", {"act-action_type": "educational_worksite",
-                                                "act-start_date": "2026-03-01", "act-outcome": "ongoing",
-                                                "act-fipd_funded": "y"}, token_from=url)
-    assert fipd.status_code == 400 and "référence FIPD" in fipd.text
-    assert post(participant, f"{url}/actions", {"act-action_type": "educational_worksite",
-                                                "act-start_date": "2026-03-01", "act-outcome": "ongoing",
-                                                "act-fipd_funded": "y", "act-fipd_reference": "FIPD-59-12"},
+    own = fipd_action(app, world.gov.council, "FIPD-59-12")
+    foreign = fipd_action(app, make_governance(app, admin=make_account(app, "autre.president")).council, "FIPD-75-01")
+    action = {"act-action_type": "educational_worksite", "act-start_date": "2026-03-01", "act-outcome": "ongoing"}
+    forged = post(participant, f"{url}/actions", {**action, "act-fipd_action": str(foreign.id)}, token_from=url)
+    assert forged.status_code == 400 and "pas une action FIPD du conseil de ce groupe" in forged.text
+    assert db.scalar(select(func.count()).select_from(CaseAction)) == 0
+    assert post(participant, f"{url}/actions", {**action, "act-fipd_action": str(own.id)},
                 token_from=url).status_code == 302
-    assert db.scalar(select(func.count()).select_from(CaseAction)) == 1
+    assert db.scalar(select(CaseAction.fipd_action_id)) == own.id
+    assert "FIPD-59-12 — Chantiers éducatifs FIPD-59-12" in participant.get(url).text
     decision = post(participant, f"{url}/decisions", {"dec-decision": "review"}, token_from=url)
     assert decision.status_code == 403 and "coordonnateur" in decision.text
     outsider_membership = world.gov.session.scalar(select(CaseParticipant.membership_id))

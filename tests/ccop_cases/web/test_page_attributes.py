@@ -7,13 +7,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from apptest import PASSWORD, current_code, make_account, make_governance, post
+from apptest import PASSWORD, current_code, make_account, make_governance, post, setup_work
+from casetest import fipd_action
 from sqlalchemy import select
 
 from ccop_cases.accounts.models import Person
 from ccop_cases.cases.models import Case, CaseParticipant
 from ccop_cases.charter.models import Membership
 from ccop_cases.meetings.models import Meeting
+from ccop_cases.plans import services as plans
+from ccop_cases.plans.models import StrategyObjective
 
 NONE_ATTRIBUTE = re.compile(r"""[\w-]+=["']?None\b""")
 
@@ -53,6 +56,12 @@ def pages(app, login_as, clock, db):
                                       "password": PASSWORD})
     admin_client, unsigned_client = login_as(admin), login_as(unsigned)
     g, c = gov.group.id, case.id
+    fipd = fipd_action(app, gov.council, "FIPD-ATTR-01")
+    objective = db.scalar(select(StrategyObjective).where(StrategyObjective.code == "p1_follow"))
+    set_up = setup_work(app, session)
+    aim = plans.set_group_objective(set_up, session.merge(gov.group), 2026, objective.id, target=None,
+                                    target_share=None)
+    session.commit()
     listed = [
         ("/", member_client, "/"),
         ("/connexion", anonymous, "/connexion"),
@@ -86,15 +95,29 @@ def pages(app, login_as, clock, db):
         ("/situations/<uuid:case_id>/archive", coordinator_client, f"/situations/{closed.id}/archive"),
         ("/situations/<uuid:case_id>/participants/<uuid:participant_id>/retirer", coordinator_client,
          f"/situations/{c}/participants/{participant.id}/retirer"),
+        ("/administration/listes", admin_client, "/administration/listes"),
+        ("/administration/listes/<list_name>/<code>", admin_client, "/administration/listes/action_type/citizenship"),
+        ("/administration/objectifs/<uuid:objective_id>", admin_client, f"/administration/objectifs/{objective.id}"),
+        ("/administration/conseils/<uuid:council_id>/fipd", admin_client,
+         f"/administration/conseils/{gov.council.id}/fipd"),
+        ("/administration/fipd/<uuid:action_id>", admin_client, f"/administration/fipd/{fipd.id}"),
+        ("/administration/groupes/<uuid:group_id>/objectifs/<int:year>", admin_client,
+         f"/administration/groupes/{g}/objectifs/2026"),
+        ("/administration/objectifs-du-groupe/<uuid:objective_id>", admin_client,
+         f"/administration/objectifs-du-groupe/{aim.id}"),
     ]
     acts = [("/situations/<uuid:case_id>/<act>", coordinator_client, f"/situations/{c}/{act}")
-            for act in ("information", "actions", "decisions", "participants", "cloture")]
+            for act in ("information", "actions", "decisions", "participants", "cloture", "objectif")]
     # Pages shown again with errors by a POST route of their own (every field left empty).
     errors = [(admin_client, f"/administration/groupes/{g}/etat", {"st-action": "suspend"}),
               (admin_client, f"/administration/groupes/{g}/membres", {})]
     errors += [(admin_client, f"/administration/membres/{membership.id}/{act}", {})
                for act in ("suspendre", "exclure", "2fa")]
     errors += [(coordinator_client, f"/seances/{meeting.id}/compte-rendu", {"cr-minutes": "x" * 10_001})]
+    errors += [(admin_client, "/administration/listes/action_type/citizenship/etat", {"st-action": "retire"}),
+               (admin_client, f"/administration/fipd/{fipd.id}/etat", {"st-action": "retire"}),
+               (admin_client, f"/administration/objectifs/{objective.id}/etat", {"st-action": "retire"}),
+               (admin_client, f"/administration/objectifs-du-groupe/{aim.id}/etat", {"st-action": "retire"})]
     return listed + acts, errors
 
 

@@ -20,22 +20,26 @@ ROOT = Path(__file__).resolve().parents[3]
 
 @pytest.fixture
 def clients(app, login_as, clock):
-    """A signed coordonnateur (the case list) and a DPO who just entered a code (the trail)."""
-    gov = make_governance(app)
+    """A signed coordonnateur (the case list), a DPO who just entered a code (the trail) and the
+    charter administrator presiding the council (its FIPD actions)."""
+    admin = make_account(app, "admin.pages")
+    gov = make_governance(app, admin=admin)
     coordinator = make_account(app, "coord.pages")
     gov.sign_all(gov.designate(coordinator, role="coordonnateur"))
     dpo = make_account(app, "dpo.pages")
     session = app.extensions["ccop"].database.session()
     session.get(Person, dpo.person.id).is_dpo = True
+    session.get(Person, admin.person.id).is_charter_admin = True
     session.commit()
     dpo_client = login_as(dpo)
     assert post(dpo_client, "/compte/confirmer?suite=oversight.trail",
                 {"code": current_code(dpo, clock)}).location == "/controle/"
     return {"cases": (login_as(coordinator), f"/groupes/{gov.group.id}/situations?etat=&page="),
-            "trail": (dpo_client, "/controle/?page=")}
+            "trail": (dpo_client, "/controle/?page="),
+            "fipd": (login_as(admin), f"/administration/conseils/{gov.council.id}/fipd?page=")}
 
 
-PAGINATED = ("cases", "trail")  # every view that reads ?page (see the test below)
+PAGINATED = ("cases", "trail", "fipd")  # every view that reads ?page (see the test below)
 BAD_PAGES = ["99999999999999999999", "9" * 400, "100001", "0", "-1", "-99999999999999999999", "abc", "1.5",
              "1e3", "+2", " 2", "0x10", "", "\u0661", "\uff12"]  # Arabic-Indic 1, full-width 2: int() takes them
 
@@ -65,7 +69,8 @@ def test_no_view_reads_the_page_parameter_but_the_one_helper():
     assert readers == ["ccop_cases/security/inputs.py"]
     callers = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "ccop_cases").rglob("*.py")
                      if "page_number()" in path.read_text() and path.name != "inputs.py")
-    assert callers == ["ccop_cases/cases/views.py", "ccop_cases/oversight/views.py"]  # PAGINATED
+    assert callers == ["ccop_cases/cases/views.py", "ccop_cases/oversight/views.py",
+                       "ccop_cases/plans/views.py"]  # PAGINATED
 
 
 def test_an_unexpected_error_logs_the_application_frames_and_no_value(clients, monkeypatch, capsys):

@@ -83,11 +83,20 @@ POST_ROUTES = [
     "/groupes/<uuid:group_id>/seances", "/seances/<uuid:meeting_id>/<act>",
     "/situations/<uuid:case_id>/participants/<uuid:participant_id>/retirer",
     "/situations/<uuid:case_id>/doublon/<choice>", "/session/rester-connecte",
+    "/administration/listes/<list_name>", "/administration/listes/<list_name>/<code>",
+    "/administration/listes/<list_name>/<code>/etat", "/administration/objectifs",
+    "/administration/objectifs/<uuid:objective_id>/etat", "/administration/conseils/<uuid:council_id>/fipd",
+    "/administration/fipd/<uuid:action_id>", "/administration/fipd/<uuid:action_id>/etat",
+    "/administration/groupes/<uuid:group_id>/objectifs/<int:year>",
+    "/administration/objectifs-du-groupe/<uuid:objective_id>",
+    "/administration/objectifs-du-groupe/<uuid:objective_id>/etat",
 ]
 
 
 def _concrete(rule: str) -> str:
     concrete = re.sub(r"<uuid:\w+>", str(uuid.uuid4()), rule)
+    concrete = concrete.replace("<list_name>", "action_type").replace("<code>", "citizenship").replace(
+        "<int:year>", "2026")
     return concrete.replace("<kind>", "charter").replace("<act>", "exclure").replace("<choice>", "decliner")
 
 
