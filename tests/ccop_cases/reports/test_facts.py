@@ -10,8 +10,10 @@ from datetime import UTC, date, datetime
 import reporttest
 from sqlalchemy import select
 
-from ccop_cases.cases.lists import ACTION_OUTCOMES, ACTION_TYPES, CLOSING_REASONS, PURPOSES
+from ccop_cases.cases.lists import PURPOSES
 from ccop_cases.cases.models import Case, CaseAction, CaseDecision, CaseState, InformationRecord
+from ccop_cases.plans.models import MAINTAINED_LISTS
+from ccop_cases.plans.services import labels
 from ccop_cases.reports.facts import FIPD_INVOLVED, FOLLOWED, METRICS, Fact, facts, parse
 from ccop_cases.reports.model import Period
 from ccop_cases.reports.models import ReportCounter
@@ -147,7 +149,7 @@ def test_counters_hold_codes_and_ids_only(app, db, clock):
     s = reporttest.seed(app, db, clock)
     counters = list(db.scalars(select(ReportCounter)))
     assert {c.group_id for c in counters} == {s.group.id} and len(counters) > 10
-    known = set(PURPOSES) | set(CLOSING_REASONS) | set(ACTION_TYPES) | set(ACTION_OUTCOMES)
+    known = set(PURPOSES).union(*(labels(db, name) for name in MAINTAINED_LISTS))
     for c in counters:
         assert c.metric in METRICS and c.month.day == 1
         for key, value in parse(c.dimension).items():
