@@ -7,7 +7,7 @@ import os
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -21,13 +21,16 @@ from ccop_cases.accounts import services
 from ccop_cases.accounts.models import Person
 from ccop_cases.accounts.services import open_totp_secret, seal_totp_secret
 from ccop_cases.cases import services as cases
-from ccop_cases.cases.models import Case
+from ccop_cases.cases.models import Case, is_open
 from ccop_cases.charter import services as charter
-from ccop_cases.charter.models import Council, Membership, WorkingGroup
+from ccop_cases.charter.models import Council, Membership, MembershipStatus, Signature, WorkingGroup
 from ccop_cases.clock import day
 from ccop_cases.identities.services import Identity
+from ccop_cases.meetings import services as meetings
+from ccop_cases.meetings.models import Meeting
 from ccop_cases.plans import services as plans
 from ccop_cases.plans.models import FipdAction, GroupObjective, StrategyObjective
+from ccop_cases.retention import services as retention
 from ccop_cases.security import otp
 from ccop_cases.web import runtime as rt
 from ccop_cases.work import Work
@@ -102,22 +105,31 @@ def seed_governance(work: Work) -> None:
     charter.create_group(work, council, name="Groupe thématique tranquillité des transports", legal_basis="L132-5",
                          vocation="thematic", perimeter="", theme="Transports en commun", is_ccop=False,
                          territory_label="other")
-    charter.record_act(work, ccop, act_date=date(today.year, 1, 15), reference="DEL-DEMO-001",
+    # Constituted a little more than a year ago, so that the reports show a year of activity.
+    founded = founding_day(today)
+    then = work.as_of(datetime(founded.year, founded.month, founded.day, 9, tzinfo=UTC))
+    charter.record_act(then, ccop, act_date=founded, reference="DEL-DEMO-001",
                        document="Délibération fictive du CLSPD de Villefictive constituant la CCOP.")
     texts = resources.files("ccop_cases.data")
     for kind in ("charter", "rules"):
-        charter.adopt_text(work, ccop, kind=kind, text=texts.joinpath(f"demo-{kind}.txt").read_text("utf-8"),
-                           adopted_on=date(today.year, 1, 15))
-    charter.change_status(work, ccop, "constitute", reason="")
-    for username, institution, function, role, signs in DEMO_MEMBERS:
-        membership, _ = charter.designate(work, ccop, charter.Designation(
+        charter.adopt_text(then, ccop, kind=kind, text=texts.joinpath(f"demo-{kind}.txt").read_text("utf-8"),
+                           adopted_on=founded)
+    charter.change_status(then, ccop, "constitute", reason="")
+    for n, (username, institution, function, role, signs) in enumerate(DEMO_MEMBERS):
+        membership, _ = charter.designate(then, ccop, charter.Designation(
             username, institution, function, role, f"DESIGNATION-DEMO-{username.split('.')[1].upper()}",
-            date(today.year, 1, 15), date(today.year + 1, 12, 31)))
-        if signs:
+            founded, date(today.year + 1, 12, 31)))
+        if signs:  # a few days after the designation: the annual report shows the delays
             for text in pending_texts(db, membership):
-                charter.sign(work, membership, text)
+                charter.sign(work.as_of(then.now() + timedelta(days=2 + 3 * n)), membership, text)
         if username == "demo.exclu":
-            charter.exclude_member(work, membership, "Manquement fictif de démonstration")
+            charter.exclude_member(work.as_of(then.now() + timedelta(days=150)), membership,
+                                   "Manquement fictif de démonstration")
+
+
+def founding_day(today: date) -> date:
+    """The 15th of the month a year before ``today``'s: the demo CCOP's act and designations."""
+    return date(today.year - 1, today.month, 15)
 
 
 # (last name, given names, age in years, how far the demo takes it, sex); obviously fictional names.
@@ -139,11 +151,7 @@ def seed_cases(work: Work) -> None:
         return
     group = db.execute(select(WorkingGroup).where(WorkingGroup.is_ccop.is_(True))).scalar_one()
 
-    def member(username: str) -> Membership:
-        return db.execute(select(Membership).join(Person, Person.id == Membership.person_id)
-                          .where(Person.username == username, Membership.group_id == group.id)).scalar_one()
-
-    coordinator, police = member("demo.coordination"), member("demo.police")
+    coordinator, police = _member(db, group, "demo.coordination"), _member(db, group, "demo.police")
     for i, (last, given, age, stage, sex) in enumerate(DEMO_CASES):
         born = date(now.year - age, now.month, min(now.day, 28)) + timedelta(days=10 if stage == TURNS_25 else -40)
         reps = [Identity(last, "Parent " + given)] if age < 18 else []
@@ -171,6 +179,134 @@ def seed_cases(work: Work) -> None:
         case.next_review = review
         if stage in (CLOSE, PURGE_DUE):
             cases.close(work.as_of(when + timedelta(days=5)), case, coordinator, reason="objectives_met")
+
+
+def _member(db: Session, group: WorkingGroup, username: str) -> Membership:
+    return db.execute(select(Membership).join(Person, Person.id == Membership.person_id)
+                      .where(Person.username == username, Membership.group_id == group.id)).scalar_one()
+
+
+# A year of activity, so that the reports have something to show: each month a session and
+# a handful of situations proposed, informed, followed, given actions (some funded by the
+# FIPD), reviewed, closed, and, the oldest ones, purged (their counts kept for the reports).
+YEAR_NAMES = ("Annuel", "Calendrier", "Saison", "Trimestre", "Semestre", "Almanach", "Éphéméride", "Chronique",
+              "Millésime", "Quinzaine", "Échéancier", "Registre")
+YEAR_GIVEN = ("Noé", "Lina", "Ilyes", "Manon", "Malik", "Zoé", "Nathan", "Sarah", "Théo", "Jana", "Amir")
+YEAR_PURPOSES = ("first_offence_prevention", "first_offence_prevention", "recidivism_prevention",
+                 "public_tranquillity", "first_offence_prevention", "judicial_request", "recidivism_prevention")
+YEAR_ORIGINS = ("school", "police_nationale", "mission_locale", "bailleur", "prevention_specialisee", "family")
+# action type, FIPD action (index in DEMO_FIPD, or None), strategy objective it serves
+YEAR_ACTIONS = (("educational_worksite", 0, "p1_follow"), ("employment_support", 2, "p1_remobilise"),
+                ("sport_culture", 0, "p1_follow"), ("citizenship", None, "p1_follow"),
+                ("social_mediation", 1, None), ("parenting_support", None, None))
+YEAR_OUTCOMES = ("done", "done", "interrupted", "done", "refused", "done", "unavailable")
+YEAR_CLOSINGS = ("objectives_met", "handed_over", "objectives_met", "moved_away", "refused", "handed_over",
+                 "judicial_only")
+PER_MONTH = 6
+
+
+def seed_year(work: Work) -> None:
+    """A year of activity before today, once (the group has no session yet)."""
+    db, now = work.session, work.now()
+    group = db.scalar(select(WorkingGroup).where(WorkingGroup.is_ccop.is_(True)))
+    if group is None or db.scalar(select(Meeting.id).where(Meeting.group_id == group.id)) is not None:
+        return
+    coordinator, police = (_member(db, group, name) for name in ("demo.coordination", "demo.police"))
+    signed = list(db.scalars(select(Membership).where(
+        Membership.group_id == group.id, Membership.status == MembershipStatus.ACTIVE,
+        Membership.id.in_(select(Signature.membership_id)))))
+    start = founding_day(day(now))
+    months = [date(start.year + (start.month + k - 1) // 12, (start.month + k - 1) % 12 + 1, 1) for k in range(1, 13)]
+    purged = []
+    for k, first in enumerate(months):
+        meeting_at = datetime(first.year, first.month, 10, 13, tzinfo=UTC)
+        if meeting_at < now:
+            then = work.as_of(meeting_at)
+            meeting = meetings.schedule(then, group, coordinator, meeting_at)
+            attending = [m for n, m in enumerate(signed) if (n + k) % 5 != 0]  # someone is often excused
+            meetings.record_attendance(then, meeting, attending, {m.id for m in signed})
+        for i in range(PER_MONTH):
+            n = k * PER_MONTH + i
+            when = datetime(first.year, first.month, 3 + 4 * i, 10, tzinfo=UTC)
+            if when + timedelta(days=3) >= now:
+                break
+            case = _year_case(work, group, coordinator, police, n, when)
+            if case is not None and not is_open(case.state) and case.purge_due and case.purge_due <= day(now):
+                purged.append(case)
+    for case in purged[: len(purged) // 2]:  # the others wait for « ccop retention run »
+        retention.purge(work, case, "closing_delay")
+
+
+def _year_case(work: Work, group: WorkingGroup, coordinator: Membership, police: Membership, n: int,
+               when: datetime) -> Case | None:
+    db, now = work.session, work.now()
+    age = 13 + n % 7
+    last, given = YEAR_NAMES[n % len(YEAR_NAMES)], YEAR_GIVEN[n % len(YEAR_GIVEN)]
+    links = demo_links(db, group, when.year)
+    then = work.as_of(when)
+    born = date(when.year - age, 1 + n % 12, 1 + n % 27)
+    proposal = cases.Proposal(
+        young=Identity(last, given, born, "FM"[n % 2]),
+        representatives=[Identity(last, "Parent " + given)] if cases.age_on(born, day(when)) < 18 else [],
+        school_situation="schooled_irregular" if age < 16 else "neet", purpose=YEAR_PURPOSES[n % len(YEAR_PURPOSES)],
+        referral_origin=YEAR_ORIGINS[n % len(YEAR_ORIGINS)], exposure_factors=["absenteeism"] if age < 16 else ["neet"],
+        submission_id=uuid.uuid4(), confirm_under_12=True, objective_id=links.objective)
+    case, _ = cases.propose(then, group, police, proposal, sees_all=False)
+    informed = work.as_of(when + timedelta(days=3 + n % 9))
+    if n % 11 == 5:  # the family cannot be reached: a derogation, approved by the coordonnateur
+        cases.inform(informed, case, coordinator, who="young_person", informed_on=None, means=None,
+                     derogation_reason="unreachable", review_date=day(informed.now()) + timedelta(days=60),
+                     approves=True)
+    else:
+        for who in cases.information_targets(db, case):
+            cases.inform(informed, case, police, who=who, informed_on=day(informed.now()), means="letter",
+                         derogation_reason=None, review_date=None)
+    if n % 9 == 4:  # not retained: closed without a follow-up
+        cases.close(work.as_of(when + timedelta(days=20)), case, coordinator, reason="not_retained")
+        return case
+    if when + timedelta(days=15) >= now:
+        return case
+    followed = work.as_of(when + timedelta(days=15))
+    cases.follow(followed, case, coordinator)
+    age_days = (now - when).days
+    for a in range(1 + n % 2):
+        action_type, fipd, objective_code = YEAR_ACTIONS[(n + 2 * a) % len(YEAR_ACTIONS)]
+        begins = when + timedelta(days=20 + 25 * a + n % 10)
+        if begins >= now:
+            break
+        over = (now - begins).days > 75
+        outcome = YEAR_OUTCOMES[(n + a) % len(YEAR_OUTCOMES)] if over else "ongoing"
+        cases.add_action(work.as_of(begins), case, police, action_type=action_type, start=day(begins),
+                         end=day(begins) + timedelta(days=60) if over else None, outcome=outcome,
+                         fipd_action_id=_fipd(db, group, fipd),
+                         objective_id=_objective(db, group, begins.year, objective_code))
+    review = when + timedelta(days=45)
+    if review < now:
+        cases.record_decision(followed, case, coordinator, decision="review", next_review=day(review), meeting_id=None)
+        late = timedelta(days=7 if n % 4 == 0 else -2)  # most reviews on time, some a week late
+        if review + late < now:
+            cases.record_decision(work.as_of(review + late), case, coordinator, decision="add_action",
+                                  next_review=None, meeting_id=None)
+    if age_days > 150 and n % 3 != 0:
+        cases.close(work.as_of(when + timedelta(days=140)), case, coordinator,
+                    reason=YEAR_CLOSINGS[n % len(YEAR_CLOSINGS)])
+    return case
+
+
+def _fipd(db: Session, group: WorkingGroup, index: int | None) -> uuid.UUID | None:
+    if index is None:
+        return None
+    return db.scalar(select(FipdAction.id).where(FipdAction.council_id == group.council_id,
+                                                 FipdAction.reference == DEMO_FIPD[index][0]))
+
+
+def _objective(db: Session, group: WorkingGroup, year: int, code: str | None) -> uuid.UUID | None:
+    if code is None:
+        return None
+    return db.scalar(select(GroupObjective.id).join(StrategyObjective, StrategyObjective.id ==
+                                                    GroupObjective.strategy_objective_id)
+                     .where(GroupObjective.group_id == group.id, GroupObjective.year == year,
+                            StrategyObjective.code == code))
 
 
 # The council's actions funded by the FIPD (reference, title, operator, years ago, euros) and the
@@ -241,8 +377,9 @@ SHOWS = """Ce que montre chaque compte :
   demo.exclu         membre exclu : échanges refusés (R15)
   demo.dpo           délégué à la protection des données : journal d'audit /controle
   demo.nouveau       première connexion : mot de passe, double authentification, puis charte
-Douze situations fictives dans tous les états ; « ccop retention run --dry-run » montre celles
-dont l’effacement est dû (3 mois après clôture, ou 25 ans).
+Une année d’activité fictive (séances mensuelles, situations dans tous les états, actions dont
+certaines financées par le FIPD) : les rapports /rapports ont de quoi montrer ; « ccop retention
+run --dry-run » montre les situations dont l’effacement est dû (3 mois après clôture, ou 25 ans).
 """
 
 
@@ -255,6 +392,7 @@ def seed() -> None:
         seed_governance(work)
         seed_plans(work)
         seed_cases(work)
+        seed_year(work)
     path = rt.runtime().settings.instance_dir / CREDENTIALS_FILE
     if rows:
         _append_credentials(path, rows)
