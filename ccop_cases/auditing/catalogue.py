@@ -49,6 +49,7 @@ ACTIONS: dict[str, str] = {
     "case.participant_added": "Participant désigné pour la situation",
     "case.participant_removed": "Participant retiré de la situation",
     "case.action_added": "Action enregistrée",
+    "case.action_ended": "Fin d’action enregistrée",
     "case.decision_recorded": "Décision enregistrée",
     "case.closed": "Suivi clôturé",
     "case.archived": "Situation archivée",

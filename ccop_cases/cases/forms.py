@@ -134,6 +134,13 @@ class ActionForm(FlaskForm):
     fipd_action = id_field("Action financée par le FIPD (vide : non financée)")
 
 
+class EndActionForm(FlaskForm):
+    """The outcomes in force other than « En cours » are the choices the view sets."""
+
+    end_date = date_field("Fin")
+    outcome = choice_field("Résultat", {})
+
+
 class ObjectiveForm(FlaskForm):
     objective = id_field("Objectif du groupe")
 

@@ -397,6 +397,27 @@ def add_action(work: Work, case: Case, m: Membership, *, action_type: str, start
     return action
 
 
+def end_action(work: Work, case: Case, action_id: uuid.UUID, m: Membership, *, end: date, outcome: str) -> None:
+    """Record how an action still running ended: its last day and its outcome (R5: a code of
+    the list, never a narrative). An action of another situation is not found (LookupError)."""
+    db, now = work.session, work.now()
+    action = db.scalar(select(CaseAction).where(CaseAction.id == action_id, CaseAction.case_id == case.id))
+    if action is None:
+        raise LookupError(action_id)
+    if action.outcome != ONGOING:
+        raise CaseError("Cette action est déjà terminée : son résultat ne change plus.", "outcome")
+    if outcome == ONGOING or outcome not in plans.labels(db, "action_outcome", retired=False):
+        raise CaseError("Résultat : choisissez comment l’action s’est terminée.", "outcome")
+    if end < action.start_date:
+        raise CaseError("La fin de l’action précède son début.", "end_date")
+    if end > day(now):
+        raise CaseError("La fin est à venir : enregistrez-la une fois l’action terminée.", "end_date")
+    action.end_date, action.outcome = end, outcome
+    _history(db, identities.unit_key(db, work.keys, case.id), case, "action", f"{action.action_type}: {outcome}", m,
+             now)
+    work.audit.record("case.action_ended", "case", case.id, action_id=str(action.id), result=outcome)
+
+
 def set_objective(work: Work, case: Case, m: Membership, objective_id: uuid.UUID | None) -> None:
     """Link the situation to one of its group's objectives of the year, or to none."""
     db, now = work.session, work.now()

@@ -191,7 +191,7 @@ def _case_page(case: Case, group: WorkingGroup, membership: Membership, coordina
     return render_template(
         "cases/case.html", view=view, group=group, membership=membership, lists=lists, institutions=INSTITUTIONS,
         labels=labels, history=history,
-        coordinator=coordinator, open=is_open(case.state),
+        coordinator=coordinator, open=is_open(case.state), ongoing=services.ONGOING,
         missing=services.missing_from(view, rt.today()), today=rt.today(), acts=ACT_TITLES,
         duplicate=duplicate), 200
 
@@ -293,6 +293,30 @@ def _apply(act: str, form: Any, case: Case, m: Membership, *, coordinator: bool,
         return "Participant désigné pour la situation."
     services.close(work, case, m, reason=form.reason.data)
     return f"Suivi de {case.reference} clôturé. Effacement prévu le {case.purge_due:%d/%m/%Y}."
+
+
+@bp.route("/situations/<uuid:case_id>/actions/<uuid:action_id>/fin", methods=["GET", "POST"])
+@permission("authenticated")
+def end_action(case_id: uuid.UUID, action_id: uuid.UUID) -> Page:
+    """Record how an action still running ended (its last day, its outcome)."""
+    case, group, membership, _decision = load_case(case_id, "case.act")
+    form = forms.EndActionForm(prefix="fin")
+    form.outcome.choices = {code: label for code, label in plans.labels(rt.db(), "action_outcome", retired=False)
+                            .items() if code != services.ONGOING}
+    if request.method == "POST" and form.validate():
+        try:
+            services.end_action(rt.work(), case, action_id, membership, end=form.end_date.data,
+                                outcome=form.outcome.data)
+        except LookupError:
+            deny(HIDDEN, "case", case.id)  # an action of another situation: not revealed
+        except DomainError as exc:
+            refused(exc, "case", case.id, form)
+        else:
+            flash("Fin de l’action enregistrée.", "success")
+            return redirect(url_for("cases.case", case_id=case.id, _anchor="h-actions"))
+    return render_template("cases/act.html", case=case, group=group, form=form, act="fin",
+                           title="Enregistrer la fin de l’action", lists=lists, meeting_id=None), \
+        400 if form.errors or form.form_errors else 200
 
 
 @bp.route("/situations/<uuid:case_id>/suivre", methods=["POST"])

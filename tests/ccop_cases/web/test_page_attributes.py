@@ -12,7 +12,7 @@ from casetest import fipd_action
 from sqlalchemy import select
 
 from ccop_cases.accounts.models import Person
-from ccop_cases.cases.models import Case, CaseParticipant
+from ccop_cases.cases.models import Case, CaseAction, CaseParticipant
 from ccop_cases.charter.models import Membership
 from ccop_cases.meetings.models import Meeting
 from ccop_cases.plans import services as plans
@@ -44,6 +44,10 @@ def pages(app, login_as, clock, db):
     assert post(coordinator_client, f"/situations/{closed.id}/cloture",
                 {"clo-reason": "objectives_met", "clo-confirm": "y"}).status_code == 302
     participant = db.scalar(select(CaseParticipant).where(CaseParticipant.case_id == case.id))
+    assert post(member_client, f"/situations/{case.id}/actions",
+                {"act-action_type": "citizenship", "act-start_date": "2026-03-01", "act-outcome": "ongoing"}
+                ).status_code == 302
+    action = db.scalar(select(CaseAction).where(CaseAction.case_id == case.id))
     post(coordinator_client, f"/groupes/{gov.group.id}/seances", {"when": "2026-03-10T10:00"})
     meeting = db.scalar(select(Meeting))
     membership = db.scalar(select(Membership).where(Membership.person_id == member.person.id))
@@ -106,6 +110,8 @@ def pages(app, login_as, clock, db):
         ("/administration/objectifs-du-groupe/<uuid:objective_id>", admin_client,
          f"/administration/objectifs-du-groupe/{aim.id}"),
     ]
+    listed.append(("/situations/<uuid:case_id>/actions/<uuid:action_id>/fin", coordinator_client,
+                   f"/situations/{c}/actions/{action.id}/fin"))
     acts = [("/situations/<uuid:case_id>/<act>", coordinator_client, f"/situations/{c}/{act}")
             for act in ("information", "actions", "decisions", "participants", "cloture", "objectif")]
     # Pages shown again with errors by a POST route of their own (every field left empty).

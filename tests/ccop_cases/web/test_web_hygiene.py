@@ -80,6 +80,7 @@ POST_ROUTES = [
     "/groupes/<uuid:group_id>/signature", "/groupes/<uuid:group_id>/recherche",
     "/groupes/<uuid:group_id>/situations/nouvelle", "/situations/<uuid:case_id>/<act>",
     "/situations/<uuid:case_id>/suivre", "/situations/<uuid:case_id>/information/<uuid:record_id>/approuver",
+    "/situations/<uuid:case_id>/actions/<uuid:action_id>/fin",
     "/groupes/<uuid:group_id>/seances", "/seances/<uuid:meeting_id>/<act>",
     "/situations/<uuid:case_id>/participants/<uuid:participant_id>/retirer",
     "/situations/<uuid:case_id>/doublon/<choice>", "/session/rester-connecte",
