@@ -3,26 +3,32 @@
 The model. A table with totals publishes its cells x_ij, its row totals r_i, its column
 totals c_j and its grand total g, tied by sum_j x_ij = r_i, sum_i x_ij = c_j and
 sum_i r_i = sum_j c_j = g. Every one of these counts from 1 to 4 shows « < 5 » (primary
-suppression): a reader learns only that it lies between 1 and 4. Other counts are then
-hidden, shown « s » (secondary suppression), until every hidden count can take at least two
-whole values given all that is published: the shown counts, the labels (« < 5 »: 1 to 4;
-« s »: any count) and the equations. A table without totals (a young person counted in two
-rows) has nothing to recompute from: its cells are protected one by one.
+suppression). Other counts are then hidden, shown « s » (secondary suppression), until
+every hidden count can take at least two whole values for a reader who knows all that is
+published: the shown counts, the equations, and the labels — « < 5 » is 1 to 4, and « s »
+is 0 or 5 and more, since a count of 1 to 4 would have shown « < 5 » (ignoring this lets
+« < 5 », « s », total 6 give away the 1 and the 5 of [[1, 5]]). A table without totals (a
+young person counted in two rows) has nothing to recompute from: its cells are protected
+one by one, and nothing else is hidden.
 
-Why linear programming. The values a hidden count can take are an interval whose ends are
-its minimum and maximum over the whole system, every row and column at once; looking at
-one equation at a time misses pins that only appear when bounds of several rows and
-columns are combined (``[[0, 1], [0, 1], [1, 1]]``: every count is pinned by the labels
-alone). The system is that of a two-way table with its margins, a network matrix (totally
-unimodular), so with whole bounds the linear-programming minimum and maximum are whole and
-every value between them is reached by a whole table: LP bounds are the integer bounds.
+Why whole-table optimisation. The values a hidden count can take run from its minimum to its
+maximum over the whole system, every row and column at once: looking at one equation at a
+time misses pins that only appear when the bounds of several rows and columns are combined
+(``[[0, 1], [0, 1], [1, 1]]``: the labels alone pin every count). Were « s » any count from
+0, the system would be a network matrix (totally unimodular): linear programming would give
+whole minima and maxima, every value between reached. « 0 or 5 and more » is not an
+interval, so ``_move`` first asks two linear programs (one looser, one stricter than the
+reader) and falls back to integer programming (HiGHS, semi-integer counts) when they
+disagree.
 
 Secondary suppression is greedy and deterministic: while some hidden count is pinned to a
 single value, hide one more shown count of its row or column (the line where it is least
-hidden, the smallest non-zero value, cells before totals, then by position), or, when the
-labels alone pin it (every count of a tiny row is at least 1 and their total at most 4),
-turn a « < 5 » into « s ». Both only relax the system, so a count once shown to take two
-values keeps them: each is proven free once, and the loop ends, at worst with all hidden.
+hidden, the smallest non-zero value, cells before totals, then by position; never a count
+the labels alone pin, hiding it would tell nothing new), or, when the labels alone pin it
+(every count of a tiny row is at least 1 and their total at most 4), turn a « < 5 » into
+« s » — which a reader cannot tell from another « s », so it counts as any count. Both only
+widen what a reader must consider, so a count once shown to take two values keeps them: each
+is proven free once, and the loop ends, at worst with all hidden.
 
 With one column the row totals repeat the cells and with one row the column totals repeat
 them: those are not published separately (``Published.row_totals`` or ``column_totals`` is
@@ -36,7 +42,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linprog
+from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, linprog, milp
 
 from ccop_cases.reports.model import Measure, Table
 
@@ -133,7 +139,7 @@ def _number(value: float) -> str:
 
 
 class _System:
-    """The counts of a table with totals, flattened row by row, and their equations."""
+    """The counts of a table with totals, flattened row by row, their labels and equations."""
 
     def __init__(self, full: list[list[int]]) -> None:
         self.height, self.width = len(full), len(full[0])  # totals included
@@ -146,12 +152,14 @@ class _System:
             self.equations[row, line[:-1]], self.equations[row, line[-1]] = 1, -1  # parts - total = 0
         self.free: set[int] = set()  # proven to take two values with what is shown
         self.free_by_labels: set[int] = set()  # the same with nothing but the labels shown
+        self.pinned_by_labels: set[int] = set()  # pinned by the labels alone, until one is loosened
 
     def suppress(self) -> None:
         while (pinned := next((k for k in self._own() if self._pinned(k)), None)) is not None:
-            candidate = self._candidate(pinned)
-            if candidate is None or self._pinned(pinned, labels_only=True):
+            candidate = None if self._pinned(pinned, labels_only=True) else self._candidate(pinned)
+            if candidate is None:
                 self._set(self._to_demote(pinned), SECRET)
+                self.pinned_by_labels.clear()  # a looser label: what it pinned may move now
             else:
                 self._set(candidate, SECRET)
 
@@ -175,33 +183,60 @@ class _System:
 
     def _pinned(self, k: int, labels_only: bool = False) -> bool:
         """Whether ``k`` takes a single value (with nothing but the labels shown, if said)."""
+        if labels_only and k in self.pinned_by_labels:
+            return True
         free = self.free_by_labels if labels_only else self.free
         for sign in (1, -1):
-            if k in free:
-                return False
-            solution = self._extreme(k, sign, labels_only)
-            if solution is None:  # no maximum
-                return False
-            free.update(q for q in range(len(self.values)) if abs(solution[q] - self.values[q]) > 0.5)
+            if k not in free:
+                weights = np.zeros(len(self.values))
+                weights[k] = sign
+                self._note(self._move(weights, labels_only), free)
+        if labels_only and k not in free:
+            self.pinned_by_labels.add(k)
         return k not in free
 
-    def _extreme(self, k: int, sign: int, labels_only: bool) -> np.ndarray | None:
-        """A whole table reaching the minimum (sign 1) or maximum (-1) of ``k``: the shown
-        counts fixed, « < 5 » between 1 and 4, the others at least 0; None if unbounded."""
+    def _note(self, table: np.ndarray, free: set[int]) -> None:
+        """Every count a possible table gives another value than the truth is free."""
+        free.update(np.flatnonzero(np.abs(table - self.values) > 0.5).tolist())
+
+    def _move(self, weights: np.ndarray, labels_only: bool) -> np.ndarray:
+        """A whole table a reader cannot rule out that goes furthest along ``weights`` (the
+        least ``weights @ table``); the true table when none goes further.
+
+        The reader knows the shown counts (none if ``labels_only``), that a « < 5 » is 1 to 4,
+        an « s » 0 or 5 and more (a « < 5 » turned into « s »: any count), and that rows and
+        columns add up. Counts are capped at the grand total plus 5: a cap only narrows what
+        is tried, so it may hide one count too many, never one too few.
+
+        « 0 or 5 and more » is not an interval, so the exact answer needs integer programming,
+        but linear programs settle most cases first. With each « s » anywhere from 0 (looser
+        than the reader): when nothing moves, nothing moves for the reader either; with each
+        « s » on the side of 5 its count is on (stricter): what moves, moves for the reader
+        too. Both are networks: their optima are whole tables."""
         hidden = [q for q in range(len(self.values)) if self.labels[q] or labels_only]
         shown = [q for q in range(len(self.values)) if not (self.labels[q] or labels_only)]
-        objective = np.zeros(len(hidden))
-        objective[hidden.index(k)] = sign
-        bounds = [(1, LIMIT - 1) if self.labels[q] == SMALL else (0, None) for q in hidden]
-        result = linprog(objective, A_eq=self.equations[:, hidden], b_eq=-self.equations[:, shown] @ self.values[shown],
-                         bounds=bounds, method="highs")
-        if result.status == 3:
-            return None
-        if result.status != 0:  # the true table always fits: a failure is a bug, never a silent leak
-            raise RuntimeError(f"small-cell suppression: {result.message}")
-        solution = self.values.copy()
-        solution[hidden] = result.x
-        return solution
+        values, objective = self.values[hidden], weights[hidden]
+        small = np.array([self.labels[q] == SMALL for q in hidden], dtype=bool)
+        semi = ~small & ((values == 0) | (values >= LIMIT))  # not a « < 5 » turned into « s »
+        low, high = np.where(small, 1, 0), np.where(small, LIMIT - 1, self.values[-1] + LIMIT)
+        equations, rest = self.equations[:, hidden], -self.equations[:, shown] @ self.values[shown]
+        table = self.values.copy()
+
+        def lowest(bounds: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+            result = linprog(objective, A_eq=equations, b_eq=rest, bounds=np.column_stack(bounds), method="highs")
+            return _solved(result)
+
+        loose = lowest((low, high))
+        if objective @ loose >= objective @ values:  # no move, even for a looser reader
+            return table
+        for x in (loose, lowest((np.where(semi & (values > 0), LIMIT, low), np.where(semi & (values == 0), 0, high)))):
+            if objective @ x < objective @ values and not np.any(semi & (x > 0) & (x < LIMIT)):
+                table[hidden] = x
+                return table
+        table[hidden] = _solved(milp(objective, constraints=LinearConstraint(equations, rest, rest),
+                                     bounds=Bounds(np.where(semi, LIMIT, low), high),
+                                     integrality=np.where(semi, 3, 1)))  # 3: semi-integer, 0 or within bounds
+        return table
 
     def _candidate(self, pinned: int) -> int | None:
         """The shown count to hide next for ``pinned``: in its least hidden row or column
@@ -215,14 +250,23 @@ class _System:
             return (not shared, min(shared, default=0), self.values[q] == 0, self.values[q], total, q)
 
         shown = [q for q in range(len(self.values)) if not self.labels[q] and self._canonical(q) == q]
-        return min(shown, key=key, default=None)
+        # A count the labels alone pin would tell its value hidden or not: hiding it helps nobody.
+        return next((q for q in sorted(shown, key=key) if not self._pinned(q, labels_only=True)), None)
 
     def _to_demote(self, pinned: int) -> int:
         """The « < 5 » to show as « s » when the labels pin ``pinned``: itself, else the first
         of its row or column, else the first of all (one exists: with no « < 5 » left, every
-        count can grow by one along a row, a column and the totals)."""
+        count can grow by 5 with its row's, its column's and the grand total)."""
         if self.labels[pinned] == SMALL:
             return pinned
         near = sorted({q for line in self.lines if pinned in line for q in line})
         small = [q for q in [*near, *range(len(self.values))] if self.labels[q] == SMALL]
         return self._canonical(small[0])
+
+
+def _solved(result: OptimizeResult) -> np.ndarray:
+    """The whole table a solver found; the true table always fits, so a failure is a bug,
+    raised, never a silent leak."""
+    if result.status != 0:
+        raise RuntimeError(f"small-cell suppression: {result.message}")
+    return np.round(np.asarray(result.x, dtype=float))
