@@ -69,6 +69,7 @@ ACTIONS: dict[str, str] = {
     "audit.viewed": "Journal consulté",
     "audit.exported": "Journal exporté",
     "audit.pruned": "Contenu ancien du journal effacé (empreintes conservées)",
+    "report.downloaded": "Rapport agrégé téléchargé (type, format et période ; groupe ou conseil)",
 }
 
 # What each rule refuses, in a few words: « Refusé — R4 : pas désigné pour cette situation ».

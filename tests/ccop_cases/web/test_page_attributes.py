@@ -87,6 +87,26 @@ def pages(app, login_as, clock, db):
         ("/situations/<uuid:case_id>/participants/<uuid:participant_id>/retirer", coordinator_client,
          f"/situations/{c}/participants/{participant.id}/retirer"),
     ]
+    # The reports (issue 15): a chart's key is read from its page, as the builders name their tables.
+    council_reports, group_reports = f"/rapports/conseils/{gov.council.id}/fipd", f"/rapports/groupes/{g}/annuel"
+    chart = re.search(r'<img src="(/rapports/groupes/[^"]+\.svg)', admin_client.get(group_reports).text)
+    assert chart, "the annual report draws a chart"
+    listed += [
+        ("/rapports/", coordinator_client, "/rapports/"),
+        ("/rapports/conseils/<uuid:council_id>/fipd", admin_client, council_reports),
+        ("/rapports/conseils/<uuid:council_id>/fipd/impression", admin_client, f"{council_reports}/impression"),
+        ("/rapports/conseils/<uuid:council_id>/fipd/graphique/<key>.svg", admin_client,
+         re.sub(r"^/rapports/groupes/[^/]+/annuel", council_reports, chart.group(1).split("?")[0])),
+        ("/rapports/conseils/<uuid:council_id>/fipd/fichier.<any(csv, ods):fmt>", admin_client,
+         f"{council_reports}/fichier.csv"),
+        ("/rapports/groupes/<uuid:group_id>/<any(fipd, annuel, objectifs):slug>", coordinator_client, group_reports),
+        ("/rapports/groupes/<uuid:group_id>/<any(fipd, annuel, objectifs):slug>/impression", admin_client,
+         f"/rapports/groupes/{g}/objectifs/impression"),
+        ("/rapports/groupes/<uuid:group_id>/<any(fipd, annuel, objectifs):slug>/graphique/<key>.svg",
+         coordinator_client, chart.group(1)),
+        ("/rapports/groupes/<uuid:group_id>/<any(fipd, annuel, objectifs):slug>/fichier.<any(csv, ods):fmt>",
+         coordinator_client, f"/rapports/groupes/{g}/fipd/fichier.csv"),  # text: read back
+    ]
     acts = [("/situations/<uuid:case_id>/<act>", coordinator_client, f"/situations/{c}/{act}")
             for act in ("information", "actions", "decisions", "participants", "cloture")]
     # Pages shown again with errors by a POST route of their own (every field left empty).
