@@ -3,7 +3,8 @@ spreadsheet (ODS), both written from the published report (``render.ShownReport`
 
 - CSV: UTF-8 with a byte order mark (so that a spreadsheet reads the accents), ``;`` between
   fields, CRLF line ends; one block per table, its title on the line before its header;
-  masked values as shown on the page (« < 5 », « s »).
+  counts as plain whole numbers, masked values as shown on the page (« < 5 », « s »),
+  measures as the page writes them (decimal comma, unit).
 - ODS (OpenDocument 1.2, ISO/IEC 26300): a zip whose first entry is the uncompressed
   ``mimetype``, then ``META-INF/manifest.xml``, ``styles.xml`` and ``content.xml``: a first
   sheet « Rapport » (title, scope, period, legend, measures), then one sheet per table named
@@ -51,9 +52,14 @@ def grid_rows(grid: Grid) -> Iterator[Row]:
 
 
 def _texts(rows: Iterator[Row]) -> Iterator[list[str]]:
-    """As the page shows them: a count's text, « < 5 » or « s » for a masked one."""
+    """For a spreadsheet: a published count as a plain whole number (the page's « 1 234 »
+    would be read as text), a masked one as the page shows it, « < 5 » or « s »."""
     for row in rows:
-        yield [value.text if isinstance(value, Shown) else value for value in row]
+        yield [_plain(value) if isinstance(value, Shown) else value for value in row]
+
+
+def _plain(shown: Shown) -> str:
+    return shown.text if shown.value is None else str(shown.value)
 
 
 def csv_bytes(report: ShownReport) -> bytes:

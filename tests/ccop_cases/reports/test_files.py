@@ -15,7 +15,7 @@ from odf import teletype
 from odf.opendocument import load
 from odf.table import Table as OdsTable
 from odf.table import TableCell, TableRow
-from reporttest import BY_ACTION, BY_PURPOSE, OUTCOMES, fixed_report, page_tables, report_world, stand_in_builders
+from rendertest import BY_ACTION, BY_PURPOSE, OUTCOMES, fixed_report, page_tables, report_world, stand_in_builders
 
 from ccop_cases.reports import charts, files, render
 from ccop_cases.reports.model import Period, Table
@@ -35,6 +35,12 @@ def _texts(grid: render.Grid) -> list[list[str]]:
     return [list(grid.header)] + [[line.label, *line.extra, *(c.text for c in line.cells)] for line in grid.lines]
 
 
+def _plain(row: list[str]) -> list[str]:
+    """The page's texts as the CSV writes them: counts without their thousands separator."""
+    return [cell.replace("\u202f", "").replace("\xa0", "") if cell.replace("\u202f", "").isdigit() else cell
+            for cell in row]
+
+
 def _csv_blocks(data: bytes) -> tuple[list[list[str]], dict[str, list[list[str]]]]:
     """The CSV's rows, and each table's block (the rows after its title line, up to a blank line)."""
     assert data.startswith(b"\xef\xbb\xbf")  # the BOM: a spreadsheet reads the file as UTF-8
@@ -52,7 +58,7 @@ def _csv_blocks(data: bytes) -> tuple[list[list[str]], dict[str, list[list[str]]
     return rows, blocks
 
 
-TITLES = {table.title for table in (BY_PURPOSE, BY_ACTION, OUTCOMES)}
+TITLES = {table.title for table in (BY_PURPOSE, BY_ACTION, OUTCOMES)} | {"Un grand effectif"}
 
 
 def test_the_csv_parses_back_to_the_published_strings(shown):
@@ -60,7 +66,7 @@ def test_the_csv_parses_back_to_the_published_strings(shown):
     assert rows[0] == [shown.title] and rows[2] == ["Période", "du 01/01/2026 au 31/03/2026"]
     for section in shown.sections:
         for grid in section.grids:
-            assert blocks[grid.title] == _texts(grid)
+            assert blocks[grid.title] == [_plain(row) for row in _texts(grid)]
     cells = [cell for block in blocks.values() for row in block for cell in row]
     assert SMALL in cells and SECRET in cells
     assert ["Délai moyen de la proposition à la première action", "12,5 jours"] in rows  # French decimal comma
@@ -106,6 +112,22 @@ def test_the_ods_is_a_real_opendocument_package(shown):
             "META-INF/manifest.xml", "content.xml", "styles.xml"}
         for name in ("content.xml", "styles.xml"):
             ET.fromstring(ods.read(name))  # noqa: S314 - well-formed
+
+
+LARGE = Table("large", "Un grand effectif", "Motif", ("Rixes", "Décrochage"), ("Filles", "Garçons"),
+              ((1234, 6), (7, 2051)))  # nothing to hide
+
+
+def test_a_large_count_is_a_plain_number_in_the_csv_and_a_number_in_the_ods():
+    report = render.show(fixed_report("annual", "Groupe", PERIOD))
+    report = render.ShownReport(report.kind, report.title, report.scope, report.period,
+                                (render.ShownSection("Grand", "", (), (render.grid(LARGE),)),))
+    _rows, blocks = _csv_blocks(files.csv_bytes(report))
+    grid = report.sections[0].grids[0]
+    assert blocks[LARGE.title][1][1] == "1234" and blocks[LARGE.title][1][1:] == [
+        c.text if c.value is None else str(c.value) for c in grid.lines[0].cells]
+    sheet = _ods_sheets(files.ods_bytes(report))["large"]
+    assert sheet[2][1][:2] == ("float", "1234") and sheet[2][1][2] == grid.lines[0].cells[0].text
 
 
 def test_the_same_report_gives_the_same_files(shown):
@@ -171,6 +193,6 @@ def test_the_downloaded_files_carry_the_page_s_values(world, login_as, monkeypat
     _rows, blocks = _csv_blocks(client.get(f"{base}/fichier.csv?annee=2025").data)
     sheets = _ods_sheets(client.get(f"{base}/fichier.ods?annee=2025").data)
     for table in (BY_PURPOSE, OUTCOMES, BY_ACTION):
-        assert blocks[table.title] == tables[table.title]
+        assert blocks[table.title] == [_plain(row) for row in tables[table.title]]
         assert [[text for _t, _v, text in row] for row in sheets[table.key][1:]] == tables[table.title]
     assert "2025" in sheets["Rapport"][2][1][2]  # the period asked for

@@ -12,7 +12,7 @@ from io import BytesIO
 
 import pytest
 from apptest import audit_bodies
-from reporttest import (
+from rendertest import (
     BY_ACTION,
     BY_PURPOSE,
     OUTCOMES,
