@@ -90,13 +90,14 @@ def pages(app, login_as, clock, db):
     # The reports (issue 15): a chart's key is read from its page, as the builders name their tables.
     council_reports, group_reports = f"/rapports/conseils/{gov.council.id}/fipd", f"/rapports/groupes/{g}/annuel"
     chart = re.search(r'<img src="(/rapports/groupes/[^"]+\.svg)', admin_client.get(group_reports).text)
-    assert chart, "the annual report draws a chart"
+    council_chart = re.search(r'<img src="(/rapports/conseils/[^"]+\.svg)', admin_client.get(council_reports).text)
+    assert chart and council_chart, "the annual report and the council's FIPD report draw charts"
     listed += [
         ("/rapports/", coordinator_client, "/rapports/"),
         ("/rapports/conseils/<uuid:council_id>/fipd", admin_client, council_reports),
         ("/rapports/conseils/<uuid:council_id>/fipd/impression", admin_client, f"{council_reports}/impression"),
         ("/rapports/conseils/<uuid:council_id>/fipd/graphique/<key>.svg", admin_client,
-         re.sub(r"^/rapports/groupes/[^/]+/annuel", council_reports, chart.group(1).split("?")[0])),
+         council_chart.group(1)),
         ("/rapports/conseils/<uuid:council_id>/fipd/fichier.<any(csv, ods):fmt>", admin_client,
          f"{council_reports}/fichier.csv"),
         ("/rapports/groupes/<uuid:group_id>/<any(fipd, annuel, objectifs):slug>", coordinator_client, group_reports),
