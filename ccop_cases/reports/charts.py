@@ -15,8 +15,8 @@ from ccop_cases.reports.render import Grid
 from ccop_cases.reports.suppression import SECRET, SMALL
 
 SVG = "http://www.w3.org/2000/svg"
-WIDTH = 720
-LABEL_WIDTH = 250  # the rows' labels, left of the bars
+WIDTH = 760
+LABEL_WIDTH = 300  # the rows' labels, left of the bars (MAX_LABEL characters at 12 px fit)
 BAR_AREA = 380
 BAR = 16
 GAP = 12
@@ -24,7 +24,7 @@ FONT = "system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif"
 INK, MUTED = "#161616", "#3a3a3a"
 # Contrasted colours (each against white at least 3:1), one per series.
 COLOURS = ("#000091", "#18753c", "#a94645", "#6e445a", "#716043", "#3558a2")
-MAX_LABEL = 38
+MAX_LABEL = 40
 CHART_LEGEND = (f"« {SMALL} » : effectif de 1 à 4, masqué et non représenté (secret statistique).",
                 f"« {SECRET} » : valeur masquée pour protéger un petit effectif, non représentée.")
 
@@ -61,7 +61,8 @@ def bar_chart(grid: Grid) -> bytes:
         _series_legend(root, series)
     y = top
     for label, shown_values in bars:
-        label_element = _text(root, LABEL_WIDTH - 8, y + BAR - 3, _short(label), **{"text-anchor": "end"})
+        label_element = _text(root, LABEL_WIDTH - 8, y + BAR - 3, _short(label),
+                              **{"text-anchor": "end", "font-size": "12"})
         if _short(label) != label:
             ET.SubElement(label_element, "title").text = label
         for index, shown in enumerate(shown_values):

@@ -22,7 +22,7 @@ import zipfile
 from collections.abc import Iterator
 from xml.etree import ElementTree as ET
 
-from ccop_cases.reports.render import LEGEND, Grid, ShownReport
+from ccop_cases.reports.render import LEGEND, NO_ROW, Grid, ShownReport
 from ccop_cases.reports.suppression import Shown
 
 ODS_MIMETYPE = "application/vnd.oasis.opendocument.spreadsheet"
@@ -46,6 +46,9 @@ def heading(report: ShownReport) -> list[Row]:
 
 def grid_rows(grid: Grid) -> Iterator[Row]:
     """The header, then each line: its label, its text columns, then its counts as published."""
+    if grid.empty:
+        yield [NO_ROW]
+        return
     yield list(grid.header)
     for line in grid.lines:
         yield [line.label, *line.extra, *line.cells]

@@ -16,6 +16,7 @@ from ccop_cases.reports.model import Period, Report, Section, Table
 from ccop_cases.reports.suppression import Published, Shown
 
 TOTAL = "Total"
+NO_ROW = "Aucune donnée pour cette période."
 # The legend every report carries (page, print, files, charts).
 LEGEND = ((suppression.SMALL, "effectif compris entre 1 et 4, masqué (secret statistique)"),
           (suppression.SECRET, "valeur masquée pour qu’aucun effectif de 1 à 4 ne puisse être recalculé à partir "
@@ -44,6 +45,11 @@ class Grid:
     lines: tuple[Line, ...]
     chart: str | None
     published: Published
+
+    @property
+    def empty(self) -> bool:
+        """No row at all (no FIPD action, no refusal): said in words, neither a table nor a chart."""
+        return not self.published.table.rows
 
     @property
     def series(self) -> tuple[str, ...]:
@@ -87,7 +93,8 @@ def grid(table: Table) -> Grid:
     for i, (label, extra, cells) in enumerate(zip(table.rows, extras, published.cells, strict=True)):
         row_total = (published.row_totals[i],) if published.row_totals is not None else ()
         lines.append(Line(label, tuple(extra), (*cells, *row_total)))
-    if published.column_totals is not None:
+    # A table without rows has nothing to total; totals that do not match the columns are not laid out.
+    if published.column_totals is not None and table.rows and len(published.column_totals) == len(table.columns):
         corner = (published.total,) if published.row_totals is not None and published.total is not None else ()
         lines.append(Line(TOTAL, ("",) * len(table.extra_columns), (*published.column_totals, *corner), total=True))
     if published.row_totals is not None:

@@ -196,7 +196,8 @@ def _shown(subject: Subject) -> tuple[render.ShownReport, Choice]:
 def _page(subject: Subject, template: str) -> Page:
     today = rt.today()
     values: dict[str, Any] = {
-        "subject": subject, "title": KINDS[subject.kind], "legend": render.LEGEND, "kinds": _titles(),
+        "subject": subject, "title": KINDS[subject.kind], "legend": render.LEGEND, "no_row": render.NO_ROW,
+        "kinds": _titles(),
         "name": subject.group.name if subject.group else subject.council.name, "slug": _slug(subject.kind),
         "years": range(today.year, max(FIRST_YEAR, today.year - 9) - 1, -1), "this_month": f"{today:%Y-%m}",
         "first_year": FIRST_YEAR}
@@ -214,7 +215,7 @@ def _page(subject: Subject, template: str) -> Page:
 def _chart(subject: Subject, key: str) -> Response:
     report, _choice = _shown(subject)
     grid = report.grid(key)
-    if grid is None or grid.chart is None:
+    if grid is None or grid.chart is None or grid.empty:
         raise NotFound()
     return Response(charts.bar_chart(grid), mimetype="image/svg+xml")
 

@@ -27,6 +27,7 @@ BY_ACTION = Table("by_action", "Actions financées : jeunes concernés", "Action
                          ("Club de prévention", "4 000 €")))
 OUTCOMES = Table("outcomes", "Résultats des actions", "Type d’action", ("Remobilisation", "Sport"),
                  ("Réussie", "Abandonnée", "En cours"), ((9, 4, 6), (1, 0, 11)))
+EMPTY = Table("refusals", "Refus d’accès par règle", "Règle", (), ("Refus",), (), chart="bars")  # no row at all
 MEASURES = (Measure("Délai moyen de la proposition à la première action", 12.5, "jours", 14),
             Measure("Délai moyen de réexamen", 3.0, "jours", 3))
 SMALL_COUNTS = (1, 2, 3, 4)
@@ -35,7 +36,7 @@ SMALL_COUNTS = (1, 2, 3, 4)
 def fixed_report(kind: str, scope: str, period: Period) -> Report:
     return Report(kind, scope, period, (
         Section("Jeunes suivis", (BY_PURPOSE, OUTCOMES), MEASURES, note="Chaque jeune est compté une fois."),
-        Section("Actions financées par le FIPD", (BY_ACTION,)),
+        Section("Actions financées par le FIPD", (BY_ACTION, EMPTY)),
     ))
 
 

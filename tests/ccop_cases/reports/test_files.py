@@ -18,6 +18,7 @@ from odf.table import TableCell, TableRow
 from rendertest import (
     BY_ACTION,
     BY_PURPOSE,
+    EMPTY,
     MEASURES,
     OUTCOMES,
     fixed_report,
@@ -67,7 +68,7 @@ def _csv_blocks(data: bytes) -> tuple[list[list[str]], dict[str, list[list[str]]
     return rows, blocks
 
 
-TITLES = {table.title for table in (BY_PURPOSE, BY_ACTION, OUTCOMES)} | {"Un grand effectif"}
+TITLES = {table.title for table in (BY_PURPOSE, BY_ACTION, OUTCOMES, EMPTY)} | {"Un grand effectif"}
 
 
 def test_the_csv_parses_back_to_the_published_strings(shown):
@@ -75,7 +76,7 @@ def test_the_csv_parses_back_to_the_published_strings(shown):
     assert rows[0] == [shown.title] and rows[2] == ["Période", "du 01/01/2026 au 31/03/2026"]
     for section in shown.sections:
         for grid in section.grids:
-            assert blocks[grid.title] == [_plain(row) for row in _texts(grid)]
+            assert blocks[grid.title] == ([[render.NO_ROW]] if grid.empty else [_plain(row) for row in _texts(grid)])
     cells = [cell for block in blocks.values() for row in block for cell in row]
     assert SMALL in cells and SECRET in cells
     on_14, on_3 = MEASURES
@@ -94,9 +95,12 @@ def _ods_sheets(data: bytes) -> dict[str, list[list[tuple[str | None, str | None
 
 def test_the_ods_carries_the_same_numbers_and_the_masks_as_text(shown):
     sheets = _ods_sheets(files.ods_bytes(shown))
-    assert list(sheets) == ["Rapport", "by_purpose", "outcomes", "by_action"]
+    assert list(sheets) == ["Rapport", "by_purpose", "outcomes", "by_action", "refusals"]
+    assert [[text for _t, _v, text in row] for row in sheets["refusals"]] == [[EMPTY.title], [render.NO_ROW]]
     for section in shown.sections:
         for grid in section.grids:
+            if grid.empty:
+                continue
             sheet = sheets[grid.key]
             assert [text for _type, _value, text in sheet[0]] == [grid.title]
             assert [[text for _t, _v, text in row] for row in sheet[1:]] == _texts(grid)

@@ -15,6 +15,7 @@ from apptest import audit_bodies
 from rendertest import (
     BY_ACTION,
     BY_PURPOSE,
+    EMPTY,
     MEASURES,
     OUTCOMES,
     chart_sources,
@@ -123,6 +124,14 @@ def test_each_chart_is_an_image_of_its_own_route_with_a_text_alternative(world, 
         assert response.status_code == 200 and response.mimetype == "image/svg+xml"
         assert response.data.startswith(b"<?xml") and b"<script" not in response.data
         assert not re.search(rb"\sstyle=", response.data) and b"<style" not in response.data
+
+
+def test_a_table_without_rows_is_said_in_words_without_a_chart(world, calls, login_as):
+    client = login_as(world.coordinator)
+    html = client.get(_urls(world)["group annuel"]).text
+    assert f"<strong>{EMPTY.title}</strong> : Aucune donnée pour cette période." in html
+    assert EMPTY.title not in page_tables(html) and "refusals.svg" not in html
+    assert client.get(f"/rapports/groupes/{world.gov.group.id}/annuel/graphique/refusals.svg").status_code == 404
 
 
 @pytest.mark.parametrize("key", ["outcomes", "absent", "by_purpose.svg"])
