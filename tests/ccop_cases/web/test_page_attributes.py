@@ -87,7 +87,12 @@ def pages(app, login_as, clock, db):
         ("/situations/<uuid:case_id>/participants/<uuid:participant_id>/retirer", coordinator_client,
          f"/situations/{c}/participants/{participant.id}/retirer"),
     ]
-    # The reports (issue 15): a chart's key is read from its page, as the builders name their tables.
+    # The reports (issue 15): a chart's key is read from its page, as the builders name their tables;
+    # an action of the council funded by the FIPD gives its report rows to draw.
+    from ccop_cases.plans.models import FipdAction
+    db.add(FipdAction(council_id=gov.council.id, reference="FIPD-2026-01", title="Chantier éducatif",
+                      operator="Association Relais", year=2026, amount_cents=1_200_000, created_at=clock()))
+    db.commit()
     council_reports, group_reports = f"/rapports/conseils/{gov.council.id}/fipd", f"/rapports/groupes/{g}/annuel"
     chart = re.search(r'<img src="(/rapports/groupes/[^"]+\.svg)', admin_client.get(group_reports).text)
     council_chart = re.search(r'<img src="(/rapports/conseils/[^"]+\.svg)', admin_client.get(council_reports).text)
