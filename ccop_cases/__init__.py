@@ -94,8 +94,9 @@ def _register_blueprints(app: Flask) -> None:
     from ccop_cases.meetings.views import bp as meetings
     from ccop_cases.oversight.views import bp as oversight
     from ccop_cases.plans.views import bp as plans
+    from ccop_cases.reports.views import bp as reports
 
-    for blueprint in (accounts, cases, charter, console, meetings, oversight, plans):
+    for blueprint in (accounts, cases, charter, console, meetings, oversight, plans, reports):
         app.register_blueprint(blueprint)
     # The idle warning's « Rester connecté » (a POST with the CSRF token, signed-in people only).
     app.add_url_rule("/session/rester-connecte", "keep_alive",

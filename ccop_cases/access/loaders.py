@@ -215,3 +215,20 @@ def finish_read(append: Callable[[Auditor], None], recheck: Callable[[], Decisio
         require(recheck(), target_type, target_id)
 
     rt.work().end_read(append, again)
+
+
+def on_report_group(group_id: uuid.UUID) -> Decision:
+    """Whether the person may read a group's aggregate reports (``report.group``): the
+    administrator presiding the group's council, or the group's coordonnateur."""
+    db = rt.db()
+    standing = st.for_group(db, me(), g.person, group_id)
+    if standing.found and standing.charter_admin:
+        council_id = db.scalar(select(WorkingGroup.council_id).where(WorkingGroup.id == group_id))
+        standing = st.for_council(db, standing, g.person, council_id)
+    return decide(standing, "report.group", rt.now())
+
+
+def load_report_group(group_id: uuid.UUID) -> WorkingGroup:
+    """A group whose reports the person may read; 404 when out of reach (audited, see ``deny``)."""
+    require(on_report_group(group_id), "working_group", group_id)
+    return rt.db().get_one(WorkingGroup, group_id)

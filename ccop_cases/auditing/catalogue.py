@@ -85,6 +85,7 @@ ACTIONS: dict[str, str] = {
     "fipd_action.retired": "Action financée par le FIPD retirée",
     "fipd_action.restored": "Action financée par le FIPD rétablie",
     "case.objective_set": "Objectif du groupe d’une situation modifié",
+    "report.downloaded": "Rapport agrégé téléchargé (type, format et période ; groupe ou conseil)",
 }
 
 # What each rule refuses, in a few words: « Refusé — R4 : pas désigné pour cette situation ».

@@ -112,6 +112,32 @@ def pages(app, login_as, clock, db):
     ]
     listed.append(("/situations/<uuid:case_id>/actions/<uuid:action_id>/fin", coordinator_client,
                    f"/situations/{c}/actions/{action.id}/fin"))
+    # The reports (issue 15): a chart's key is read from its page, as the builders name their tables;
+    # an action of the council funded by the FIPD gives its report rows to draw.
+    from ccop_cases.plans.models import FipdAction
+    db.add(FipdAction(council_id=gov.council.id, reference="FIPD-2026-01", title="Chantier éducatif",
+                      operator="Association Relais", year=2026, amount_cents=1_200_000, created_at=clock()))
+    db.commit()
+    council_reports, group_reports = f"/rapports/conseils/{gov.council.id}/fipd", f"/rapports/groupes/{g}/annuel"
+    chart = re.search(r'<img src="(/rapports/groupes/[^"]+\.svg)', admin_client.get(group_reports).text)
+    council_chart = re.search(r'<img src="(/rapports/conseils/[^"]+\.svg)', admin_client.get(council_reports).text)
+    assert chart and council_chart, "the annual report and the council's FIPD report draw charts"
+    listed += [
+        ("/rapports/", coordinator_client, "/rapports/"),
+        ("/rapports/conseils/<uuid:council_id>/fipd", admin_client, council_reports),
+        ("/rapports/conseils/<uuid:council_id>/fipd/impression", admin_client, f"{council_reports}/impression"),
+        ("/rapports/conseils/<uuid:council_id>/fipd/graphique/<key>.svg", admin_client,
+         council_chart.group(1)),
+        ("/rapports/conseils/<uuid:council_id>/fipd/fichier.<any(csv, ods):fmt>", admin_client,
+         f"{council_reports}/fichier.csv"),
+        ("/rapports/groupes/<uuid:group_id>/<any(fipd, annuel, objectifs):slug>", coordinator_client, group_reports),
+        ("/rapports/groupes/<uuid:group_id>/<any(fipd, annuel, objectifs):slug>/impression", admin_client,
+         f"/rapports/groupes/{g}/objectifs/impression"),
+        ("/rapports/groupes/<uuid:group_id>/<any(fipd, annuel, objectifs):slug>/graphique/<key>.svg",
+         coordinator_client, chart.group(1)),
+        ("/rapports/groupes/<uuid:group_id>/<any(fipd, annuel, objectifs):slug>/fichier.<any(csv, ods):fmt>",
+         coordinator_client, f"/rapports/groupes/{g}/fipd/fichier.csv"),  # text: read back
+    ]
     acts = [("/situations/<uuid:case_id>/<act>", coordinator_client, f"/situations/{c}/{act}")
             for act in ("information", "actions", "decisions", "participants", "cloture", "objectif")]
     # Pages shown again with errors by a POST route of their own (every field left empty).

@@ -43,6 +43,7 @@ def _client_at(app: Flask, stage: str, clock):
     return c
 
 
+UNKNOWN = uuid.UUID(int=7)  # no group nor council has this id
 # (route, stage of the session) -> expected status; 302 sends to the right login step.
 GET_TABLE = [
     ("/", None, 302), ("/", "password", 302), ("/", "setup", 302), ("/", "full", 200),
@@ -58,6 +59,12 @@ GET_TABLE = [
     ("/compte/mot-de-passe", None, 302), ("/compte/mot-de-passe", "password", 302),
     ("/compte/mot-de-passe", "setup", 200), ("/compte/mot-de-passe", "full", 200),
     ("/compte", None, 302), ("/compte", "password", 302), ("/compte", "setup", 302), ("/compte", "full", 200),
+    ("/rapports/", None, 302), ("/rapports/", "password", 302), ("/rapports/", "setup", 302),
+    ("/rapports/", "full", 200),
+    (f"/rapports/groupes/{UNKNOWN}/annuel", None, 302), (f"/rapports/groupes/{UNKNOWN}/annuel", "full", 404),
+    (f"/rapports/groupes/{UNKNOWN}/fipd/fichier.csv", "full", 404),
+    (f"/rapports/conseils/{UNKNOWN}/fipd", None, 302),
+    (f"/rapports/conseils/{UNKNOWN}/fipd", "full", 403),  # the console's duty is refused first (R17)
     ("/deconnexion", "full", 405),
     ("/session/rester-connecte", "full", 405),
     ("/n-existe-pas", "full", 404),
