@@ -242,7 +242,7 @@ def _year_case(work: Work, group: WorkingGroup, coordinator: Membership, police:
     db, now = work.session, work.now()
     age = 13 + n % 7
     last, given = YEAR_NAMES[n % len(YEAR_NAMES)], YEAR_GIVEN[n % len(YEAR_GIVEN)]
-    links = demo_links(db, group, when.year)
+    aims = tuple(code for code, _target, _share in DEMO_OBJECTIVES)  # the group's objectives, in turn
     then = work.as_of(when)
     born = date(when.year - age, 1 + n % 12, 1 + n % 27)
     proposal = cases.Proposal(
@@ -250,7 +250,8 @@ def _year_case(work: Work, group: WorkingGroup, coordinator: Membership, police:
         representatives=[Identity(last, "Parent " + given)] if cases.age_on(born, day(when)) < 18 else [],
         school_situation="schooled_irregular" if age < 16 else "neet", purpose=YEAR_PURPOSES[n % len(YEAR_PURPOSES)],
         referral_origin=YEAR_ORIGINS[n % len(YEAR_ORIGINS)], exposure_factors=["absenteeism"] if age < 16 else ["neet"],
-        submission_id=uuid.uuid4(), confirm_under_12=True, objective_id=links.objective)
+        submission_id=uuid.uuid4(), confirm_under_12=True,
+        objective_id=_objective(db, group, when.year, aims[n % len(aims)]))
     case, _ = cases.propose(then, group, police, proposal, sees_all=False)
     informed = work.as_of(when + timedelta(days=3 + n % 9))
     if n % 11 == 5:  # the family cannot be reached: a derogation, approved by the coordonnateur

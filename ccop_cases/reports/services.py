@@ -292,8 +292,8 @@ def objectives(work: Work, group_id: uuid.UUID, year: int) -> Report:
                       str(objective.target) if objective.target is not None else "",
                       percent(objective.target_share)))
         counts.append((achieved,))
-        if objective.target_share is not None:
-            followed = tally.spanning(FOLLOWED, period, objective=ids)
+        if objective.target_share is not None:  # « 30 jeunes suivis dont 80 % avec … »: of all followed
+            followed = tally.spanning(FOLLOWED, period)
             measures.append(Measure(f"{strategy.label} : part des jeunes suivis", share(achieved, followed), "%",
                                     followed))
     council = db.get_one(Council, group.council_id)

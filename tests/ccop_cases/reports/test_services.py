@@ -160,8 +160,10 @@ def test_objectives_report_counts_each_cell(app, seeded):
     # S2: c2, c7 (educational worksites); S3: c1's sport (c1's mediation was interrupted);
     # S5: c11; S4: c4.
     assert [row[0] for row in t.counts] == [3, 2, 1, 1, 1]
-    # S2's share: 2 of the 3 followed for it (c2, c7, c12).
-    assert measures(report) == {"Objectif d’essai S2 : part des jeunes suivis": (66.6667, "%", 3)}
+    # S2's share: 2 of the 7 young people the group followed in 2026 (c1, c2, c3 until its
+    # closing on 1 April, c5, c7, c11, c12), whatever their situation's objective: the achieved
+    # count is always part of that base, so a share never exceeds 100 %.
+    assert measures(report) == {"Objectif d’essai S2 : part des jeunes suivis": (28.5714, "%", 7)}
 
 
 def _reports(app, s: Seed) -> list[Report]:
