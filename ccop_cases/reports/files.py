@@ -56,9 +56,18 @@ def grid_rows(grid: Grid) -> Iterator[Row]:
 
 def _texts(rows: Iterator[Row]) -> Iterator[list[str]]:
     """For a spreadsheet: a published count as a plain whole number (the page's « 1 234 »
-    would be read as text), a masked one as the page shows it, « < 5 » or « s »."""
+    would be read as text), a masked one as the page shows it, « < 5 » or « s »; a text
+    that a spreadsheet would take for a formula (a FIPD action's title typed « =… ») is
+    opened by an apostrophe, so that it stays text."""
     for row in rows:
-        yield [_plain(value) if isinstance(value, Shown) else value for value in row]
+        yield [_plain(value) if isinstance(value, Shown) else _inert(value) for value in row]
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(text: str) -> str:
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def _plain(shown: Shown) -> str:

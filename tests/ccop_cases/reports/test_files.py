@@ -68,7 +68,7 @@ def _csv_blocks(data: bytes) -> tuple[list[list[str]], dict[str, list[list[str]]
     return rows, blocks
 
 
-TITLES = {table.title for table in (BY_PURPOSE, BY_ACTION, OUTCOMES, EMPTY)} | {"Un grand effectif"}
+TITLES = {table.title for table in (BY_PURPOSE, BY_ACTION, OUTCOMES, EMPTY)} | {"Un grand effectif", "Actions FIPD"}
 
 
 def test_the_csv_parses_back_to_the_published_strings(shown):
@@ -142,6 +142,22 @@ def test_a_large_count_is_a_plain_number_in_the_csv_and_a_number_in_the_ods():
         c.text if c.value is None else str(c.value) for c in grid.lines[0].cells]
     sheet = _ods_sheets(files.ods_bytes(report))["large"]
     assert sheet[2][1][:2] == ("float", "1234") and sheet[2][1][2] == grid.lines[0].cells[0].text
+
+
+TYPED = Table("typed", "Actions FIPD", "Action", ("=HYPERLINK(\"http://x\";\"clic\")", "+33 6", "-1", "@SUM(A1)",
+                                                "Chantier éducatif"), ("Jeunes",), ((6,), (7,), (8,), (9,), (10,)))
+
+
+def test_a_label_a_spreadsheet_would_take_for_a_formula_stays_text_in_the_csv_and_the_ods():
+    """Labels come from what administrators type (a FIPD action's title, a list's label)."""
+    report = render.show(fixed_report("annual", "Groupe", PERIOD))
+    report = render.ShownReport(report.kind, report.title, report.scope, report.period,
+                                (render.ShownSection("Saisies", "", (), (render.grid(TYPED),)),))
+    _rows, blocks = _csv_blocks(files.csv_bytes(report))
+    labels = [row[0] for row in blocks[TYPED.title][1:6]]
+    assert labels == ["'" + label for label in TYPED.rows[:4]] + ["Chantier éducatif"]
+    sheet = _ods_sheets(files.ods_bytes(report))["typed"]
+    assert [row[0] for row in sheet[2:7]] == [("string", None, label) for label in TYPED.rows]  # text cells
 
 
 def test_the_same_report_gives_the_same_files(shown):
