@@ -56,12 +56,15 @@ class Table:
 @dataclass(frozen=True)
 class Measure:
     """A figure derived from counts: a mean delay, a share. Hidden when ``base`` (how many
-    people or events it is computed on) is between 1 and 4, or itself suppressed."""
+    people or events it is computed on) is between 1 and 4, or itself suppressed. A lone
+    count (``count=True``: sessions held, members excluded) is shown as a table's cell
+    would be: 0, « < 5 », or the number."""
 
     label: str
     value: float | None
     unit: str  # "jours", "%"
     base: int
+    count: bool = False
 
 
 @dataclass(frozen=True)

@@ -203,7 +203,7 @@ def _members_section(db: Session, group: WorkingGroup, period: Period, on: date)
 def _sessions_section(db: Session, group: WorkingGroup, period: Period, work: Work) -> Section:
     held = governance.sessions(db, group, period, work.now())
     return Section("Séances et présence", measures=(
-        Measure("Séances tenues", held.held, "séances", held.held),
+        Measure("Séances tenues", held.held, "séances", held.held, count=True),
         Measure("Présents par séance (moyenne)", mean(held.present, held.held), "personnes", held.held),
         Measure("Taux de présence des membres en fonction", share(held.present, held.expected), "%", held.expected)))
 
@@ -236,7 +236,7 @@ def _information_section(tally: Tally, period: Period) -> Section:
 def _exclusions_section(db: Session, group: WorkingGroup, period: Period) -> Section:
     excluded = governance.exclusions(db, group, period)
     return Section("Exclusions (R15)", measures=(Measure("Membres exclus dans l’année", excluded, "membres",
-                                                         excluded),))
+                                                         excluded, count=True),))
 
 
 def _rule_order(rule: str) -> tuple[int, str]:

@@ -115,6 +115,8 @@ def with_totals(counts: Sequence[Sequence[int]]) -> list[list[int]]:
 def measure(m: Measure) -> str:
     """A mean or a share in French (« 12,5 jours », « 40 % »); SECRET when computed on 1 to 4
     people or events, or when its value is itself suppressed; « — » when on nobody."""
+    if m.count and m.value is not None:
+        return SMALL if 0 < m.value < LIMIT else f"{_number(m.value)}{SPACE}{m.unit}"
     if m.base == 0:
         return NO_BASE
     if m.base < LIMIT or m.value is None:

@@ -267,6 +267,12 @@ def test_a_measure_is_written_in_french_or_hidden():
     assert measure(Measure("Délai moyen", None, "jours", 0)) == "—"  # on nobody
 
 
+@pytest.mark.parametrize("n,shown", [(0, f"0{NNBSP}membres"), (1, SMALL), (4, SMALL), (5, f"5{NNBSP}membres"),
+                                     (1234, f"1{NNBSP}234{NNBSP}membres")])
+def test_a_lone_count_is_shown_as_a_cell_would_be(n, shown):
+    assert measure(Measure("Membres exclus", n, "membres", n, count=True)) == shown
+
+
 def test_a_share_of_a_hidden_count_is_hidden():
     published = publish(table([[1, 10, 0], [12, 3, 9]]))
     (small, secret, zero, row_total), whole = published.cells[0] + published.row_totals[:1], published.total
