@@ -58,13 +58,16 @@ class Measure:
     """A figure derived from counts: a mean delay, a share. Hidden when ``base`` (how many
     people or events it is computed on) is between 1 and 4, or itself suppressed. A lone
     count (``count=True``: sessions held, members excluded) is shown as a table's cell
-    would be: 0, « < 5 », or the number."""
+    would be: 0, « < 5 », or the number. A share also gives its ``part``: hidden too when
+    the part, or what the base holds beside it, is between 1 and 4 (« 96 % of 100 » tells
+    that 4 were not)."""
 
     label: str
     value: float | None
     unit: str  # "jours", "%"
     base: int
     count: bool = False
+    part: int | None = None  # of a share: the count it is the share of ``base`` of
 
 
 @dataclass(frozen=True)

@@ -63,8 +63,9 @@ def mean(total: int, count: int) -> float | None:
     return total / count if count else None
 
 
-def share(part: int, whole: int) -> float | None:
-    return 100 * part / whole if whole else None
+def share(label: str, part: int, whole: int) -> Measure:
+    """``part`` as a percentage of ``whole`` (hidden by the suppression when either side is small)."""
+    return Measure(label, 100 * part / whole if whole else None, "%", whole, part=part)
 
 
 def _group(db: Session, group_id: uuid.UUID) -> WorkingGroup:
@@ -160,7 +161,7 @@ def _fipd_follow_up_section(db: Session, ids: set[str], tally: Tally, period: Pe
                   counts=tuple((closed.get(code, 0),) for code in reasons), totals=True)
     return Section("Suivi des situations concernées", (table,), (
         Measure("Délai moyen entre la proposition et la première action financée", mean(total, count), "jours", count),
-        Measure("Réexamens tenus à la date prévue", share(on_time, due), "%", due)))
+        share("Réexamens tenus à la date prévue", on_time, due)))
 
 
 # --- « Rapport annuel d’application de la charte » (R16) ---------------------------------------
@@ -194,8 +195,7 @@ def _members_section(db: Session, group: WorkingGroup, period: Period, on: date)
                   columns=("Membres",), counts=tuple((found[c],) for c in institutions), totals=True)
     signed = governance.signatures(db, group, on)
     return Section("Membres et signature de la charte", (table,), (
-        Measure("Membres en fonction ayant signé la charte en vigueur", share(signed.signed, signed.designated), "%",
-                signed.designated),
+        share("Membres en fonction ayant signé la charte en vigueur", signed.signed, signed.designated),
         Measure("Délai moyen entre la désignation (ou l’adoption de la charte) et la signature",
                 mean(signed.delay_days, signed.signed), "jours", signed.signed)))
 
@@ -205,7 +205,7 @@ def _sessions_section(db: Session, group: WorkingGroup, period: Period, work: Wo
     return Section("Séances et présence", measures=(
         Measure("Séances tenues", held.held, "séances", held.held, count=True),
         Measure("Présents par séance (moyenne)", mean(held.present, held.held), "personnes", held.held),
-        Measure("Taux de présence des membres en fonction", share(held.present, held.expected), "%", held.expected)))
+        share("Taux de présence des membres en fonction", held.present, held.expected)))
 
 
 def _by_purpose(key: str, title: str, column: str, found: dict[str, int], chart: str | None = None) -> Table:
@@ -294,8 +294,7 @@ def objectives(work: Work, group_id: uuid.UUID, year: int) -> Report:
         counts.append((achieved,))
         if objective.target_share is not None:  # « 30 jeunes suivis dont 80 % avec … »: of all followed
             followed = tally.spanning(FOLLOWED, period)
-            measures.append(Measure(f"{strategy.label} : part des jeunes suivis", share(achieved, followed), "%",
-                                    followed))
+            measures.append(share(f"{strategy.label} : part des jeunes suivis", achieved, followed))
     council = db.get_one(Council, group.council_id)
     table = Table(key="objectives", title="Objectifs de l’année : cible et réalisé", row_header="Objectif",
                   rows=tuple(rows), columns=("Réalisé",), counts=tuple(counts), totals=False,

@@ -117,12 +117,14 @@ def with_totals(counts: Sequence[Sequence[int]]) -> list[list[int]]:
 
 def measure(m: Measure) -> str:
     """A mean or a share in French (« 12,5 jours », « 40 % »); SECRET when computed on 1 to 4
-    people or events, or when its value is itself suppressed; « — » when on nobody."""
+    people or events, when a share's part or the rest of its base is 1 to 4 (either would be
+    recomputed from the share), or when its value is itself suppressed; « — » when on nobody."""
     if m.count and m.value is not None:
         return SMALL if 0 < m.value < LIMIT else f"{_number(m.value)}{SPACE}{m.unit}"
     if m.base == 0:
         return NO_BASE
-    if m.base < LIMIT or m.value is None:
+    small = [n for n in (m.base, m.part, None if m.part is None else m.base - m.part) if n is not None]
+    if any(0 < n < LIMIT for n in small) or m.value is None:
         return SECRET
     return f"{_number(m.value)}{SPACE}{m.unit}"
 

@@ -272,6 +272,15 @@ def test_a_measure_is_written_in_french_or_hidden():
     assert measure(Measure("Délai moyen", None, "jours", 0)) == "—"  # on nobody
 
 
+@pytest.mark.parametrize("part,base,shown", [(10, 20, f"50{NNBSP}%"), (0, 20, f"0{NNBSP}%"), (20, 20, f"100{NNBSP}%"),
+                                             (4, 71, SECRET), (1, 20, SECRET), (96, 100, SECRET), (16, 20, SECRET),
+                                             (15, 20, f"75{NNBSP}%")],
+                         ids=["both sides large", "none", "all", "a part of 4", "a part of 1", "4 left out of 100",
+                              "4 left out of 20", "5 left out"])
+def test_a_share_is_hidden_when_its_part_or_the_rest_of_its_base_is_small(part, base, shown):
+    assert measure(Measure("Part", 100 * part / base, "%", base, part=part)) == shown
+
+
 @pytest.mark.parametrize("n,shown", [(0, f"0{NNBSP}membres"), (1, SMALL), (4, SMALL), (5, f"5{NNBSP}membres"),
                                      (1234, f"1{NNBSP}234{NNBSP}membres")])
 def test_a_lone_count_is_shown_as_a_cell_would_be(n, shown):
