@@ -275,12 +275,14 @@ def _year_case(work: Work, group: WorkingGroup, coordinator: Membership, police:
         begins = when + timedelta(days=20 + 25 * a + n % 10)
         if begins >= now:
             break
-        over = (now - begins).days > 75
-        outcome = YEAR_OUTCOMES[(n + a) % len(YEAR_OUTCOMES)] if over else "ongoing"
-        cases.add_action(work.as_of(begins), case, police, action_type=action_type, start=day(begins),
-                         end=day(begins) + timedelta(days=60) if over else None, outcome=outcome,
-                         fipd_action_id=_fipd(db, group, fipd),
-                         objective_id=_objective(db, group, begins.year, objective_code))
+        action = cases.add_action(work.as_of(begins), case, police, action_type=action_type, start=day(begins),
+                                  end=None, outcome="ongoing", fipd_action_id=_fipd(db, group, fipd),
+                                  objective_id=_objective(db, group, begins.year, objective_code))
+        ends = begins + timedelta(days=60)
+        if (now - ends).days > 15:  # its end recorded on the day, with how it went
+            db.flush()
+            cases.end_action(work.as_of(ends), case, action.id, police, end=day(ends),
+                             outcome=YEAR_OUTCOMES[(n + a) % len(YEAR_OUTCOMES)])
     review = when + timedelta(days=45)
     if review < now:
         cases.record_decision(followed, case, coordinator, decision="review", next_review=day(review), meeting_id=None)

@@ -383,6 +383,9 @@ def add_action(work: Work, case: Case, m: Membership, *, action_type: str, start
         raise CaseError("Résultat : choix inconnu ou retiré de la liste.", "outcome")
     if end is not None and end < start:
         raise CaseError("La fin de l’action précède son début.", "end_date")
+    if outcome != ONGOING and (end is None or end > day(now)):
+        raise CaseError("Fin : une action terminée a une date de fin, passée ou du jour ; une action qui se "
+                        "poursuit a le résultat « En cours ».", "end_date")
     if fipd_action_id is not None:
         plans.check_fipd_action(db, db.get_one(WorkingGroup, case.group_id).council_id, fipd_action_id, "fipd_action")
     if objective_id is not None:
@@ -397,13 +400,19 @@ def add_action(work: Work, case: Case, m: Membership, *, action_type: str, start
     return action
 
 
+def action_of(db: Session, case: Case, action_id: uuid.UUID) -> CaseAction:
+    """One of the situation's actions; LookupError for any other id (another situation's too)."""
+    action = db.scalar(select(CaseAction).where(CaseAction.id == action_id, CaseAction.case_id == case.id))
+    if action is None:
+        raise LookupError(action_id)
+    return action
+
+
 def end_action(work: Work, case: Case, action_id: uuid.UUID, m: Membership, *, end: date, outcome: str) -> None:
     """Record how an action still running ended: its last day and its outcome (R5: a code of
     the list, never a narrative). An action of another situation is not found (LookupError)."""
     db, now = work.session, work.now()
-    action = db.scalar(select(CaseAction).where(CaseAction.id == action_id, CaseAction.case_id == case.id))
-    if action is None:
-        raise LookupError(action_id)
+    action = action_of(db, case, action_id)
     if action.outcome != ONGOING:
         raise CaseError("Cette action est déjà terminée : son résultat ne change plus.", "outcome")
     if outcome == ONGOING or outcome not in plans.labels(db, "action_outcome", retired=False):
@@ -462,9 +471,14 @@ def erase(work: Work, case: Case, reason: str) -> None:
     db = work.session
     for model in (CaseChange, CaseDecision, CaseAction, InformationRecord, CaseParticipant):
         db.execute(delete(model).where(model.case_id == case.id))
+    # The tombstone keeps the reference (a link answers 410), the group, the purge's date and
+    # reason: nothing that, joined to the reports' counters, would rebuild the situation's story.
+    now = work.now()
     db.execute(update(Case).where(Case.id == case.id).values(
-        state=CaseState.PURGED, purged_at=work.now(), purge_reason=reason, note_enc=None, exposure_factors="",
-        next_review=None, outside_perimeter_reason=None))
+        state=CaseState.PURGED, purged_at=now, purge_reason=reason, note_enc=None, exposure_factors="",
+        next_review=None, outside_perimeter_reason=None, purpose="", referral_origin="", school_situation="",
+        proposed_at=now, followed_at=None, closed_at=None, closing_reason=None, purge_due=None, objective_id=None,
+        duplicate_of=None))
 
 
 def find(work: Work, group: WorkingGroup, last_name: str, given_names: str, birth: date) -> list[queries.FoundCase]:

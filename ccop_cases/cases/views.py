@@ -300,6 +300,10 @@ def _apply(act: str, form: Any, case: Case, m: Membership, *, coordinator: bool,
 def end_action(case_id: uuid.UUID, action_id: uuid.UUID) -> Page:
     """Record how an action still running ended (its last day, its outcome)."""
     case, group, membership, _decision = load_case(case_id, "case.act")
+    try:
+        services.action_of(rt.db(), case, action_id)
+    except LookupError:
+        deny(HIDDEN, "case", case.id)  # an action of another situation: not revealed
     form = forms.EndActionForm(prefix="fin")
     form.outcome.choices = {code: label for code, label in plans.labels(rt.db(), "action_outcome", retired=False)
                             .items() if code != services.ONGOING}
@@ -307,8 +311,6 @@ def end_action(case_id: uuid.UUID, action_id: uuid.UUID) -> Page:
         try:
             services.end_action(rt.work(), case, action_id, membership, end=form.end_date.data,
                                 outcome=form.outcome.data)
-        except LookupError:
-            deny(HIDDEN, "case", case.id)  # an action of another situation: not revealed
         except DomainError as exc:
             refused(exc, "case", case.id, form)
         else:

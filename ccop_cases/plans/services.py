@@ -27,10 +27,13 @@ REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,39}")
 FIRST_YEAR = 2000
 TARGET_MAX = 100_000
 
-# Codes the service itself writes: retiring one would break one of its acts.
+# Codes the service itself writes or counts: retiring one would break one of its acts.
 ONGOING = "ongoing"  # the outcome of an action still running (cases.services.ONGOING)
+DONE = "done"  # the outcome the reports count as an action carried out (reports.facts)
 NOT_RETAINED = "not_retained"  # the closing reason of a duplicate proposal not retained
 USED_BY_CODE = {
+    ("action_outcome", DONE): "c’est le résultat que les rapports comptent comme action réalisée (objectifs, "
+                                "bilan du FIPD)",
     ("action_outcome", ONGOING): "c’est le résultat d’une action qui se poursuit, que le service lit pour "
                                  "signaler les actions arrivées à leur fin prévue",
     ("closing_reason", NOT_RETAINED): "c’est le motif que le service enregistre quand le coordonnateur ne "

@@ -31,9 +31,7 @@ from datetime import date
 
 from ccop_cases.cases.models import Case, CaseAction, CaseDecision, InformationRecord
 from ccop_cases.clock import day
-
-ONGOING = "ongoing"  # the outcome of an action still running (the action_outcome list)
-DONE = "done"
+from ccop_cases.plans.services import ONGOING
 
 # Spans: a person counted once in a period when one of their spans meets it.
 FOLLOWED = "followed"  # a situation followed (from the start of the follow-up to its closing)

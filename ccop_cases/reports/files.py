@@ -77,18 +77,16 @@ def _plain(shown: Shown) -> str:
 def csv_bytes(report: ShownReport) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerows(_texts(iter(heading(report))))
+    rows: list[Row] = list(heading(report))
     for section in report.sections:
-        writer.writerow([])
-        writer.writerow([section.title])
+        rows += [[], [section.title]]
         if section.note:
-            writer.writerow([section.note])
+            rows.append([section.note])
         if section.measures:
-            writer.writerows([["Indicateur", "Valeur"], *[[label, value] for label, value in section.measures]])
+            rows += [["Indicateur", "Valeur"], *[[label, value] for label, value in section.measures]]
         for grid in section.grids:
-            writer.writerow([])
-            writer.writerow([grid.title])
-            writer.writerows(_texts(grid_rows(grid)))
+            rows += [[], [grid.title], *grid_rows(grid)]
+    writer.writerows(_texts(iter(rows)))  # every line, titles and measures too, through _inert
     return out.getvalue().encode("utf-8-sig")
 
 

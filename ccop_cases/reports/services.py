@@ -20,9 +20,9 @@ from ccop_cases.charter.models import INSTITUTIONS, Council, WorkingGroup
 from ccop_cases.clock import day
 from ccop_cases.plans.indicators import INDICATORS, PROGRAMMES
 from ccop_cases.plans.models import FipdAction, GroupObjective, StrategyObjective
-from ccop_cases.plans.services import labels
+from ccop_cases.plans.services import DONE, labels
 from ccop_cases.reports import governance
-from ccop_cases.reports.facts import DONE, FIPD_ACTIVE, FIPD_INVOLVED, FOLLOWED
+from ccop_cases.reports.facts import FIPD_ACTIVE, FIPD_INVOLVED, FOLLOWED
 from ccop_cases.reports.model import Measure, Period, Report, Section, Table
 from ccop_cases.reports.tally import Tally, load
 from ccop_cases.work import Work

@@ -65,9 +65,22 @@ def test_out_of_reach_actions_answer_404_and_are_audited(app, world, login_as, d
     outsider = login_as(world.outsider)  # a member of the group not named on the situation
     assert outsider.get(f"{url}/actions/{running.id}/fin").status_code == 404
     participant = login_as(world.participant)
+    assert participant.get(f"{url}/actions/{uuid.uuid4()}/fin").status_code == 404  # the form is not shown either
     forged = post(participant, f"{url}/actions/{uuid.uuid4()}/fin", {"fin-end_date": "2026-03-02",
                                                                       "fin-outcome": "done"}, token_from=url)
     assert forged.status_code == 404
-    assert sum(e["target"]["id"] == str(proposed.id) for e in audit_bodies(db, "access.denied")) >= 2
+    assert sum(e["target"]["id"] == str(proposed.id) for e in audit_bodies(db, "access.denied")) >= 3
     db.expire_all()
     assert db.get(CaseAction, running.id).outcome == "ongoing"
+
+
+@pytest.mark.parametrize("data", [
+    {**ACTION, "act-outcome": "done"},
+    {**ACTION, "act-outcome": "done", "act-end_date": "2026-03-03"},
+], ids=["ended without an end", "ended in the future"])
+def test_an_action_recorded_as_ended_needs_an_end_that_has_come(world, login_as, db, proposed, data):
+    """Otherwise it would never count as ended, and could not be ended any more."""
+    url = f"/situations/{proposed.id}"
+    response = post(login_as(world.participant), f"{url}/actions", data, token_from=url)
+    assert response.status_code == 400 and "une action terminée a une date de fin" in response.text
+    assert db.scalars(select(CaseAction).where(CaseAction.case_id == proposed.id)).all() == []
