@@ -96,14 +96,14 @@ TO_DO = {"reexamen": "Réexamen prévu aujourd’hui ou déjà passé",
 # told that their proposal matched another situation (R4, R9).
 COORDINATION_TO_DO = frozenset({"derogation", "derogation_echue", "doublon"})
 HISTORY_FIELDS = {"proposal": "Proposition", "information": "Information de la famille", "derogation": "Dérogation",
-                  "state": "État", "action": "Action", "decision": "Décision",
+                  "state": "État", "action": "Action", "action_ended": "Fin d’action", "decision": "Décision",
                   "objective": "Objectif du groupe"}
 NO_OBJECTIVE = "none"  # the history's value when a situation's objective is taken off
 
 
 def label(code: str | None, maintained: Mapping[str, str] | None = None) -> str:
     """The French label of any code of these lists, or of ``maintained`` (the codes the
-    history may hold from the database's lists: action types, objectives); the code itself
+    history may hold from the database's lists: action types and outcomes, objectives); the code itself
     if unknown."""
     if code is None:
         return ""

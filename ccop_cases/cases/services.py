@@ -256,11 +256,14 @@ def read(work: Work, case: Case) -> CaseView:
     return view
 
 
-def history_labels(db: Session, action_types: dict[str, str]) -> dict[str, str]:
-    """The labels of the codes a history may hold from the maintained lists: the action types
-    given (retired ones too) and the strategy's objectives (``lists.label``'s ``maintained``)."""
-    objectives = {o.code: plans.objective_label(o) for o in plans.strategy_objectives(db)}
-    return {**action_types, **objectives, lists.NO_OBJECTIVE: "aucun"}
+def history_labels(db: Session, labels: dict[str, dict[str, str]], view: CaseView) -> dict[str, str]:
+    """The labels of the codes the case's history holds from the maintained lists: action
+    types and outcomes (``labels``: ``plans.every_label``, retired codes too) and, when the
+    history holds an objective, the strategy's objectives (``lists.label``'s ``maintained``)."""
+    found = {**labels["action_type"], **labels["action_outcome"]}
+    if any(change.field == "objective" for change, _value, _who in view.history):
+        found |= {o.code: plans.objective_label(o) for o in plans.strategy_objectives(db)}
+    return found | {lists.NO_OBJECTIVE: "aucun"}
 
 
 def audit_read(audit: Auditor, case: Case, reason: str | None = None) -> None:
@@ -422,8 +425,7 @@ def end_action(work: Work, case: Case, action_id: uuid.UUID, m: Membership, *, e
     if end > day(now):
         raise CaseError("La fin est à venir : enregistrez-la une fois l’action terminée.", "end_date")
     action.end_date, action.outcome = end, outcome
-    _history(db, identities.unit_key(db, work.keys, case.id), case, "action", f"{action.action_type}: {outcome}", m,
-             now)
+    _history(db, identities.unit_key(db, work.keys, case.id), case, "action_ended", outcome, m, now)
     work.audit.record("case.action_ended", "case", case.id, action_id=str(action.id), result=outcome)
 
 

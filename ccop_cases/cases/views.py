@@ -185,7 +185,7 @@ def _case_page(case: Case, group: WorkingGroup, membership: Membership, coordina
     # For the coordonnateur only: the open situation this proposal may duplicate (R4).
     duplicate = db.get(Case, case.duplicate_of) if coordinator and case.duplicate_of else None
     labels = plans.every_label(db)  # the maintained lists' codes, retired ones too
-    history = services.history_labels(db, labels["action_type"])
+    history = services.history_labels(db, labels, view)
     finish_read(lambda audit: services.audit_read(audit, case, reason),
                 lambda: on_case("case.read_archive" if reason else "case.view", case.id), "case", case.id)
     return render_template(

@@ -37,7 +37,9 @@ def test_a_participant_records_the_end_and_outcome_of_a_running_action(world, lo
     assert len(db.scalars(select(CaseChange).where(CaseChange.case_id == proposed.id)).all()) == changes + 1
     entry = audit_bodies(db, "case.action_ended")[-1]
     assert entry["details"] == {"action_id": str(running.id), "result": "done"}
-    assert "Enregistrer la fin" not in client.get(url).text  # ended: nothing more to record
+    page = client.get(url).text
+    assert "Enregistrer la fin" not in page  # ended: nothing more to record
+    assert "Fin d’action : Réalisée" in page  # the history, in French
     again = post(client, f"{url}/actions/{running.id}/fin", {"fin-end_date": "2026-03-02", "fin-outcome": "refused"},
                  token_from=url)
     assert again.status_code == 400 and "déjà terminée" in again.text

@@ -84,8 +84,8 @@ def test_an_unused_code_is_relabelled_and_audited(db, work):
 def test_a_code_used_by_an_action_keeps_its_label(app, world, login_as, proposed, db, work):
     url = f"/situations/{proposed.id}"
     assert post(login_as(world.participant), f"{url}/actions", {
-        "act-action_type": "educational_stay", "act-start_date": "2026-03-01", "act-outcome": "done"},
-        token_from=url).status_code == 302
+        "act-action_type": "educational_stay", "act-start_date": "2026-03-01", "act-end_date": "2026-03-02",
+        "act-outcome": "done"}, token_from=url).status_code == 302
     for list_name, code in (("action_type", "educational_stay"), ("action_outcome", "done")):
         entry = plans.entry(db, list_name, code)
         error = _refused(plans.relabel, work, entry, "Un autre sens")
