@@ -83,7 +83,8 @@ def csv_bytes(report: ShownReport) -> bytes:
         if section.note:
             rows.append([section.note])
         if section.measures:
-            rows += [["Indicateur", "Valeur"], *[[label, value] for label, value in section.measures]]
+            rows.append(["Indicateur", "Valeur"])
+            rows += [[label, value] for label, value in section.measures]
         for grid in section.grids:
             rows += [[], [grid.title], *grid_rows(grid)]
     writer.writerows(_texts(iter(rows)))  # every line, titles and measures too, through _inert
