@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -61,6 +61,15 @@ def new_app() -> Iterator[Callable[[Settings], Flask]]:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture
+def rolled_back_app(new_app: Callable[[Settings], Flask], clock: FakeClock) -> Iterator[Callable[[Settings], Flask]]:
+    """``rolled_back_app(settings)`` → a separate app (other settings) on the shared test
+    database, whose writes are rolled back after the test like ``app``'s: a refusal it
+    audits must not reach the next test's counts."""
+    with ExitStack() as stack:
+        yield lambda settings: stack.enter_context(_rolled_back(new_app(settings), clock))
 
 
 @contextmanager

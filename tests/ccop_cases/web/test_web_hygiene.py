@@ -20,8 +20,8 @@ def test_every_route_declares_a_permission(app: Flask):
     assert undeclared == []
 
 
-def test_an_undeclared_route_is_denied_with_404(settings, new_app):
-    app = new_app(settings)
+def test_an_undeclared_route_is_denied_with_404(settings, rolled_back_app):
+    app = rolled_back_app(settings)
 
     @app.route("/oubli")
     def forgotten() -> str:
@@ -141,9 +141,9 @@ def test_hsts_when_served_over_https(app):
 
 
 @pytest.mark.parametrize("hops,hsts", [(0, False), (1, True)])
-def test_https_behind_a_proxy_is_trusted_only_with_ccop_proxy_hops(settings, new_app, hops, hsts):
+def test_https_behind_a_proxy_is_trusted_only_with_ccop_proxy_hops(settings, rolled_back_app, hops, hsts):
     from apptest import with_settings
-    app = new_app(with_settings(settings, proxy_hops=hops))
+    app = rolled_back_app(with_settings(settings, proxy_hops=hops))
     response = app.test_client().get("/connexion", headers={"X-Forwarded-Proto": "https"})
     assert ("Strict-Transport-Security" in response.headers) is hsts
 
@@ -151,12 +151,12 @@ def test_https_behind_a_proxy_is_trusted_only_with_ccop_proxy_hops(settings, new
 @pytest.mark.parametrize("referrer,passes", [("https://ccop.example/connexion", True), (None, False),
                                              ("https://ailleurs.example/connexion", False)])
 def test_over_https_a_form_passes_the_csrf_check_with_the_referrer_the_policy_lets_through(
-        settings, new_app, referrer, passes):
+        settings, rolled_back_app, referrer, passes):
     """Behind the proxy, in production's cookie mode, the login form is accepted with the
     same-origin Referer the browser sends under our Referrer-Policy (wrong credentials then,
     not an expired form); without it, or from another site, it is refused as expired."""
     from apptest import with_settings
-    app = new_app(with_settings(settings, secure_cookies=True, proxy_hops=1))
+    app = rolled_back_app(with_settings(settings, secure_cookies=True, proxy_hops=1))
     client = app.test_client()
     proxy = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "ccop.example"}
     page = client.get("/connexion", headers=proxy)
@@ -179,17 +179,17 @@ def test_pages_hold_no_inline_script_or_style(app, clock):
     assert all(re.search(r'\bsrc="/static/[\w.-]+\.js"', attrs) and not body.strip() for attrs, body in scripts)
 
 
-def test_secure_cookie_flags_outside_local_development(settings, new_app):
+def test_secure_cookie_flags_outside_local_development(settings, rolled_back_app):
     from apptest import with_settings
-    app = new_app(with_settings(settings, secure_cookies=True))
+    app = rolled_back_app(with_settings(settings, secure_cookies=True))
     response = app.test_client().get("/connexion", base_url="https://ccop.example")
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("__Host-ccop=")
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_error_pages_are_french_without_stack_trace(settings, new_app):
-    app = new_app(settings)
+def test_error_pages_are_french_without_stack_trace(settings, rolled_back_app):
+    app = rolled_back_app(settings)
 
     @app.route("/boom")
     def boom() -> str:
