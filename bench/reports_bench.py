@@ -19,12 +19,12 @@ import re
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pyotp
 from cases_bench import BIN, token
+from cases_inprocess import timed
 
 from ccop_cases.reports.model import Table
 from ccop_cases.reports.suppression import publish
@@ -46,20 +46,6 @@ def login(env: dict[str, str]) -> Any:
     assert web.post("/connexion/code", data={"code": pyotp.TOTP(secret).now(),
                                              "csrf_token": token(page)}).status_code == 302, "login failed"
     return web
-
-
-def timed(pages: dict[str, Callable[[], Any]], requests: int) -> dict[str, float]:
-    """Milliseconds per request of each page: the best of 3 rounds."""
-    for make in pages.values():
-        assert make().status_code == 200
-    best = dict.fromkeys(pages, float("inf"))
-    for _ in range(3):
-        for name, make in pages.items():
-            started = time.perf_counter()
-            for _ in range(requests):
-                make()
-            best[name] = min(best[name], (time.perf_counter() - started) * 1000 / requests)
-    return best
 
 
 def publishing(rounds: int = 20) -> dict[str, float]:

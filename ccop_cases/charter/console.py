@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -35,16 +35,11 @@ from ccop_cases.charter.models import (
 )
 from ccop_cases.meetings import services as meeting_services
 from ccop_cases.web import runtime as rt
-from ccop_cases.web.refusals import refused
+from ccop_cases.web.refusals import done, refused
 from ccop_cases.work import DomainError
 
 bp = Blueprint("console", __name__, url_prefix="/administration")
 Page = str | Response | tuple[str, int]
-
-
-def _done(message: str, endpoint: str, **values: Any) -> Response:
-    flash(message, "success")
-    return redirect(url_for(endpoint, **values))
 
 
 def _code_ok(form: Any) -> bool:
@@ -66,7 +61,7 @@ def index() -> Page:
     if form.validate_on_submit():
         council = services.create_council(rt.work(), kind=form.kind.data, name=form.name.data,
                                           communes=form.communes.data, president=g.person)
-        return _done("Conseil créé.", "console.council", council_id=council.id)
+        return done("Conseil créé.", "console.council", council_id=council.id)
     councils = db.scalars(select(Council).where(Council.president_id == g.person.id).order_by(Council.name)).all()
     groups = {c.id: db.scalars(select(WorkingGroup).where(WorkingGroup.council_id == c.id)
                                .order_by(WorkingGroup.name)).all() for c in councils}
@@ -89,7 +84,7 @@ def council(council_id: uuid.UUID) -> Page:
         except services.CharterError as exc:
             refused(exc, "council", council.id)
         else:
-            return _done("Groupe créé : enregistrez son acte de constitution et ses textes.",
+            return done("Groupe créé : enregistrez son acte de constitution et ses textes.",
                          "console.group", group_id=group.id)
     groups = rt.db().scalars(select(WorkingGroup).where(WorkingGroup.council_id == council.id)).all()
     return render_template("charter/console/council.html", council=council, groups=groups, form=form,
@@ -133,7 +128,7 @@ def act(group_id: uuid.UUID) -> Page:
     except services.CharterError as exc:
         refused(exc, "working_group", group_id)
         return redirect(url_for("console.group", group_id=group.id))
-    return _done("Acte de constitution enregistré (empreinte SHA-256 conservée).", "console.group",
+    return done("Acte de constitution enregistré (empreinte SHA-256 conservée).", "console.group",
                  group_id=group.id)
 
 
@@ -153,7 +148,7 @@ def status(group_id: uuid.UUID) -> Page:
     except services.CharterError as exc:
         refused(exc, "working_group", group_id)
         return redirect(url_for("console.group", group_id=group.id))
-    return _done(f"Groupe : {GROUP_STATUSES[group.status]}.", "console.group", group_id=group.id)
+    return done(f"Groupe : {GROUP_STATUSES[group.status]}.", "console.group", group_id=group.id)
 
 
 @bp.route("/groupes/<uuid:group_id>/dissolution", methods=["GET", "POST"])
@@ -175,7 +170,7 @@ def dissolve(group_id: uuid.UUID) -> Page:
             except services.CharterError as exc:
                 refused(exc, "working_group", group_id)
                 return redirect(url_for("console.group", group_id=group.id))
-            return _done("Groupe dissous : plus aucun échange n’est possible dans ce groupe.", "console.group",
+            return done("Groupe dissous : plus aucun échange n’est possible dans ce groupe.", "console.group",
                          group_id=group.id)
     db = rt.db()
     ends = {"members": len(services.active_members(db, group, rt.today())),
@@ -210,7 +205,7 @@ def text(group_id: uuid.UUID, kind: str) -> Page:
             except services.CharterError as exc:
                 refused(exc, "working_group", group_id)
             else:
-                return _done(f"{TEXT_KINDS[kind]}, version {version.version} adoptée : chaque membre devra "
+                return done(f"{TEXT_KINDS[kind]}, version {version.version} adoptée : chaque membre devra "
                              "la signer avant tout nouvel échange.", "console.group", group_id=group.id)
         form.previewed.data = seen
     return render_template("charter/console/text.html", group=group, kind=kind, label=TEXT_KINDS[kind],
@@ -310,7 +305,7 @@ def member_act(membership_id: uuid.UUID, act: str) -> Page:
     except DomainError as exc:  # a CharterError, or an AccountError on the name and function
         refused(exc, "membership", membership_id)
         return redirect(url_for("console.member", membership_id=membership.id))
-    return _done(message, "console.member", membership_id=membership.id)
+    return done(message, "console.member", membership_id=membership.id)
 
 
 @bp.route("/deploiement", methods=["GET", "POST"])
@@ -328,5 +323,5 @@ def deployment() -> Page:
         except services.CharterError as exc:
             refused(exc, "deployment", row.id)
         else:
-            return _done("Déploiement passé en production.", "console.index")
+            return done("Déploiement passé en production.", "console.index")
     return render_template("charter/console/deployment.html", row=row, form=form), 400 if form.errors else 200

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date
+from datetime import date, datetime
+from typing import Protocol
 
 from sqlalchemy import column, func, select, table
 from sqlalchemy.orm import Session
@@ -149,19 +150,35 @@ def retire_code(work: Work, target: ListEntry) -> None:
     reason = USED_BY_CODE.get((target.list_name, target.code))
     if reason:
         raise PlanError(f"Le code « {target.code} » ne peut pas être retiré : {reason}.")
-    if target.retired_at is not None:
-        raise PlanError("Ce code est déjà retiré.")
-    if len(labels(work.session, target.list_name, retired=False)) == 1:
+    if target.retired_at is None and len(labels(work.session, target.list_name, retired=False)) == 1:
         raise PlanError("C’est le dernier code en vigueur de la liste : ajoutez-en un autre avant de le retirer.")
-    target.retired_at = work.now()
-    work.audit.record("list.retired", "list_entry", target.id, list=target.list_name, code=target.code)
+    _set_retired(work, target, True, "list", "Ce code", "retiré", list=target.list_name, code=target.code)
 
 
 def restore_code(work: Work, target: ListEntry) -> None:
-    if target.retired_at is None:
-        raise PlanError("Ce code est en vigueur : il n’y a rien à rétablir.")
-    target.retired_at = None
-    work.audit.record("list.restored", "list_entry", target.id, list=target.list_name, code=target.code)
+    _set_retired(work, target, False, "list", "Ce code", "retiré", list=target.list_name, code=target.code)
+
+
+class _Retirable(Protocol):
+    id: uuid.UUID
+    retired_at: datetime | None
+
+
+TARGET_TYPES = {"list": "list_entry"}  # an audit action's prefix, when it is not the target's type
+
+
+def _set_retired(work: Work, target: _Retirable, retire: bool, kind: str, this: str, retired: str,
+                 **details: str) -> None:
+    """Retire (``retire``) or restore a code, an objective or a FIPD action: never twice, and
+    audited as ``<kind>.retired`` or ``<kind>.restored`` with ids and codes only. ``this`` and
+    ``retired`` say it in French: « Ce code » … « retiré »."""
+    if retire and target.retired_at is not None:
+        raise PlanError(f"{this} est déjà {retired}.")
+    if not retire and target.retired_at is None:
+        raise PlanError(f"{this} est en vigueur : il n’y a rien à rétablir.")
+    target.retired_at = work.now() if retire else None
+    work.audit.record(f"{kind}.{'retired' if retire else 'restored'}", TARGET_TYPES.get(kind, kind), target.id,
+                      **details)
 
 
 # --- the national strategy's objectives ----------------------------------------------------------
@@ -223,17 +240,11 @@ def _objective_code(db: Session, programme: str) -> str:
 
 def retire_objective(work: Work, objective: StrategyObjective) -> None:
     """Retire an objective: groups no longer choose it; the years that did keep it."""
-    if objective.retired_at is not None:
-        raise PlanError("Cet objectif est déjà retiré.")
-    objective.retired_at = work.now()
-    work.audit.record("strategy_objective.retired", "strategy_objective", objective.id, code=objective.code)
+    _set_retired(work, objective, True, "strategy_objective", "Cet objectif", "retiré", code=objective.code)
 
 
 def restore_objective(work: Work, objective: StrategyObjective) -> None:
-    if objective.retired_at is None:
-        raise PlanError("Cet objectif est en vigueur : il n’y a rien à rétablir.")
-    objective.retired_at = None
-    work.audit.record("strategy_objective.restored", "strategy_objective", objective.id, code=objective.code)
+    _set_retired(work, objective, False, "strategy_objective", "Cet objectif", "retiré", code=objective.code)
 
 
 # --- a group's objectives of a year ----------------------------------------------------------------
@@ -307,22 +318,16 @@ def _blank(number: int | None) -> str:
 
 def retire_group_objective(work: Work, objective: GroupObjective) -> None:
     """Retire a group's objective: no new link to it; situations and actions linked keep it."""
-    if objective.retired_at is not None:
-        raise PlanError("Cet objectif est déjà retiré.")
-    objective.retired_at = work.now()
-    work.audit.record("group_objective.retired", "group_objective", objective.id, group=objective.group_id,
-                      year=objective.year)
+    _set_retired(work, objective, True, "group_objective", "Cet objectif", "retiré", group=str(objective.group_id),
+                 year=str(objective.year))
 
 
 def restore_group_objective(work: Work, objective: GroupObjective) -> None:
-    if objective.retired_at is None:
-        raise PlanError("Cet objectif est en vigueur : il n’y a rien à rétablir.")
     chosen = work.session.get_one(StrategyObjective, objective.strategy_objective_id)
-    if chosen.retired_at is not None:
+    if objective.retired_at is not None and chosen.retired_at is not None:
         raise PlanError("L’objectif de la stratégie nationale qu’il reprend est retiré : rétablissez-le d’abord.")
-    objective.retired_at = None
-    work.audit.record("group_objective.restored", "group_objective", objective.id, group=objective.group_id,
-                      year=objective.year)
+    _set_retired(work, objective, False, "group_objective", "Cet objectif", "retiré", group=str(objective.group_id),
+                 year=str(objective.year))
 
 
 def objective_label(chosen: StrategyObjective) -> str:
@@ -412,17 +417,11 @@ def change_fipd_action(work: Work, action: FipdAction, *, title: str, operator: 
 
 def retire_fipd_action(work: Work, action: FipdAction) -> None:
     """Retire a FIPD action: no new action links to it; those linked keep it."""
-    if action.retired_at is not None:
-        raise PlanError("Cette action FIPD est déjà retirée.")
-    action.retired_at = work.now()
-    work.audit.record("fipd_action.retired", "fipd_action", action.id, council=action.council_id)
+    _set_retired(work, action, True, "fipd_action", "Cette action FIPD", "retirée", council=str(action.council_id))
 
 
 def restore_fipd_action(work: Work, action: FipdAction) -> None:
-    if action.retired_at is None:
-        raise PlanError("Cette action FIPD est en vigueur : il n’y a rien à rétablir.")
-    action.retired_at = None
-    work.audit.record("fipd_action.restored", "fipd_action", action.id, council=action.council_id)
+    _set_retired(work, action, False, "fipd_action", "Cette action FIPD", "retirée", council=str(action.council_id))
 
 
 def fipd_choices(session: Session, council_id: uuid.UUID) -> dict[str, str]:

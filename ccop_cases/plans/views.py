@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, render_template
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
@@ -26,16 +26,11 @@ from ccop_cases.plans.models import MAINTAINED_LISTS, FipdAction, GroupObjective
 from ccop_cases.plans.money import euros, parse_euros, typed
 from ccop_cases.security.inputs import page_number
 from ccop_cases.web import runtime as rt
-from ccop_cases.web.refusals import refused
+from ccop_cases.web.refusals import done, refused
 from ccop_cases.work import DomainError, Work
 
 bp = Blueprint("plans", __name__, url_prefix="/administration")
 Page = str | Response | tuple[str, int]
-
-
-def _done(message: str, endpoint: str, **values: Any) -> Response:
-    flash(message, "success")
-    return redirect(url_for(endpoint, **values))
 
 
 def _status(forms_: dict[str, Any]) -> int:
@@ -106,7 +101,7 @@ def add_code(list_name: str) -> Page:
         except DomainError as exc:
             refused(exc, "list_entry", "", form)
         else:
-            return _done(f"Code « {form.code.data.strip()} » ajouté à la liste « {MAINTAINED_LISTS[list_name]} ».",
+            return done(f"Code « {form.code.data.strip()} » ajouté à la liste « {MAINTAINED_LISTS[list_name]} ».",
                          "plans.lists", _anchor=list_name)
     return _lists_page(**{f"add_{list_name}": form})
 
@@ -139,7 +134,7 @@ def entry(list_name: str, code: str) -> Page:
         except DomainError as exc:
             refused(exc, "list_entry", target.id, form)
         else:
-            return _done("Libellé modifié.", "plans.entry", list_name=list_name, code=code)
+            return done("Libellé modifié.", "plans.entry", list_name=list_name, code=code)
     return _entry_page(target, label=form)
 
 
@@ -152,7 +147,7 @@ def entry_state(list_name: str, code: str) -> Page:
     message = _change_state(form, target, "list_entry", retire=services.retire_code, restore=services.restore_code)
     if message is None:
         return _entry_page(target, state=form)
-    return _done(message, "plans.entry", list_name=list_name, code=code)
+    return done(message, "plans.entry", list_name=list_name, code=code)
 
 
 @bp.route("/objectifs", methods=["POST"])
@@ -169,7 +164,7 @@ def add_objective() -> Page:
         except DomainError as exc:
             refused(exc, "strategy_objective", "", form)
         else:
-            return _done("Objectif ajouté : les groupes peuvent le retenir pour l’année.", "plans.lists",
+            return done("Objectif ajouté : les groupes peuvent le retenir pour l’année.", "plans.lists",
                          _anchor="objectifs")
     return _lists_page(objective=form)
 
@@ -207,7 +202,7 @@ def objective_state(objective_id: uuid.UUID) -> Page:
                             restore=services.restore_objective)
     if message is None:
         return _objective_page(target, state=form)
-    return _done(message, "plans.objective", objective_id=objective_id)
+    return done(message, "plans.objective", objective_id=objective_id)
 
 
 # --- a council's FIPD actions ------------------------------------------------------------------------
@@ -227,7 +222,7 @@ def fipd(council_id: uuid.UUID) -> Page:
         except DomainError as exc:
             refused(exc, "council", council.id, form)
         else:
-            return _done(f"Action FIPD {form.reference.data.strip()} enregistrée.", "plans.fipd",
+            return done(f"Action FIPD {form.reference.data.strip()} enregistrée.", "plans.fipd",
                          council_id=council.id)
     number = page_number()
     actions, pages = services.fipd_page(rt.db(), council.id, number)
@@ -265,7 +260,7 @@ def fipd_action(action_id: uuid.UUID) -> Page:
         except DomainError as exc:
             refused(exc, "fipd_action", action.id, form)
         else:
-            return _done("Action FIPD modifiée.", "plans.fipd_action", action_id=action.id)
+            return done("Action FIPD modifiée.", "plans.fipd_action", action_id=action.id)
         return _fipd_page(action, form=form)
     return _fipd_page(action, **({"form": form} if form.errors else {}))
 
@@ -280,7 +275,7 @@ def fipd_state(action_id: uuid.UUID) -> Page:
                             restore=services.restore_fipd_action)
     if message is None:
         return _fipd_page(action, state=form)
-    return _done(message, "plans.fipd_action", action_id=action.id)
+    return done(message, "plans.fipd_action", action_id=action.id)
 
 
 # --- a group's objectives of a year -----------------------------------------------------------------
@@ -312,7 +307,7 @@ def group_objectives(group_id: uuid.UUID, year: int) -> Page:
         except DomainError as exc:
             refused(exc, "working_group", group.id, form)
         else:
-            return _done("Objectif fixé pour l’année.", "plans.group_objectives", group_id=group.id, year=year)
+            return done("Objectif fixé pour l’année.", "plans.group_objectives", group_id=group.id, year=year)
     return render_template("plans/group_objectives.html", group=group, year=year, years=years, form=form,
                            objectives=services.group_objectives(rt.db(), group.id, year),
                            programmes=PROGRAMMES), _status({"form": form})
@@ -351,7 +346,7 @@ def group_objective(objective_id: uuid.UUID) -> Page:
         except DomainError as exc:
             refused(exc, "group_objective", objective.id, form)
         else:
-            return _done("Cible enregistrée.", "plans.group_objective", objective_id=objective.id)
+            return done("Cible enregistrée.", "plans.group_objective", objective_id=objective.id)
         return _group_objective_page(objective, group, form=form)
     return _group_objective_page(objective, group, **({"form": form} if form.errors else {}))
 
@@ -366,4 +361,4 @@ def group_objective_state(objective_id: uuid.UUID) -> Page:
                             restore=services.restore_group_objective)
     if message is None:
         return _group_objective_page(objective, group, state=form)
-    return _done(message, "plans.group_objective", objective_id=objective.id)
+    return done(message, "plans.group_objective", objective_id=objective.id)

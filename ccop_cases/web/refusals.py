@@ -1,10 +1,12 @@
-"""The one mapping of a domain refusal (``work.DomainError``) to what the person sees."""
+"""How an act ends for the person: the one mapping of a domain refusal (``work.DomainError``)
+to what they see, and the message and redirect of an act done."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import flash
+from flask import flash, redirect, url_for
+from werkzeug.wrappers import Response
 
 from ccop_cases.web import runtime as rt
 from ccop_cases.work import DomainError
@@ -23,3 +25,9 @@ def refused(exc: DomainError, target_type: str, target_id: object, form: Any = N
         form.form_errors.append(str(exc))  # each form template shows these atop the form, once
     else:
         flash(str(exc), "error")
+
+
+def done(message: str, endpoint: str, **values: Any) -> Response:
+    """Flash the act's success message and redirect to ``endpoint`` (POST, then GET)."""
+    flash(message, "success")
+    return redirect(url_for(endpoint, **values))
