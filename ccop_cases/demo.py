@@ -99,6 +99,7 @@ def seed_governance(work: Work) -> None:
     people["demo.dpo"].is_dpo = True
     council = charter.create_council(work, kind="CLSPD", name="CLSPD de Villefictive (démonstration)",
                                      communes="99001 Villefictive", president=people["demo.president"])
+    charter.set_dpo(work, council, "demo.dpo")
     ccop = charter.create_group(work, council, name="CCOP Quartier des Tilleuls", legal_basis="L132-5",
                                 vocation="territorial", perimeter="Quartier prioritaire des Tilleuls (fictif)",
                                 theme="", is_ccop=True, territory_label="QPV")

@@ -68,7 +68,16 @@ COUNCIL_ACTIONS = ("console.designate",)
 # report.group: a group's aggregate reports (annual report R16, objectives, FIPD evaluation):
 # the administrator presiding the group's council, or the group's coordonnateur.
 REPORT_ACTIONS = ("report.group",)
-ACTIONS = (*DUTIES, *GROUP_ACTIONS, *CASE_ACTIONS, *COUNCIL_ACTIONS, *REPORT_ACTIONS)
+# The persons' rights (R12), decided on a council: rights.manage, its register of requests and
+# their instruction, by the council's DPO; rights.record, the person's own record, by the same
+# DPO after a code entered again. rights.group: the requests about a group's situations, for
+# its coordonnateur (decided on the group). case.rectify (a case action): a correction linked
+# to a rectification request in progress, by the coordonnateur.
+RIGHTS_ACTIONS = ("rights.manage", "rights.record")
+ACTIONS = (*DUTIES, *GROUP_ACTIONS, *CASE_ACTIONS, "case.rectify", *COUNCIL_ACTIONS, *REPORT_ACTIONS,
+           *RIGHTS_ACTIONS, "rights.group")
+# What a restriction at the person's request freezes (R12, GDPR art. 18): every change.
+CASE_WRITES = ("case.edit", "case.inform", "case.act", "case.manage", "case.follow")
 
 SIGN_IN = Decision(False, "R21", "Connexion avec double authentification requise.", remedy="accounts.login")
 COORDINATOR_ONLY = Decision(False, "R4", "Réservé au coordonnateur du groupe.")
@@ -79,6 +88,16 @@ FRESH_CODE = Decision(False, "R21", "Ressaisissez un code de double authentifica
                       remedy="accounts.reauth")
 OUTSIDE_PERIMETER = Decision(False, "R23", "Hors du périmètre du groupe, seul le coordonnateur peut proposer la "
                                            "situation, avec un motif (R23).")
+NOT_COUNCIL_DPO = Decision(False, "R12", "Ce conseil a désigné un autre délégué à la protection des données.",
+                          hide=True)  # R22: another council's register is not revealed
+RECORD_CODE = Decision(False, "R21", "Ressaisissez un code de double authentification avant de télécharger le "
+                                     "dossier de la personne.", remedy="accounts.reauth")
+RESTRICTED = Decision(False, "R12", "Traitement limité à la demande de la personne (R12) : la situation se consulte "
+                                    "mais ne se modifie pas tant que le délégué à la protection des données n’a pas "
+                                    "levé la limitation.")
+NO_RECTIFICATION = Decision(False, "R12", "Une rectification se fait à la demande de la personne : elle demande une "
+                                          "demande de rectification en cours, enregistrée par le délégué à la "
+                                          "protection des données, qui la confie au coordonnateur (R12).")
 SELF_COORDINATOR = Decision(False, "R17", "Le président ne se désigne pas lui-même coordonnateur : le coordonnateur "
                                           "a accès à toutes les situations du groupe (R17).")
 
@@ -101,7 +120,22 @@ def decide(standing: Standing, action: str, now: datetime) -> Decision:
         if standing.charter_admin and standing.presides:
             return ALLOW
         return _group(standing, "group.coordinate", now)
+    if action in RIGHTS_ACTIONS:
+        return _rights(standing, action)
+    if action == "rights.group":
+        return _group(standing, "group.coordinate", now)
     return _case(standing, action, now)
+
+
+def _rights(standing: Standing, action: str) -> Decision:
+    """The council's DPO (R12); a code entered again before the person's record leaves (R21)."""
+    if not standing.dpo:
+        return _duty(standing, "oversight.read")
+    if not standing.council_dpo:
+        return NOT_COUNCIL_DPO
+    if action == "rights.record" and not standing.fresh_code:
+        return RECORD_CODE
+    return ALLOW
 
 
 def _duty(standing: Standing, action: str) -> Decision:
@@ -191,8 +225,12 @@ def _case(s: Standing, action: str, now: datetime) -> Decision:
             return decision
         return Decision(False, "R10", "Situation clôturée : sa consultation demande un motif, et elle ne "
                                       "se modifie plus.", remedy="cases.archive_read")
-    if action in ("case.manage", "case.follow") and not coordinator:
+    if action in ("case.manage", "case.follow", "case.rectify") and not coordinator:
         return COORDINATOR_ONLY
+    if action == "case.rectify":  # the correction a restriction may be waiting for (art. 18(1)(a))
+        return decision if s.rectification_open else NO_RECTIFICATION
+    if s.restricted and action in CASE_WRITES:
+        return RESTRICTED
     if action == "case.follow" and s.missing_information:
         names = ", ".join(s.missing_information)
         return Decision(False, "R11", f"Le suivi ne peut commencer qu’après l’information de la famille ou une "

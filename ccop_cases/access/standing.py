@@ -30,6 +30,7 @@ from ccop_cases.charter.models import (
     WorkingGroup,
 )
 from ccop_cases.db import rows
+from ccop_cases.rights import services as rights
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,9 @@ class Standing:
     case_state: str | None = None
     participant: bool = False  # the designation is named on the case
     missing_information: tuple[str, ...] = field(default=())  # persons not yet informed (R11)
+    restricted: bool = False  # the case is restricted at the person's request (R12)
+    rectification_open: bool = False  # a rectification request in progress names the case (R12)
+    council_dpo: bool = False  # on a council's object: the person is its DPO (R12)
 
 
 def of_person(person: Person | None, *, fresh_code: bool = False) -> Standing:
@@ -108,7 +112,7 @@ def _standing(*columns: Any, where: Any) -> Select[Any]:
 
 _GROUP = _standing(where=WorkingGroup.id == bindparam("group_id"))
 _CASE = _standing(
-    Case.state.label("case_state"),
+    Case.state.label("case_state"), Case.restricted_at.is_not(None).label("restricted"),
     select(CaseParticipant.id).where(CaseParticipant.case_id == Case.id, CaseParticipant.membership_id == Membership.id,
                                      CaseParticipant.removed_at.is_(None)).exists().label("participant"),
     where=(Case.id == bindparam("case_id")) & (WorkingGroup.id == Case.group_id))
@@ -142,6 +146,7 @@ class _CaseRow(NamedTuple):
     end_date: date | None
     unsigned: bool
     case_state: str
+    restricted: bool
     participant: bool
 
 
@@ -184,19 +189,23 @@ def for_group(db: Session, base: Standing, person: Person, group_id: uuid.UUID) 
 
 
 def for_case(db: Session, base: Standing, person: Person, case_id: uuid.UUID, *,
-             follow_on: date | None = None) -> Standing:
+             follow_on: date | None = None, rectify: bool = False) -> Standing:
     """The person's standing on a case; with ``follow_on`` (a day), who is still to be
-    informed that day before the follow-up may start (R11)."""
+    informed that day before the follow-up may start (R11); with ``rectify``, whether a
+    rectification request in progress names the case (R12)."""
     if not base.signed_in:
         return base
     found = rows(db, _CASE, {"person_id": person.id, "case_id": case_id}, _CaseRow)
     if not found:
         return base
     row = found[0]
-    standing = replace(_with_group(base, db, row), case_state=row.case_state, participant=bool(row.participant))
+    standing = replace(_with_group(base, db, row), case_state=row.case_state, participant=bool(row.participant),
+                       restricted=bool(row.restricted))
     if follow_on is not None:
         missing = cases.missing_information(db, db.get_one(Case, case_id), follow_on)
         standing = replace(standing, missing_information=tuple(INFORMED_WHO.get(w, w) for w in missing))
+    if rectify:
+        standing = replace(standing, rectification_open=rights.rectification_open(db, case_id))
     return standing
 
 
@@ -204,6 +213,12 @@ def for_council(db: Session, base: Standing, person: Person, council_id: uuid.UU
     """On an object of a council: whether the person presides it (R22)."""
     president = db.scalar(select(Council.president_id).where(Council.id == council_id)) if council_id else None
     return replace(base, presides=president == person.id)
+
+
+def for_council_dpo(db: Session, base: Standing, person: Person, council_id: uuid.UUID | None) -> Standing:
+    """On an object of a council: whether the person is the DPO it designated (R12)."""
+    dpo = db.scalar(select(Council.dpo_id).where(Council.id == council_id)) if council_id else None
+    return replace(base, council_dpo=dpo is not None and dpo == person.id)
 
 
 def for_designation(base: Standing, person: Person, role: str, username: str) -> Standing:

@@ -86,6 +86,23 @@ ACTIONS: dict[str, str] = {
     "fipd_action.restored": "Action financée par le FIPD rétablie",
     "case.objective_set": "Objectif du groupe d’une situation modifié",
     "report.downloaded": "Rapport agrégé téléchargé (type, format et période ; groupe ou conseil)",
+    "council.dpo_set": "Délégué à la protection des données du conseil désigné (R12)",
+    "rights.registered": "Demande d’exercice des droits enregistrée (R12)",
+    "rights.viewed": "Demande d’exercice des droits consultée",
+    "rights.listed": "Registre des demandes d’exercice des droits consulté",
+    "rights.identity_checked": "Identité du demandeur vérifiée",
+    "rights.searched": "Recherche des situations d’une demande (nombre de résultats seulement)",
+    "rights.case_linked": "Situation liée à une demande d’exercice des droits",
+    "rights.extended": "Délai de réponse prolongé de deux mois (art. 12(3))",
+    "rights.record_downloaded": "Dossier de la personne téléchargé (empreinte du fichier seulement)",
+    "rights.answered": "Réponse à une demande d’exercice des droits",
+    "rights.refused": "Demande d’exercice des droits refusée (motif légal)",
+    "rights.withdrawn": "Demande d’exercice des droits retirée",
+    "rights.keep_years_set": "Durée de conservation du registre des demandes modifiée",
+    "rights.purged": "Demande close effacée du registre (identité du demandeur crypto-effacée)",
+    "case.restricted": "Traitement d’une situation limité à la demande de la personne (R12)",
+    "case.restriction_lifted": "Limitation du traitement d’une situation levée",
+    "case.rectified": "Situation rectifiée à la demande de la personne (R12)",
 }
 
 # What each rule refuses, in a few words: « Refusé — R4 : pas désigné pour cette situation ».

@@ -81,6 +81,8 @@ class Case(Base):
     duplicate_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("case.id"))
     # The group's objective of the year the situation serves (plans.models.GroupObjective).
     objective_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("group_objective.id"))
+    # Restricted at the person's request (R12, GDPR art. 18): read, never changed, until lifted.
+    restricted_at: Mapped[datetime | None]
 
     @property
     def factor_codes(self) -> list[str]:
@@ -163,3 +165,5 @@ class CaseChange(Base):
     value_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     changed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("membership.id"))
     changed_at: Mapped[datetime]
+    # The rights request (R12) a rectification answers; the DPO's own changes have no membership.
+    request_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("rights_request.id"))

@@ -86,9 +86,33 @@ def council(council_id: uuid.UUID) -> Page:
         else:
             return done("Groupe créé : enregistrez son acte de constitution et ses textes.",
                          "console.group", group_id=group.id)
-    groups = rt.db().scalars(select(WorkingGroup).where(WorkingGroup.council_id == council.id)).all()
+    return _council_page(council, form=form, dpo_form=forms.DpoForm(prefix="dpo"))
+
+
+def _council_page(council: Council, *, form: Any, dpo_form: Any) -> tuple[str, int]:
+    db = rt.db()
+    groups = db.scalars(select(WorkingGroup).where(WorkingGroup.council_id == council.id)).all()
+    dpo = db.get(Person, council.dpo_id) if council.dpo_id else None
     return render_template("charter/console/council.html", council=council, groups=groups, form=form,
-                           statuses=GROUP_STATUSES), 400 if form.errors else 200
+                           dpo_form=dpo_form, dpo=dpo, statuses=GROUP_STATUSES), \
+        400 if form.errors or dpo_form.errors else 200
+
+
+@bp.route("/conseils/<uuid:council_id>/dpo", methods=["POST"])
+@permission("console")
+def council_dpo(council_id: uuid.UUID) -> Page:
+    """Name the council's DPO, who answers the persons' requests (R12)."""
+    council = load_console(Council, council_id)
+    dpo_form = forms.DpoForm(prefix="dpo")
+    if dpo_form.validate_on_submit():
+        try:
+            person = services.set_dpo(rt.work(), council, dpo_form.username.data)
+        except services.CharterError as exc:
+            refused(exc, "council", council.id, dpo_form)
+        else:
+            return done(f"{person.label} répond désormais aux demandes d’exercice des droits de ce conseil.",
+                        "console.council", council_id=council.id)
+    return _council_page(council, form=forms.GroupForm(formdata=None), dpo_form=dpo_form)
 
 
 def _group_page(group: WorkingGroup, http_status: int = 200, **forms_: Any) -> tuple[str, int]:

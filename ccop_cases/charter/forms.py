@@ -47,6 +47,10 @@ class CouncilForm(FlaskForm):
             raise ValidationError(f"Ligne(s) {', '.join(map(str, bad))} : code INSEE à 5 caractères puis le nom.")
 
 
+class DpoForm(FlaskForm):
+    username = text_field("Identifiant du délégué à la protection des données", 80)
+
+
 class GroupForm(FlaskForm):
     name = text_field("Nom du groupe de travail", 160)
     legal_basis = choice_field("Base légale", LEGAL_BASES)

@@ -63,6 +63,10 @@ class Council(Base):
     name: Mapped[str] = mapped_column(String(160))
     communes: Mapped[str] = mapped_column(Text)  # "INSEE name" per line
     president_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("person.id"))
+    # The DPO who answers the persons' requests about the council's situations (R12), and
+    # how many years the register keeps a request after its answer.
+    dpo_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("person.id"))
+    rights_keep_years: Mapped[int] = mapped_column(default=3)
     created_at: Mapped[datetime]
 
 

@@ -55,6 +55,18 @@ def create_council(work: Work, *, kind: str, name: str, communes: str, president
     return council
 
 
+def set_dpo(work: Work, council: Council, username: str) -> Person:
+    """Name the DPO who answers the persons' requests about the council's situations (R12):
+    an active account holding the DPO duty (``ccop accounts grant … dpo``)."""
+    person = work.session.scalar(select(Person).where(Person.username == username.strip().lower()))
+    if person is None or not person.is_active or not person.is_dpo:
+        raise CharterError("Aucun compte actif de délégué à la protection des données ne porte cet identifiant : "
+                           "l’exploitant lui attribue d’abord cette fonction.", "username")
+    council.dpo_id = person.id
+    work.audit.record("council.dpo_set", "council", council.id, person=person.id)
+    return person
+
+
 def create_group(work: Work, council: Council, *, name: str, legal_basis: str, vocation: str, perimeter: str,
                  theme: str, is_ccop: bool, territory_label: str) -> WorkingGroup:
     db, audit, now = work.session, work.audit, work.now()

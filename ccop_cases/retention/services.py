@@ -4,7 +4,7 @@ and a hard purge on the 25th birthday whatever the state. For a daily timer."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,6 +21,9 @@ from ccop_cases.encryption import DecryptionError, KeyProvider
 from ccop_cases.identities import services as identities
 from ccop_cases.meetings import services as meetings
 from ccop_cases.reports.tally import keep_purged
+from ccop_cases.rights import services as rights
+from ccop_cases.rights.lists import ERASING
+from ccop_cases.rights.models import RightsRequest
 from ccop_cases.work import Work
 
 
@@ -77,3 +80,14 @@ def purge(work: Work, case: Case, reason: str) -> None:
     counts = identities.shred_unit(work.session, case.id)
     work.audit.record("case.purged", "case", case.id, reason=reason, identities=counts["identities"],
                       data_keys=counts["data_keys"])
+
+
+def answer_request(work: Work, request: RightsRequest, code: str, on: date) -> None:
+    """Answer a rights request (R12). Granting an erasure or an objection crypto-shreds the
+    situations it concerns at once, each as the scheduled purge does, in the answer's
+    transaction; the request keeps its own record (codes, dates, the purged references)."""
+    if code in ERASING:
+        rights.check_answer(work, request, code)
+        for case in rights.linked_cases(work.session, request.id):
+            purge(work, case, ERASING[code])
+    rights.answer(work, request, code, on)

@@ -107,6 +107,29 @@ def _rows() -> list[tuple[str, Standing, str, str | None]]:
         ("closed case, no longer changed", replace(COORD, case_state="closed"), "case.manage", "R10"),
         ("proposed case", replace(OK, case_state="proposed"), "case.view", None),
     ]
+    council_dpo = replace(DPO, council_dpo=True)
+    rows += [  # the persons' rights (R12)
+        ("register, the council's DPO", council_dpo, "rights.manage", None),
+        ("register, another council's DPO", DPO, "rights.manage", "R12"),
+        ("register, not a DPO", replace(ADMIN, council_dpo=True), "rights.manage", "R17"),
+        ("record without a fresh code", council_dpo, "rights.record", "R21"),
+        ("record with a fresh code", replace(council_dpo, fresh_code=True), "rights.record", None),
+        ("record, another council's DPO", replace(DPO, fresh_code=True), "rights.record", "R12"),
+        ("group's requests, coordonnateur", COORD, "rights.group", None),
+        ("group's requests, member", OK, "rights.group", "R4"),
+        ("rectify, rectification in progress", replace(COORD, rectification_open=True), "case.rectify", None),
+        ("rectify a restricted case", replace(COORD, rectification_open=True, restricted=True), "case.rectify",
+         None),
+        ("rectify without a request", COORD, "case.rectify", "R12"),
+        ("rectify, participant", replace(OK, rectification_open=True), "case.rectify", "R4"),
+        ("rectify a closed case", replace(COORD, rectification_open=True, case_state="closed"), "case.rectify",
+         "R10"),
+        ("restricted case still reads", replace(OK, restricted=True), "case.view", None),
+        ("restricted archive still reads", replace(OK, restricted=True, case_state="closed"), "case.read_archive",
+         None),
+    ]
+    for action in policy.CASE_WRITES:  # a restriction freezes every change (R12, GDPR art. 18)
+        rows.append(("restricted case", replace(COORD, restricted=True), action, "R12"))
     for action in OPEN_CASE_ACTS:
         rows.append(("participant", OK, action, None))
         rows.append(("closed case", replace(OK, case_state="closed"), action, "R10"))
