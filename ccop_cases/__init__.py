@@ -95,8 +95,9 @@ def _register_blueprints(app: Flask) -> None:
     from ccop_cases.oversight.views import bp as oversight
     from ccop_cases.plans.views import bp as plans
     from ccop_cases.reports.views import bp as reports
+    from ccop_cases.rights.views import bp as rights
 
-    for blueprint in (accounts, cases, charter, console, meetings, oversight, plans, reports):
+    for blueprint in (accounts, cases, charter, console, meetings, oversight, plans, reports, rights):
         app.register_blueprint(blueprint)
     # The idle warning's « Rester connecté » (a POST with the CSRF token, signed-in people only).
     app.add_url_rule("/session/rester-connecte", "keep_alive",

@@ -25,6 +25,7 @@ from ccop_cases.auditing import Auditor
 from ccop_cases.cases.models import Case
 from ccop_cases.charter.models import Council, Membership, WorkingGroup
 from ccop_cases.meetings.models import Meeting
+from ccop_cases.rights.models import RightsRequest
 from ccop_cases.web import runtime as rt
 
 M = TypeVar("M")
@@ -120,7 +121,8 @@ def on_case(action: str, case_id: uuid.UUID) -> Decision:
 
 def _case(action: str, case_id: uuid.UUID) -> tuple[st.Standing, Decision]:
     standing = st.for_case(rt.db(), me(), g.person, case_id,
-                           follow_on=rt.today() if action == "case.follow" else None)
+                           follow_on=rt.today() if action == "case.follow" else None,
+                           rectify=action == "case.rectify")
     return standing, decide(standing, action, rt.now())
 
 
@@ -232,3 +234,21 @@ def load_report_group(group_id: uuid.UUID) -> WorkingGroup:
     """A group whose reports the person may read; 404 when out of reach (audited, see ``deny``)."""
     require(on_report_group(group_id), "working_group", group_id)
     return rt.db().get_one(WorkingGroup, group_id)
+
+
+REQUEST_HIDDEN = Decision(False, "R12", "Cette demande n’existe pas ou relève d’un autre conseil.", hide=True)
+
+
+def on_council_rights(council_id: uuid.UUID, action: str = "rights.manage") -> Decision:
+    """Whether the person is the DPO of the council, for ``rights.manage`` or ``rights.record`` (R12)."""
+    return decide(st.for_council_dpo(rt.db(), me(), g.person, council_id), action, rt.now())
+
+
+def load_request(request_id: uuid.UUID, action: str = "rights.manage") -> RightsRequest:
+    """A rights request of a council whose DPO the person is (R12); 404 otherwise, audited
+    (another council's register is not revealed), or the refusal of ``rights.record``."""
+    found = rt.db().get(RightsRequest, request_id)
+    if found is None:
+        deny(REQUEST_HIDDEN, "rights_request", request_id)
+    require(on_council_rights(found.council_id, action), "rights_request", request_id)
+    return found
