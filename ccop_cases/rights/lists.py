@@ -46,8 +46,9 @@ class State(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-STATES = {State.RECEIVED: "Reçue", State.IDENTITY_CHECKED: "Identité vérifiée", State.IN_PROGRESS: "En cours",
-          State.ANSWERED: "Répondue", State.REFUSED: "Refusée", State.WITHDRAWN: "Retirée"}
+STATES: dict[str, str] = {State.RECEIVED: "Reçue", State.IDENTITY_CHECKED: "Identité vérifiée",
+                          State.IN_PROGRESS: "En cours", State.ANSWERED: "Répondue", State.REFUSED: "Refusée",
+                          State.WITHDRAWN: "Retirée"}
 CLOSED_STATES = frozenset({State.ANSWERED, State.REFUSED, State.WITHDRAWN})
 # The moves a request may make (from -> to).
 TRANSITIONS: dict[State, frozenset[State]] = {

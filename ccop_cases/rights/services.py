@@ -220,12 +220,25 @@ def linked_cases(db: Session, request_id: uuid.UUID) -> list[Case]:
                            .order_by(Case.reference)))
 
 
-def linked_references(db: Session, request_id: uuid.UUID) -> list[tuple[uuid.UUID | None, str, str]]:
-    """(case id, reference, group name) of every situation linked, purged ones included."""
-    return [(r.case_id, r.reference, r.name) for r in db.execute(
-        select(RightsRequestCase.case_id, Case.reference, WorkingGroup.name)
-        .join(Case, Case.id == RightsRequestCase.case_id).join(WorkingGroup, WorkingGroup.id == Case.group_id)
-        .where(RightsRequestCase.request_id == request_id).order_by(Case.reference))]
+@dataclass(frozen=True)
+class Linked:
+    case_id: uuid.UUID
+    reference: str
+    group_id: uuid.UUID
+    group_name: str
+    purged: bool
+
+
+def linked_references(db: Session, request_id: uuid.UUID, group_id: uuid.UUID | None = None) -> list[Linked]:
+    """Every situation linked (purged ones included, until the register's retention cuts the
+    link), or only those of one group (a group never learns of another's: R22)."""
+    query = (select(Case.id, Case.reference, WorkingGroup.id, WorkingGroup.name, Case.state == CaseState.PURGED)
+             .join(RightsRequestCase, RightsRequestCase.case_id == Case.id)
+             .join(WorkingGroup, WorkingGroup.id == Case.group_id)
+             .where(RightsRequestCase.request_id == request_id).order_by(Case.reference))
+    if group_id is not None:
+        query = query.where(Case.group_id == group_id)
+    return [Linked(*row) for row in db.execute(query)]
 
 
 def _end(work: Work, request: RightsRequest, to: State, on: date) -> None:
