@@ -32,10 +32,11 @@ from ccop_cases.charter.models import (
     Signature,
     WorkingGroup,
 )
-from ccop_cases.clock import PARIS
+from ccop_cases.clock import PARIS, day
 from ccop_cases.meetings import services as meeting_services
 from ccop_cases.meetings.models import Meeting
 from ccop_cases.oversight import services as oversight
+from ccop_cases.rights import services as rights
 from ccop_cases.web import runtime as rt
 
 bp = Blueprint("charter", __name__)
@@ -157,7 +158,10 @@ def _dpo_home() -> dict[str, Any]:
     age = now - point.at if point else timedelta()
     # A timer signs one every half heartbeat interval: older than a whole one, it has stopped.
     late = age > timedelta(minutes=rt.runtime().settings.audit_heartbeat_minutes)
-    return {"checkpoint": point, "age": _duration(age), "late": late, "exports": total, "latest_exports": latest,
+    # The persons' requests (R12) of the councils whose DPO this is: overdue, and due within a week.
+    requests = rights.deadlines(db, [c.id for c in rights.councils_of(db, g.person.id)], day(now))
+    return {"requests": requests, "soon_days": rights.SOON_DAYS,
+            "checkpoint": point, "age": _duration(age), "late": late, "exports": total, "latest_exports": latest,
             "denials": oversight.denials_by_rule(db, since), "since": first_day, "days": DENIALS_DAYS,
             "rules": RULES, "names": accounts.labels(db, oversight.people_in(latest)), "actor_roles": ACTOR_ROLES}
 

@@ -181,6 +181,7 @@ def test_the_dpo_sees_the_last_checkpoint_the_exports_and_the_weeks_refusals_by_
                 {"code": current_code(dpo, clock)}).location == "/controle/"
     for url in [url for _count, url in items.values()] + [unescape(url) for _count, url, _rule in by_rule]:
         page = client.get(url)
-        assert page.status_code == 200 and _h1(page.text) == "Journal d’audit", url
+        heading = "Demandes d’exercice des droits (R12)" if url.startswith("/droits/") else "Journal d’audit"
+        assert page.status_code == 200 and _h1(page.text) == heading, url
     denied = client.get(f"/controle/?action=access.denied&regle=R4&du={since}").text
     assert denied.count("<tr>") - 1 == 1  # the trail holds the one R4 refusal of the week the home counted

@@ -5,6 +5,7 @@ is left out. Every GET page of the app is rendered, and every form page again wi
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from apptest import PASSWORD, current_code, make_account, make_governance, post, setup_work
@@ -138,6 +139,22 @@ def pages(app, login_as, clock, db):
         ("/rapports/groupes/<uuid:group_id>/<any(fipd, annuel, objectifs):slug>/fichier.<any(csv, ods):fmt>",
          coordinator_client, f"/rapports/groupes/{g}/fipd/fichier.csv"),  # text: read back
     ]
+    # The persons' requests (issue 16): the council's DPO and one request in progress.
+    from ccop_cases.charter import services as charter
+    from ccop_cases.identities.services import Identity
+    from ccop_cases.rights import services as rights
+    charter.set_dpo(set_up, session.merge(gov.council), dpo.username)
+    found = rights.register(set_up, session.merge(gov.council), rights.NewRequest(
+        "access", clock().date(), "letter", "young", Identity("Essai", "Requérante"), uuid.uuid4()), dpo.person.id)[0]
+    rights.check_identity(set_up, found, check="id_document", checked_on=clock().date())
+    rights.link(set_up, found, c)
+    session.commit()
+    listed += [
+        ("/droits/", dpo_client, "/droits/"),
+        ("/droits/conseils/<uuid:council_id>/nouvelle", dpo_client, f"/droits/conseils/{gov.council.id}/nouvelle"),
+        ("/droits/demandes/<uuid:request_id>", dpo_client, f"/droits/demandes/{found.id}"),
+        ("/droits/groupes/<uuid:group_id>", coordinator_client, f"/droits/groupes/{g}"),
+    ]
     acts = [("/situations/<uuid:case_id>/<act>", coordinator_client, f"/situations/{c}/{act}")
             for act in ("information", "actions", "decisions", "participants", "cloture", "objectif")]
     # Pages shown again with errors by a POST route of their own (every field left empty).
@@ -150,6 +167,8 @@ def pages(app, login_as, clock, db):
                (admin_client, f"/administration/fipd/{fipd.id}/etat", {"st-action": "retire"}),
                (admin_client, f"/administration/objectifs/{objective.id}/etat", {"st-action": "retire"}),
                (admin_client, f"/administration/objectifs-du-groupe/{aim.id}/etat", {"st-action": "retire"})]
+    errors += [(dpo_client, f"/droits/demandes/{found.id}/{act}", {})
+               for act in ("prolongation", "reponse", "refus", "retrait", "recherche")]
     return listed + acts, errors
 
 
