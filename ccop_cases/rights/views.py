@@ -13,7 +13,6 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
-from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from ccop_cases.access.loaders import (
@@ -186,7 +185,7 @@ FORM_KEYS = {"idc": "check", "ext": "extend", "ans": "answer", "ref": "refuse", 
 def request_act(request_id: uuid.UUID, act: str) -> Page:
     """An act on the request: identity checked, extension, answer, refusal, withdrawal, lifting."""
     if act not in ACTS:
-        raise NotFound()
+        deny(HIDDEN, "rights_request", request_id)
     found = load_request(request_id)
     prefix, form_class, message = ACTS[act]
     form = form_class(prefix=prefix)

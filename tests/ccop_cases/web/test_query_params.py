@@ -36,10 +36,12 @@ def clients(app, login_as, clock):
                 {"code": current_code(dpo, clock)}).location == "/controle/"
     return {"cases": (login_as(coordinator), f"/groupes/{gov.group.id}/situations?etat=&page="),
             "trail": (dpo_client, "/controle/?page="),
-            "fipd": (login_as(admin), f"/administration/conseils/{gov.council.id}/fipd?page=")}
+            "fipd": (login_as(admin), f"/administration/conseils/{gov.council.id}/fipd?page="),
+            "rights": (dpo_client, "/droits/?etat=&page="),
+            "group_rights": (login_as(coordinator), f"/droits/groupes/{gov.group.id}?page=")}
 
 
-PAGINATED = ("cases", "trail", "fipd")  # every view that reads ?page (see the test below)
+PAGINATED = ("cases", "trail", "fipd", "rights", "group_rights")  # every view that reads ?page (see the test below)
 BAD_PAGES = ["99999999999999999999", "9" * 400, "100001", "0", "-1", "-99999999999999999999", "abc", "1.5",
              "1e3", "+2", " 2", "0x10", "", "\u0661", "\uff12"]  # Arabic-Indic 1, full-width 2: int() takes them
 
@@ -70,7 +72,7 @@ def test_no_view_reads_the_page_parameter_but_the_one_helper():
     callers = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "ccop_cases").rglob("*.py")
                      if "page_number()" in path.read_text() and path.name != "inputs.py")
     assert callers == ["ccop_cases/cases/views.py", "ccop_cases/oversight/views.py",
-                       "ccop_cases/plans/views.py"]  # PAGINATED
+                       "ccop_cases/plans/views.py", "ccop_cases/rights/views.py"]  # PAGINATED
 
 
 def test_an_unexpected_error_logs_the_application_frames_and_no_value(clients, monkeypatch, capsys):

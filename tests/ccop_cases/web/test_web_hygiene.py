@@ -98,6 +98,9 @@ POST_ROUTES = [
     "/administration/groupes/<uuid:group_id>/objectifs/<int:year>",
     "/administration/objectifs-du-groupe/<uuid:objective_id>",
     "/administration/objectifs-du-groupe/<uuid:objective_id>/etat",
+    "/administration/conseils/<uuid:council_id>/dpo", "/droits/conseils/<uuid:council_id>/conservation",
+    "/droits/conseils/<uuid:council_id>/nouvelle", "/droits/demandes/<uuid:request_id>/<act>",
+    "/droits/demandes/<uuid:request_id>/recherche", "/droits/demandes/<uuid:request_id>/situations",
 ]
 
 
