@@ -31,6 +31,8 @@ from ccop_cases.meetings.models import Meeting
 from ccop_cases.plans import services as plans
 from ccop_cases.plans.models import FipdAction, GroupObjective, StrategyObjective
 from ccop_cases.retention import services as retention
+from ccop_cases.rights import services as rights
+from ccop_cases.rights.models import RightsRequest
 from ccop_cases.security import otp
 from ccop_cases.web import runtime as rt
 from ccop_cases.work import Work
@@ -154,7 +156,7 @@ def seed_cases(work: Work) -> None:
 
     coordinator, police = _member(db, group, "demo.coordination"), _member(db, group, "demo.police")
     for i, (last, given, age, stage, sex) in enumerate(DEMO_CASES):
-        born = date(now.year - age, now.month, min(now.day, 28)) + timedelta(days=10 if stage == TURNS_25 else -40)
+        born = _demo_birth(now, age, stage)
         reps = [Identity(last, "Parent " + given)] if age < 18 else []
         when = now - timedelta(days=120 if stage == PURGE_DUE else 30 - i)
         links = demo_links(db, group, day(when).year)  # the objectives of the year it was proposed in
@@ -180,6 +182,42 @@ def seed_cases(work: Work) -> None:
         case.next_review = review
         if stage in (CLOSE, PURGE_DUE):
             cases.close(work.as_of(when + timedelta(days=5)), case, coordinator, reason="objectives_met")
+
+
+def _demo_birth(now: datetime, age: int, stage: str) -> date:
+    return date(now.year - age, now.month, min(now.day, 28)) + timedelta(days=10 if stage == TURNS_25 else -40)
+
+
+# The persons' requests (R12): (demo case index, kind, received days ago, how far the demo takes it).
+DEMO_REQUESTS = ((3, "access", 35, "in_progress"), (4, "rectification", 25, "in_progress"),
+                 (5, "restriction", 20, "restricted"), (6, "other", 3, "received"))
+
+
+def seed_rights(work: Work) -> None:
+    """A few requests of the persons followed: one overdue, one due within the week, a restricted
+    situation, one just received (the DPO's home and register show them)."""
+    db, now = work.session, work.now()
+    if db.scalar(select(RightsRequest.id)) is not None:
+        return
+    group = db.execute(select(WorkingGroup).where(WorkingGroup.is_ccop.is_(True))).scalar_one()
+    council = db.get_one(Council, group.council_id)
+    dpo = db.execute(select(Person).where(Person.username == "demo.dpo")).scalar_one()
+    for index, kind, days, stage in DEMO_REQUESTS:
+        last, given, age, case_stage, _sex = DEMO_CASES[index]
+        received = day(now) - timedelta(days=days)
+        then = work.as_of(now - timedelta(days=days))
+        request, _ = rights.register(then, council, rights.NewRequest(
+            kind, received, "letter", "representative" if age < 18 else "young",
+            Identity(last, ("Parent " + given) if age < 18 else given, None, None,
+                     f"{index + 1} rue de l’Exemple, 99001 Villefictive"), uuid.uuid4()), dpo.id)
+        if stage == "received":
+            continue
+        rights.check_identity(then, request, check="id_document", checked_on=received)
+        for found in rights.find_cases(then, request, last, given, _demo_birth(now, age, case_stage)):
+            rights.link(then, request, found.case_id)
+        if stage == "restricted":
+            rights.answer(work.as_of(now - timedelta(days=days - 2)), request, "restricted",
+                          received + timedelta(days=2))
 
 
 def _member(db: Session, group: WorkingGroup, username: str) -> Membership:
@@ -379,7 +417,8 @@ SHOWS = """Ce que montre chaque compte :
   demo.prevention    membre, charte signée, désigné sur aucune situation : n'en voit ni n'en trouve aucune (R4)
   demo.ecole         membre sans signature : la charte s'affiche avant tout (R3)
   demo.exclu         membre exclu : échanges refusés (R15)
-  demo.dpo           délégué à la protection des données : journal d'audit /controle
+  demo.dpo           délégué à la protection des données : demandes des personnes /droits (une en retard,
+                     une à traiter dans la semaine, une situation limitée), journal d'audit /controle
   demo.nouveau       première connexion : mot de passe, double authentification, puis charte
 Une année d’activité fictive (séances mensuelles, situations dans tous les états, actions dont
 certaines financées par le FIPD) : les rapports /rapports ont de quoi montrer ; « ccop retention
@@ -397,6 +436,7 @@ def seed() -> None:
         seed_plans(work)
         seed_cases(work)
         seed_year(work)
+        seed_rights(work)
     path = rt.runtime().settings.instance_dir / CREDENTIALS_FILE
     if rows:
         _append_credentials(path, rows)

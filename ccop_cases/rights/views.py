@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from ccop_cases.access.loaders import (
@@ -158,7 +159,9 @@ def _request_page(found: RightsRequest, http_status: int = 200, **given: Any) ->
         late=is_open(found.state) and found.due_on < rt.today(),
         restricting=found.answer == "restricted" and found.restriction_lifted_on is None,
         erasing=[c for c in ANSWERS_BY_KIND[found.kind] if c in ERASING],
-        today=rt.today(), forms=page_forms, **LABELS), http_status
+        today=rt.today(), forms=page_forms, **LABELS,
+        # each form also by its own name: the layout's error summary reads the forms it is given
+        **{f"{name}_form": form for name, form in page_forms.items() if isinstance(form, FlaskForm)}), http_status
 
 
 @bp.route("/demandes/<uuid:request_id>", endpoint="request")
