@@ -90,6 +90,7 @@ class Change(NamedTuple):
     value_enc: bytes | None
     changed_by: uuid.UUID | None
     changed_at: datetime
+    request_id: uuid.UUID | None  # the rights request a rectification answers (R12)
 
 
 class FoundCase(NamedTuple):
