@@ -5,6 +5,8 @@ is left out. Every GET page of the app is rendered, and every form page again wi
 from __future__ import annotations
 
 import re
+import uuid
+from datetime import date
 
 import pytest
 from apptest import PASSWORD, current_code, make_account, make_governance, post, setup_work
@@ -112,6 +114,15 @@ def pages(app, login_as, clock, db):
     ]
     listed.append(("/situations/<uuid:case_id>/actions/<uuid:action_id>/fin", coordinator_client,
                    f"/situations/{c}/actions/{action.id}/fin"))
+    # The rights register (issue 16): a request of the council, seen by the DPO the council named.
+    from ccop_cases.charter import services as charter
+    from ccop_cases.identities.services import Identity
+    from ccop_cases.rights import services as rights
+    charter.set_dpo(set_up, session.merge(gov.council), dpo.username)
+    rights_request, _ = rights.register(set_up, session.merge(gov.council), rights.NewRequest(
+        "access", date(2026, 3, 2), "letter", "young", Identity("Essai", "Léa"), uuid.uuid4()), dpo.person.id)
+    session.commit()
+    listed.append(("/droits/demandes/<uuid:request_id>", dpo_client, f"/droits/demandes/{rights_request.id}"))
     # The reports (issue 15): a chart's key is read from its page, as the builders name their tables;
     # an action of the council funded by the FIPD gives its report rows to draw.
     from ccop_cases.plans.models import FipdAction

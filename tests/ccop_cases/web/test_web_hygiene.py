@@ -98,6 +98,7 @@ POST_ROUTES = [
     "/administration/groupes/<uuid:group_id>/objectifs/<int:year>",
     "/administration/objectifs-du-groupe/<uuid:objective_id>",
     "/administration/objectifs-du-groupe/<uuid:objective_id>/etat",
+    "/droits/demandes/<uuid:request_id>/dossier",
 ]
 
 
