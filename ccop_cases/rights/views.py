@@ -65,8 +65,8 @@ def record(request_id: uuid.UUID) -> Page:
         return render_template("errors/error.html", code=409, title="Dossier déjà téléchargé",
                                message=str(exc)), 409
     except services.RightsError as exc:
-        refused(exc, "rights_request", found.id)
-        return redirect(url_for("rights.request", request_id=found.id))
+        refused(exc, "rights_request", request_id)
+        return redirect(url_for("rights.request", request_id=request_id))
     body = render_template("rights/record.html", record=records.assemble(work, found, linked)).encode("utf-8")
     records.downloaded(work, found, linked, body)
     return Response(body, mimetype="text/html", headers={
