@@ -3,7 +3,10 @@ account page, logout."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from typing import Any
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
@@ -127,15 +130,27 @@ def enrol() -> Page:
                            secret=secret), 400 if form.errors else 200
 
 
+def _suite() -> str:
+    """Where the code leads: a page of this app named by its endpoint, never an outside address,
+    with the ids its address takes read from the query string (a rights request's page, say);
+    the home page when it is unknown, takes no GET, or an id does not fit its address."""
+    suite = request.args.get("suite", "charter.home")
+    try:
+        rule = next(current_app.url_map.iter_rules(suite))
+        ids: dict[str, Any] = {name: request.args[name] for name in rule.arguments}
+        target = url_for(suite, **ids)
+        adapter = current_app.url_map.bind_to_environ(request.environ)
+        endpoint, _ = adapter.match(target.removeprefix(request.script_root), method="GET")
+    except (KeyError, BuildError, HTTPException):  # an unknown endpoint or id; a POST-only page
+        return url_for("charter.home")
+    return target if endpoint == suite else url_for("charter.home")
+
+
 @bp.route("/compte/confirmer", methods=["GET", "POST"])
 @permission("authenticated")
 def reauth() -> Page:
     """Enter a code again before a sensitive page (oversight, signing, exclusion…)."""
-    suite = request.args.get("suite", "charter.home")
-    try:
-        target = url_for(suite)  # an endpoint of this app, never an outside address
-    except BuildError:
-        target = url_for("charter.home")
+    target = _suite()
     form = CodeForm()
     if not form.validate_on_submit():
         return render_template("accounts/reauth.html", form=form), 400 if form.errors else 200

@@ -30,6 +30,7 @@ from ccop_cases.charter.models import Council
 from ccop_cases.identities.services import Identity
 from ccop_cases.retention import services as retention
 from ccop_cases.rights import forms, services
+from ccop_cases.rights import record as records
 from ccop_cases.rights.lists import (
     ANSWERS,
     ANSWERS_BY_KIND,
@@ -282,3 +283,39 @@ def group_requests(group_id: uuid.UUID) -> Page:
     return render_template("rights/group.html", group=group, rows=rows, pages=pages, number=number, refs=refs,
                            late=late, **LABELS)
 
+
+# --- the person's own record (R12, GDPR art. 15; the one nominative export, R8) ----------------------
+
+
+def _needs_code(request_id: uuid.UUID) -> Response | None:
+    """The record leaves only after a code entered again (R21); the code's page leads back to
+    the request's (a redirect cannot replay this POST)."""
+    found = load_request(request_id)  # the council's DPO only: 404 otherwise, audited
+    if on_council_rights(found.council_id, "rights.record").remedy != "accounts.reauth":
+        return None  # allowed, or refused under another rule: load_request answers it next
+    return redirect(url_for("accounts.reauth", suite="rights.request", request_id=request_id))
+
+
+@bp.route("/demandes/<uuid:request_id>/dossier", methods=["POST"])
+@permission("authenticated")
+def record(request_id: uuid.UUID) -> Page:
+    """Download, once, the person's own record of an access request: built in memory, never
+    written to disk, its hash audited (never its content)."""
+    if (redirection := _needs_code(request_id)) is not None:
+        return redirection
+    found = load_request(request_id, "rights.record")
+    work = rt.work()
+    linked = services.linked_cases(work.session, found.id)
+    try:
+        records.check(found, linked)
+    except records.AlreadyDownloaded as exc:  # nothing written: the first download stands
+        return render_template("errors/error.html", code=409, title="Dossier déjà téléchargé",
+                               message=str(exc)), 409
+    except services.RightsError as exc:
+        refused(exc, "rights_request", request_id)
+        return redirect(url_for("rights.request", request_id=request_id))
+    body = render_template("rights/record.html", record=records.assemble(work, found, linked)).encode("utf-8")
+    records.downloaded(work, found, linked, body)
+    return Response(body, mimetype="text/html", headers={
+        "Content-Disposition": f"attachment; filename=dossier-{found.reference}.html",
+        "Cache-Control": "no-store"})

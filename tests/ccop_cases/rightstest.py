@@ -102,3 +102,39 @@ def new_request(app: Flask, session: Session, world: RightsWorld, *, kind: str =
             rights.link(work, request, case.id)
     session.commit()
     return request
+
+
+# --- the person's own record (access, issue 16) ------------------------------------------------------
+
+
+def second_group_case(app: Flask, world: RightsWorld, institution: str = "mission_locale") -> Any:
+    """A second constituted group of the world's council, whose coordonnateur (of ``institution``)
+    proposes the person again: one request then concerns two situations."""
+    from apptest import Governance
+    session = world.gov.session
+    work = setup_work(app, session)
+    council = session.merge(world.gov.council)
+    group = charter.create_group(work, council, name="CCOP Centre-ville", legal_basis="L132-5",  # type: ignore[arg-type]
+                                 vocation="territorial", perimeter="Centre-ville", theme="", is_ccop=True,
+                                 territory_label="QPV")
+    charter.record_act(work, group, act_date=date(2026, 1, 5), reference="DEL-2026-004", document="Délibération")
+    charter.adopt_text(work, group, kind="charter", text="Charte v1", adopted_on=date(2026, 1, 5))
+    charter.adopt_text(work, group, kind="rules", text="Règlement v1", adopted_on=date(2026, 1, 5))
+    charter.change_status(work, group, "constitute", reason="")
+    session.commit()
+    second = Governance(app, session, council, group)
+    coordinator = make_account(app, "second.coordinator")
+    membership = second.designate(coordinator, role="coordonnateur", institution=institution)
+    second.sign_all(membership)
+    return _propose(second, membership, PERSON, PERSON_REP)  # type: ignore[arg-type]
+
+
+def other_council_dpo(app: Flask, world: RightsWorld) -> Account:
+    """The DPO the other council named: a DPO, but not the world's council's."""
+    session = world.gov.session
+    dpo = make_account(app, "dpo.other")
+    session.merge(dpo.person).is_dpo = True
+    session.commit()
+    charter.set_dpo(setup_work(app, session), session.merge(world.other_gov.council), dpo.username)  # type: ignore[arg-type]
+    session.commit()
+    return dpo
