@@ -1,5 +1,6 @@
 """Retention (R10, R19): archive after closing, purge by crypto-shredding after the delay,
-and a hard purge on the 25th birthday whatever the state. For a daily timer."""
+and a hard purge on the 25th birthday whatever the state; the register of rights requests
+(R12) sheds who asked once its own retention is over. For a daily timer."""
 
 from __future__ import annotations
 
@@ -91,3 +92,14 @@ def answer_request(work: Work, request: RightsRequest, code: str, on: date) -> N
         for case in rights.linked_cases(work.session, request.id):
             purge(work, case, ERASING[code])
     rights.answer(work, request, code, on)
+
+
+def requests_due(work: Work) -> list[RightsRequest]:
+    """The ended rights requests whose retention is over (R12): who asked is still held."""
+    return rights.purgeable(work.session, work.today())
+
+
+def purge_request(work: Work, request: RightsRequest) -> None:
+    """Crypto-shred who asked and cut the request's links to the situations; its codes, dates
+    and groups stay for the annual report's counts (R16)."""
+    rights.purge(work, request)
