@@ -47,6 +47,8 @@ def run(dry_run: bool) -> None:
                 counts[item.step] += 1
         work.audit.record("retention.run", "retention", "", archived=counts["archive"], purged=counts["purge"],
                           unreadable=counts["unreadable"], requests_purged=counts["requests"])
+    if not service.clear_journal(work.session.get_bind()):  # the erased values leave SQLite's log too
+        click.echo("Journal d’écriture de la base occupé : il sera vidé au prochain passage.")
     click.echo(f"Conservation : {counts['archive']} situation(s) archivée(s), {counts['purge']} effacée(s) ; "
                f"{counts['requests']} demande(s) d’exercice des droits purgée(s) du registre.")
     if counts["unreadable"]:  # a failed run for the timer: systemd shows it, the operator acts on it
