@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 import uuid
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,13 +25,21 @@ from ccop_cases.reports import governance
 from ccop_cases.reports.facts import FIPD_ACTIVE, FIPD_INVOLVED, FOLLOWED
 from ccop_cases.reports.model import Measure, Period, Report, Section, Table
 from ccop_cases.reports.tally import Tally, load
+from ccop_cases.rights import services as rights
+from ccop_cases.rights.lists import KINDS, REFUSALS
 from ccop_cases.work import Work
 
 NBSP, NNBSP = "\u00a0", "\u202f"  # before a unit; between thousands (French typography)
 PURGE_REASONS = {"closing_delay": "Durée de conservation échue après la clôture (R10)",
                  "age_limit": "Vingt-cinq ans atteints (R19)",
-                 "duplicate_merged": "Proposition en double rattachée à la situation existante (R9)"}
-RIGHTS_NOTE = "Le registre des demandes d’exercice des droits (R12) n’existe pas encore dans le service."
+                 "duplicate_merged": "Proposition en double rattachée à la situation existante (R9)",
+                 "rights_erasure": "Effacement demandé par la personne et accordé (R12, art. 17)",
+                 "rights_objection": "Opposition de la personne accueillie (R12, art. 21)"}
+RIGHTS_NOTE = ("Demandes reçues dans l’année au sujet des situations du groupe, y compris celles effacées depuis. "
+               "Une demande à laquelle aucune situation n’a été rattachée (aucune donnée détenue) n’est comptée "
+               "dans aucun groupe ; une demande rattachée aux situations de plusieurs groupes l’est dans chacun.")
+RIGHTS_OUTCOMES = ("Réponse ou refus dans le délai", "Réponse ou refus hors délai", "Demande retirée",
+                   "Demande encore ouverte")
 DENIALS_NOTE = ("Refus visant le groupe, ses situations (même effacées), ses séances ou ses désignations. "
                 "Un refus dont le contenu a été effacé du journal à la fin de sa durée de conservation ne peut "
                 "plus être rattaché à un groupe : il n’est pas compté.")
@@ -179,7 +187,7 @@ def annual(work: Work, group_id: uuid.UUID, year: int) -> Report:
         _sessions_section(db, group, period, work),
         _cases_section(tally, period),
         _information_section(tally, period),
-        Section("Demandes d’exercice des droits (R12)", note=RIGHTS_NOTE),
+        _rights_section(db, group, period),
         _exclusions_section(db, group, period),
         _denials_section(db, group, period),
         _purges_section(db, group, period)))
@@ -233,6 +241,26 @@ def _information_section(tally: Tally, period: Period) -> Section:
                 count),))
 
 
+def _rights_section(db: Session, group: WorkingGroup, period: Period) -> Section:
+    """The register's requests received in the year about the group's situations (R12, R16):
+    codes and counts only, through the same suppression as every table."""
+    found = rights.counts(db, group.id, period.start, period.end + timedelta(days=1))
+    kinds = Table(key="rights_kinds", title="Demandes reçues dans l’année, par type", row_header="Type de demande",
+                  rows=tuple(KINDS.values()), columns=("Demandes",),
+                  counts=tuple((found.by_kind[code],) for code in KINDS), totals=True)
+    # Each request received is in one row: told in time, told late, withdrawn, or still open.
+    outcomes = Table(key="rights_outcomes", title="Suites données aux demandes reçues dans l’année",
+                     row_header="Suite", rows=RIGHTS_OUTCOMES, columns=("Demandes",),
+                     counts=((found.answered_in_time,), (found.answered - found.answered_in_time,),
+                             (found.withdrawn,), (found.open,)), totals=True)
+    refusals = Table(key="rights_refusals", title="Demandes refusées, par motif légal", row_header="Motif du refus",
+                     rows=tuple(REFUSALS.values()), columns=("Demandes",),
+                     counts=tuple((found.refused_by_reason[code],) for code in REFUSALS), totals=True)
+    return Section("Demandes d’exercice des droits (R12)", (kinds, outcomes, refusals), (
+        Measure("Demandes dont le délai a été prolongé de deux mois (art. 12(3))", found.extended, "demandes",
+                found.extended, count=True),), note=RIGHTS_NOTE)
+
+
 def _exclusions_section(db: Session, group: WorkingGroup, period: Period) -> Section:
     excluded = governance.exclusions(db, group, period)
     return Section("Exclusions (R15)", measures=(Measure("Membres exclus dans l’année", excluded, "membres",
@@ -259,7 +287,7 @@ def _purges_section(db: Session, group: WorkingGroup, period: Period) -> Section
     table = Table(key="purges", title="Situations effacées dans l’année, par motif", row_header="Motif",
                   rows=tuple(reasons.values()), columns=("Situations",),
                   counts=tuple((found.get(code, 0),) for code in reasons), totals=True)
-    return Section("Effacements (R10, R19)", (table,))
+    return Section("Effacements (R10, R12, R19)", (table,))
 
 
 # --- « Objectifs du groupe » --------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""``ccop retention run``: archive and purge situations when due (R10, R19), for a daily timer."""
+"""``ccop retention run``: archive and purge situations when due (R10, R19) and shed the
+requesters of the rights requests whose retention is over (R12), for a daily timer."""
 
 from __future__ import annotations
 
@@ -6,25 +7,37 @@ import click
 from flask.cli import AppGroup
 
 from ccop_cases.retention import services as service
+from ccop_cases.rights.models import RightsRequest
 from ccop_cases.web import runtime as rt
 
-retention = AppGroup("retention", help="Conservation des situations : archivage et effacement.")
+retention = AppGroup("retention",
+                     help="Conservation des situations et du registre des droits : archivage et effacement.")
 
 
 @retention.command("run")
 @click.option("--dry-run", is_flag=True, help="Lister ce qui serait fait (références seulement), sans rien changer.")
 def run(dry_run: bool) -> None:
-    """Archiver les situations clôturées et effacer celles dont le délai est échu ou qui ont 25 ans."""
+    """Archiver les situations clôturées, effacer celles dont le délai est échu ou qui ont 25 ans, et purger
+    du registre l’identité des demandeurs des demandes d’exercice des droits dont la conservation est échue."""
     with rt.operator_work("retention") as work:
         due = service.due(work)
+        requests = service.requests_due(work)
         if dry_run:
-            for item in due:
-                click.echo(f"{item.case.reference} {item.case.id} : {item.step} ({item.reason})")
-            click.echo(f"{len(due)} situation(s) concernée(s) ; rien n’a été modifié (--dry-run).")
+            for planned in due:
+                click.echo(f"{planned.case.reference} {planned.case.id} : {planned.step} ({planned.reason})")
+            for request in requests:
+                click.echo(f"{request.reference} {request.id} : purge (rights_register)")
+            click.echo(f"{len(due)} situation(s) et {len(requests)} demande(s) d’exercice des droits concernée(s) ; "
+                       "rien n’a été modifié (--dry-run).")
             return
-        counts = {"archive": 0, "purge": 0, "unreadable": 0}
-        with click.progressbar(due, label="Conservation") as bar:
-            for item in work.durable(bar):  # one case per transaction: an interruption loses nothing
+        counts = {"archive": 0, "purge": 0, "unreadable": 0, "requests": 0}
+        items: list[service.Due | RightsRequest] = [*due, *requests]
+        with click.progressbar(items, label="Conservation") as bar:
+            for item in work.durable(bar):  # one case or request per transaction: an interruption loses nothing
+                if isinstance(item, RightsRequest):
+                    service.purge_request(work, item)
+                    counts["requests"] += 1
+                    continue
                 if item.step == "unreadable":
                     work.audit.record("record.unreadable", "case", item.case.id, outcome="error")
                 elif item.step == "archive":
@@ -33,8 +46,11 @@ def run(dry_run: bool) -> None:
                     service.purge(work, item.case, item.reason)
                 counts[item.step] += 1
         work.audit.record("retention.run", "retention", "", archived=counts["archive"], purged=counts["purge"],
-                          unreadable=counts["unreadable"])
-    click.echo(f"Conservation : {counts['archive']} situation(s) archivée(s), {counts['purge']} effacée(s).")
+                          unreadable=counts["unreadable"], requests_purged=counts["requests"])
+    if not service.clear_journal(work.session.get_bind()):  # the erased values leave SQLite's log too
+        click.echo("Journal d’écriture de la base occupé : il sera vidé au prochain passage.")
+    click.echo(f"Conservation : {counts['archive']} situation(s) archivée(s), {counts['purge']} effacée(s) ; "
+               f"{counts['requests']} demande(s) d’exercice des droits purgée(s) du registre.")
     if counts["unreadable"]:  # a failed run for the timer: systemd shows it, the operator acts on it
         raise click.ClickException(f"ATTENTION : {counts['unreadable']} situation(s) illisible(s) (intégrité) : "
                                    "vérifiez les clés et les sauvegardes ; rien n’a été effacé pour elles, le "

@@ -1,12 +1,13 @@
 """Retention (R10, R19): archive after closing, purge by crypto-shredding after the delay,
-and a hard purge on the 25th birthday whatever the state. For a daily timer."""
+and a hard purge on the 25th birthday whatever the state; the register of rights requests
+(R12) sheds who asked once its own retention is over. For a daily timer."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Engine, event, select
 from sqlalchemy.orm import Session
 
 from ccop_cases.cases import services as cases
@@ -90,4 +91,44 @@ def answer_request(work: Work, request: RightsRequest, code: str, on: date) -> N
         rights.check_answer(work, request, code)
         for case in rights.linked_cases(work.session, request.id):
             purge(work, case, ERASING[code])
+        # Once committed, the erased values leave SQLite's write-ahead log too (not waiting for the daily run).
+        event.listen(work.session, "after_commit", _clear_after_commit, once=True)
     rights.answer(work, request, code, on)
+
+
+def _clear_after_commit(session: Session) -> None:
+    clear_journal(session.get_bind())
+
+
+def clear_journal(bind: Engine | Connection) -> bool:
+    """Checkpoint SQLite's write-ahead log into the database file and truncate it. A purge's
+    pages stay in the log, erased values and wrapped key included, until then (the database
+    file has them overwritten: ``secure_delete``). Never waits: False when a reader or a
+    writer holds the log, which the next daily ``ccop retention run`` clears. Nothing to do on
+    PostgreSQL (docs/operations.md), nor on a test's connection (its transaction never ends)."""
+    if not isinstance(bind, Engine) or bind.dialect.name != "sqlite":
+        return True
+    raw = bind.raw_connection()
+    try:
+        cursor = raw.cursor()
+        timeout = cursor.execute("PRAGMA busy_timeout").fetchone()[0]
+        cursor.execute("PRAGMA busy_timeout=0")  # a busy log is left to the next run, never waited for
+        try:
+            busy = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout={int(timeout)}")
+            cursor.close()
+    finally:
+        raw.close()
+    return bool(busy == 0)
+
+
+def requests_due(work: Work) -> list[RightsRequest]:
+    """The ended rights requests whose retention is over (R12): who asked is still held."""
+    return rights.purgeable(work.session, work.today())
+
+
+def purge_request(work: Work, request: RightsRequest) -> None:
+    """Crypto-shred who asked and cut the request's links to the situations; its codes, dates
+    and groups stay for the annual report's counts (R16)."""
+    rights.purge(work, request)

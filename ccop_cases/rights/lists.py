@@ -53,7 +53,8 @@ CLOSED_STATES = frozenset({State.ANSWERED, State.REFUSED, State.WITHDRAWN})
 # The moves a request may make (from -> to).
 TRANSITIONS: dict[State, frozenset[State]] = {
     State.RECEIVED: frozenset({State.IDENTITY_CHECKED, State.REFUSED, State.WITHDRAWN}),
-    State.IDENTITY_CHECKED: frozenset({State.IN_PROGRESS, State.REFUSED, State.WITHDRAWN}),
+    # Answered from here only « no data held » (``may_answer``): no situation was found to link.
+    State.IDENTITY_CHECKED: frozenset({State.IN_PROGRESS, State.ANSWERED, State.REFUSED, State.WITHDRAWN}),
     State.IN_PROGRESS: frozenset({State.ANSWERED, State.REFUSED, State.WITHDRAWN}),
     State.ANSWERED: frozenset(),
     State.REFUSED: frozenset(),

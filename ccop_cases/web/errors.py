@@ -18,9 +18,10 @@ MESSAGES = {
     403: ("Accès refusé", "Vous n'avez pas accès à cette page."),
     404: ("Page introuvable", "Cette page n'existe pas ou n'est pas accessible avec votre compte."),
     405: ("Méthode non autorisée", "Cette action n'est pas possible de cette façon."),
-    410: ("Situation effacée", "Cette situation a été effacée à l’issue de sa durée de conservation (R10) : "
-                               "ses données d’identité et sa clé de chiffrement n’existent plus. Seule sa "
-                               "référence demeure."),
+    # The same words whatever the reason: the end of its retention (R10, R19) or the person's request (R12).
+    410: ("Situation effacée", "Cette situation a été effacée, à l’issue de sa durée de conservation (R10, R19) "
+                               "ou à la demande de la personne (R12) : ses données d’identité et sa clé de "
+                               "chiffrement n’existent plus. Seule sa référence demeure."),
     413: ("Envoi trop volumineux", "Les données envoyées dépassent la taille autorisée."),
     429: ("Trop de requêtes", "Patientez quelques instants avant de réessayer."),
     500: ("Erreur interne", "Une erreur est survenue. Elle a été enregistrée ; réessayez plus tard."),

@@ -27,6 +27,8 @@ PURPOSES = ("Prévention de la primo-délinquance (programme 1)", "Prévention d
 F1 = "FIPD-2026-01 — Chantiers éducatifs d’été"
 F2 = "FIPD-2026-02 — Médiation sociale de quartier"
 DUPLICATE = "Proposition en double rattachée à la situation existante (R9)"
+ERASURE = "Effacement demandé par la personne et accordé (R12, art. 17)"
+OBJECTION = "Opposition de la personne accueillie (R12, art. 21)"
 FIPD_EXTRA = (("Association Horizons", "12\u202f500,00\u00a0€", "2026"),
               ("Régie de quartier", "4\u202f800,00\u00a0€", "2026"))
 
@@ -127,7 +129,12 @@ def test_annual_report_counts_each_cell(app, seeded):
                                                "R15 — participation suspendue ou exclue": {"Refus": 1}}
     assert cells(table(report, "purges")) == {"Durée de conservation échue après la clôture (R10)": {"Situations": 1},
                                               "Vingt-cinq ans atteints (R19)": {"Situations": 1},
-                                              DUPLICATE: {"Situations": 0}}
+                                              DUPLICATE: {"Situations": 0}, ERASURE: {"Situations": 0},
+                                              OBJECTION: {"Situations": 0}}
+    # The seed holds no rights request: every cell of the register's tables is 0
+    # (tests/ccop_cases/reports/test_rights_counts.py counts a known register).
+    for key in ("rights_kinds", "rights_outcomes", "rights_refusals"):
+        assert {row[0] for row in table(report, key).counts} == {0}
     # Signed by 31 December: m1 (6 days after the charter's adoption), m2 (10 days after
     # designation) of m1–m3. Sessions: 10 February, 2 present of 3; 14 April, 3 of 4.
     # Information: c1 after 7 days, c5 10, c7 4, c11 2.
@@ -138,7 +145,8 @@ def test_annual_report_counts_each_cell(app, seeded):
         "Présents par séance (moyenne)": (2.5, "personnes", 2),
         "Taux de présence des membres en fonction": (71.4286, "%", 7),
         "Délai moyen entre la proposition et l’information de la famille": (5.75, "jours", 4),
-        "Membres exclus dans l’année": (1, "membres", 1)}
+        "Membres exclus dans l’année": (1, "membres", 1),
+        "Demandes dont le délai a été prolongé de deux mois (art. 12(3))": (0, "demandes", 0)}
     notes = {s.title: s.note for s in report.sections}
     assert notes["Demandes d’exercice des droits (R12)"] == services.RIGHTS_NOTE
 
@@ -173,10 +181,12 @@ def _reports(app, s: Seed) -> list[Report]:
             services.annual(work, s.group.id, 2026), services.objectives(work, s.group.id, 2026)]
 
 
-def test_a_report_reads_the_same_before_and_after_a_purge(app, db, clock):
+# The end of the retention period, and an erasure or objection granted on the person's request (R12).
+@pytest.mark.parametrize("reason", ["closing_delay", "rights_erasure", "rights_objection"])
+def test_a_report_reads_the_same_before_and_after_a_purge(app, db, clock, reason):
     s = reporttest.seed(app, db, clock, purge=False)
     before = _reports(app, s)
-    retention.purge(s.work(app), s.cases["c5"], "closing_delay")
+    retention.purge(s.work(app), s.cases["c5"], reason)
     db.commit()
     tombstone = db.get(type(s.cases["c5"]), s.cases["c5"].id)
     # The reports read the counters, not the tombstone: it keeps no purpose, date or reason of its story.
