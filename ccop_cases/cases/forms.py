@@ -236,11 +236,17 @@ class RectifyForm(FlaskForm):
         ("Point d’attention", ("note", "note_attested")),
     )
 
-    def validate_rep1_last_name(self, field: Any) -> None:
-        _named(self, 1, field)
-
-    def validate_rep2_last_name(self, field: Any) -> None:
-        _named(self, 2, field)
+    def validate(self, extra_validators: Any = None) -> bool:
+        """The fields, then: a representative's details without their name cannot be recorded
+        (an empty optional field stops its own validators, so this is the form's check)."""
+        valid: bool = super().validate(extra_validators)
+        for n in (1, 2):
+            field = self[f"rep{n}_last_name"]
+            if not (field.data or "").strip() and any((self[f"rep{n}_{name}"].data or "").strip()
+                                                      for name in REPRESENTATIVE_FIELDS):
+                field.errors = [*field.errors, "Indiquez le nom du représentant légal, ou videz ses autres champs."]
+                valid = False
+        return valid
 
     def fill(self, now: Current) -> None:
         """Pre-fill the form with the situation's data as it stands."""
@@ -266,9 +272,3 @@ class RectifyForm(FlaskForm):
         return Correction(young, reps, self.school_situation.data or "", list(self.exposure_factors.data or []),
                           self.note.data or "", self.note_attested.data)
 
-
-def _named(form: RectifyForm, n: int, field: Any) -> None:
-    """A representative's details without their name cannot be recorded."""
-    if not (field.data or "").strip() and any((form[f"rep{n}_{name}"].data or "").strip()
-                                              for name in REPRESENTATIVE_FIELDS):
-        raise ValidationError("Indiquez le nom du représentant légal, ou videz ses autres champs.")

@@ -144,7 +144,8 @@ def rectify(work: Work, case: Case, m: Membership | None, request_id: uuid.UUID,
         if value is not None:
             change.value_enc = seal_text(dek, value, column=CaseChange.value_enc, row_id=change.id)
         db.add(change)
-    work.audit.record("case.rectified", "case", case.id, request_id=request_id, fields=",".join(changed))
+    for code in changed:  # one entry per field: an entry holds at most 16 details, each a short code
+        work.audit.record("case.rectified", "case", case.id, request_id=request_id, field=code)
     return list(changed)
 
 

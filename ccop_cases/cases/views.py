@@ -208,8 +208,9 @@ def _request_references(request_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     """The references (DR-…) of the rights requests the history's changes answer (R12)."""
     if not request_ids:
         return {}
-    return dict(rt.db().execute(select(RightsRequest.id, RightsRequest.reference)
-                                .where(RightsRequest.id.in_(request_ids))).tuples())
+    rows = rt.db().execute(select(RightsRequest.id, RightsRequest.reference)
+                           .where(RightsRequest.id.in_(sorted(request_ids, key=str))))
+    return {row.id: row.reference for row in rows}
 
 
 def _rectification_requests(case_id: uuid.UUID) -> dict[str, str]:

@@ -101,6 +101,7 @@ POST_ROUTES = [
     "/administration/conseils/<uuid:council_id>/dpo", "/droits/conseils/<uuid:council_id>/conservation",
     "/droits/conseils/<uuid:council_id>/nouvelle", "/droits/demandes/<uuid:request_id>/<act>",
     "/droits/demandes/<uuid:request_id>/recherche", "/droits/demandes/<uuid:request_id>/situations",
+    "/droits/demandes/<uuid:request_id>/situations/<uuid:case_id>/rectifier",
 ]
 
 
