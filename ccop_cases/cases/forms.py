@@ -18,7 +18,9 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ccop_cases.cases import lists
+from ccop_cases.cases.rectification import Correction, Current
 from ccop_cases.fields import REQUIRED, choice_field, date_field, text_field
+from ccop_cases.identities.services import Identity
 from ccop_cases.web import runtime as rt
 
 EARLIEST_BIRTH = date(1990, 1, 1)
@@ -186,3 +188,87 @@ class RemovalForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     confirm = BooleanField("Je confirme", validators=[InputRequired("Cochez la case pour confirmer.")])
+
+
+PERSON_FIELDS = ("last_name", "given_names", "address", "phone", "email")
+REPRESENTATIVE_FIELDS = ("last_name", "given_names", "phone", "email", "address")  # in the page's order
+
+
+class RectifyForm(FlaskForm):
+    """A rectification at the person's request (R12, GDPR art. 16), filled with the situation's
+    data as it stands. ``rights_request``: the request it answers, among the rectification
+    requests in progress naming the situation (choices set by the view; the DPO's own route
+    names it in its URL and drops the field)."""
+
+    rights_request = SelectField("Demande de rectification à laquelle répond la correction", choices=[],
+                                 invalid_choice_message="Choix inconnu.", validators=[InputRequired(REQUIRED)])
+    last_name = text_field("Nom", 100, required=True)
+    given_names = text_field("Prénoms", 150, required=True)
+    sex = choice_field("Sexe", lists.SEXES)
+    birth_date = date_field("Date de naissance", extra=(valid_birth_date,))
+    address = text_field("Adresse", 250, required=False)
+    phone = StringField("Téléphone", validators=[Optional(), Length(max=30), valid_phone])
+    email = StringField("Courriel", validators=[Optional(), Length(max=254), valid_email])
+    rep1_last_name = text_field("Nom", 100, required=False)
+    rep1_given_names = text_field("Prénoms", 150, required=False)
+    rep1_phone = StringField("Téléphone", validators=[Optional(), Length(max=30), valid_phone])
+    rep1_email = StringField("Courriel", validators=[Optional(), Length(max=254), valid_email])
+    rep1_address = text_field("Adresse", 250, required=False)
+    rep2_last_name = text_field("Nom", 100, required=False)
+    rep2_given_names = text_field("Prénoms", 150, required=False)
+    rep2_phone = StringField("Téléphone", validators=[Optional(), Length(max=30), valid_phone])
+    rep2_email = StringField("Courriel", validators=[Optional(), Length(max=254), valid_email])
+    rep2_address = text_field("Adresse", 250, required=False)
+    school_situation = choice_field("Situation scolaire ou professionnelle", lists.SCHOOL_SITUATIONS)
+    exposure_factors = SelectMultipleField(
+        "Facteurs d’exposition (des faits, jamais des diagnostics)", choices=lists.EXPOSURE_FACTORS,
+        option_widget=widgets.CheckboxInput(), widget=widgets.ListWidget(prefix_label=False),
+        invalid_choice_message="Choix inconnu.", validate_choice=True)
+    note = text_field("Point d’attention (facultatif, 280 caractères au plus)", 280, multiline=True, required=False)
+    note_attested = BooleanField("J’atteste que ce point d’attention ne contient aucune information couverte par "
+                                 "le secret professionnel et qu’il est strictement nécessaire (R5).")
+
+    SECTIONS = (
+        ("Le jeune", ("last_name", "given_names", "sex", "birth_date", "address", "phone", "email")),
+        ("Représentant légal 1", tuple(f"rep1_{name}" for name in REPRESENTATIVE_FIELDS)),
+        ("Représentant légal 2", tuple(f"rep2_{name}" for name in REPRESENTATIVE_FIELDS)),
+        ("La situation", ("school_situation", "exposure_factors")),
+        ("Point d’attention", ("note", "note_attested")),
+    )
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """The fields, then: a representative's details without their name cannot be recorded
+        (an empty optional field stops its own validators, so this is the form's check)."""
+        valid: bool = super().validate(extra_validators)
+        for n in (1, 2):
+            field = self[f"rep{n}_last_name"]
+            if not (field.data or "").strip() and any((self[f"rep{n}_{name}"].data or "").strip()
+                                                      for name in REPRESENTATIVE_FIELDS):
+                field.errors = [*field.errors, "Indiquez le nom du représentant légal, ou videz ses autres champs."]
+                valid = False
+        return valid
+
+    def fill(self, now: Current) -> None:
+        """Pre-fill the form with the situation's data as it stands."""
+        for name in (*PERSON_FIELDS, "sex", "birth_date"):
+            self[name].data = getattr(now.young, name)
+        for n, rep in enumerate(now.representatives, 1):
+            for name in PERSON_FIELDS:
+                self[f"rep{n}_{name}"].data = getattr(rep, name) if rep else None
+        self.school_situation.data = now.school_situation
+        self.exposure_factors.data = now.exposure_factors
+        self.note.data = now.note
+
+    def correction(self) -> Correction:
+        """The situation as the submitted form says it should be."""
+        def text(name: str) -> str | None:
+            return (self[name].data or "").strip() or None
+
+        young = Identity(text("last_name") or "", text("given_names") or "", self.birth_date.data,
+                         self.sex.data, text("address"), text("phone"), text("email"))
+        reps = [Identity(text(f"rep{n}_last_name") or "", text(f"rep{n}_given_names") or "", None, None,
+                         text(f"rep{n}_address"), text(f"rep{n}_phone"), text(f"rep{n}_email"))
+                if text(f"rep{n}_last_name") else None for n in (1, 2)]
+        return Correction(young, reps, self.school_situation.data or "", list(self.exposure_factors.data or []),
+                          self.note.data or "", self.note_attested.data)
+

@@ -99,6 +99,18 @@ HISTORY_FIELDS = {"proposal": "Proposition", "information": "Information de la f
                   "state": "État", "action": "Action", "action_ended": "Fin d’action", "decision": "Décision",
                   "objective": "Objectif du groupe"}
 NO_OBJECTIVE = "none"  # the history's value when a situation's objective is taken off
+# A rectification (R12, GDPR art. 16): one history line per field corrected, coded
+# « <person>.<field> » for an identity's field.
+RECTIFIED_PEOPLE = {"young_person": "du jeune", "representative_1": "du représentant légal 1",
+                    "representative_2": "du représentant légal 2"}
+RECTIFIED_FIELDS = {"last_name": "Nom", "given_names": "Prénoms", "birth_date": "Date de naissance", "sex": "Sexe",
+                    "address": "Adresse", "phone": "Téléphone", "email": "Courriel"}
+HISTORY_FIELDS |= {f"{who}.{name}": f"Rectification — {label} {of}" for who, of in RECTIFIED_PEOPLE.items()
+                   for name, label in RECTIFIED_FIELDS.items() if who == "young_person" or name not in
+                   ("birth_date", "sex")}
+HISTORY_FIELDS |= {"school_situation": "Rectification — Scolarité, emploi",
+                   "exposure_factors": "Rectification — Facteurs d’exposition",
+                   "note": "Rectification — Point d’attention"}
 
 
 def label(code: str | None, maintained: Mapping[str, str] | None = None) -> str:
@@ -111,3 +123,20 @@ def label(code: str | None, maintained: Mapping[str, str] | None = None) -> str:
         if code in table:
             return table[code]
     return code
+
+
+def shown(field: str, value: str | None, maintained: Mapping[str, str] | None = None) -> str:
+    """A history line's value as the page shows it: the label of a code, a date in French."""
+    if value is None:
+        return ""
+    if field == "school_situation":
+        return SCHOOL_SITUATIONS.get(value, value)
+    if field == "exposure_factors":
+        return ", ".join(EXPOSURE_FACTORS.get(code, code) for code in value.split(","))
+    if field == "young_person.sex":
+        return SEXES.get(value, value)
+    if field == "young_person.birth_date":
+        return "/".join(reversed(value.split("-")))
+    if "." in field or field == "note":  # a corrected identity's field, or the note: the text itself
+        return value
+    return label(value, maintained)

@@ -42,6 +42,7 @@ from ccop_cases.work import DomainError, Work
 
 PAGE_SIZE = 20
 NOTE_MAX = 280
+DPO = "délégué à la protection des données"  # the author of a change the DPO made (R12): no membership
 
 
 class CaseError(DomainError):
@@ -251,8 +252,8 @@ def read(work: Work, case: Case) -> CaseView:
         view.objective = f"{plans.objective_label(chosen)} ({year})"
     who = {m.membership_id: m.label for m in members}
     view.history = [(c, open_text(dek, c.value_enc, column=CaseChange.value_enc, row_id=c.id)
-                     if c.value_enc else None, who.get(c.changed_by, "—") if c.changed_by else "système")
-                    for c in queries.changes(db, case.id)]
+                     if c.value_enc else None, who.get(c.changed_by, "—") if c.changed_by else
+                     DPO if c.request_id else "système") for c in queries.changes(db, case.id)]
     return view
 
 

@@ -17,13 +17,15 @@ from ccop_cases.access.loaders import deny, finish_read, load_case, load_group, 
 from ccop_cases.access.permissions import permission
 from ccop_cases.access.policy import HIDDEN, Scope
 from ccop_cases.accounts.models import Person, by_name
-from ccop_cases.cases import forms, lists, services
+from ccop_cases.cases import forms, lists, rectification, services
 from ccop_cases.cases.models import Case, CaseParticipant, is_open
 from ccop_cases.charter.models import INSTITUTIONS, Membership, MembershipStatus, WorkingGroup
 from ccop_cases.identities.services import Identity
 from ccop_cases.meetings import services as meetings
 from ccop_cases.plans import services as plans
 from ccop_cases.retention import services as retention
+from ccop_cases.rights.lists import State
+from ccop_cases.rights.models import RightsRequest, RightsRequestCase
 from ccop_cases.security.inputs import page_number, query_code, query_flag, query_id
 from ccop_cases.web import runtime as rt
 from ccop_cases.web.refusals import refused
@@ -186,14 +188,39 @@ def _case_page(case: Case, group: WorkingGroup, membership: Membership, coordina
     duplicate = db.get(Case, case.duplicate_of) if coordinator and case.duplicate_of else None
     labels = plans.every_label(db)  # the maintained lists' codes, retired ones too
     history = services.history_labels(db, labels, view)
+    requests = _request_references({c.request_id for c, _value, _who in view.history if c.request_id})
+    # Restricted at the person's request (R12): no act is offered; the coordonnateur may still
+    # rectify on a rectification request in progress (art. 18(1)(a)).
+    restricted = case.restricted_at is not None
+    rectifiable = coordinator and is_open(case.state) and bool(_rectification_requests(case.id))
     finish_read(lambda audit: services.audit_read(audit, case, reason),
                 lambda: on_case("case.read_archive" if reason else "case.view", case.id), "case", case.id)
     return render_template(
         "cases/case.html", view=view, group=group, membership=membership, lists=lists, institutions=INSTITUTIONS,
         labels=labels, history=history,
-        coordinator=coordinator, open=is_open(case.state), ongoing=services.ONGOING,
+        coordinator=coordinator, open=is_open(case.state), writable=is_open(case.state) and not restricted,
+        restricted=restricted, rectifiable=rectifiable, requests=requests, ongoing=services.ONGOING,
         missing=services.missing_from(view, rt.today()), today=rt.today(), acts=ACT_TITLES,
         duplicate=duplicate), 200
+
+
+def _request_references(request_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The references (DR-…) of the rights requests the history's changes answer (R12)."""
+    if not request_ids:
+        return {}
+    rows = rt.db().execute(select(RightsRequest.id, RightsRequest.reference)
+                           .where(RightsRequest.id.in_(sorted(request_ids, key=str))))
+    return {row.id: row.reference for row in rows}
+
+
+def _rectification_requests(case_id: uuid.UUID) -> dict[str, str]:
+    """The rectification requests in progress naming the situation (R12), as the choices of
+    the form that answers one: id -> reference and date of receipt."""
+    rows = rt.db().execute(select(RightsRequest.id, RightsRequest.reference, RightsRequest.received_on)
+                           .join(RightsRequestCase, RightsRequestCase.request_id == RightsRequest.id)
+                           .where(RightsRequestCase.case_id == case_id, RightsRequest.kind == "rectification",
+                                  RightsRequest.state == State.IN_PROGRESS).order_by(RightsRequest.reference))
+    return {str(rid): f"{reference}, reçue le {received:%d/%m/%Y}" for rid, reference, received in rows}
 
 
 def _member_choices(group: WorkingGroup, *, active_only: bool = True) -> dict[str, str]:
@@ -211,13 +238,15 @@ ACTS: dict[str, tuple[str, str, type]] = {  # url part: (decision action, form p
     "participants": ("case.manage", "par", forms.ParticipantForm),
     "cloture": ("case.manage", "clo", forms.CloseForm),
     "objectif": ("case.edit", "obj", forms.ObjectiveForm),
+    "rectification": ("case.rectify", "rec", forms.RectifyForm),
 }
 ACT_TITLES = {"information": "Enregistrer l’information de la famille (R11)", "actions": "Ajouter une action",
               "decisions": "Enregistrer une décision", "participants": "Désigner un participant",
-              "cloture": "Clôturer le suivi", "objectif": "Changer l’objectif du groupe"}
+              "cloture": "Clôturer le suivi", "objectif": "Changer l’objectif du groupe",
+              "rectification": "Rectifier les données (demande de la personne, R12)"}
 
 
-def _set_choices(act: str, form: Any, group: WorkingGroup) -> None:
+def _set_choices(act: str, form: Any, group: WorkingGroup, case: Case) -> None:
     """The choices of an act's form that the database holds: members, the codes in force of the
     maintained lists, the group's objectives of the year, the council's FIPD actions in force."""
     db = rt.db()
@@ -232,6 +261,8 @@ def _set_choices(act: str, form: Any, group: WorkingGroup) -> None:
         form.reason.choices = plans.labels(db, "closing_reason", retired=False)
     elif act == "objectif":
         form.objective.choices = {"": "— aucun —", **plans.objective_choices(db, group.id, rt.today().year)}
+    elif act == "rectification":
+        form.rights_request.choices = _rectification_requests(case.id)
 
 
 @bp.route("/situations/<uuid:case_id>/<act>", methods=["GET", "POST"])
@@ -248,7 +279,10 @@ def case_act(case_id: uuid.UUID, act: str) -> Page:
     form = form_class(prefix=prefix)
     if act == "objectif" and request.method == "GET":
         form.objective.data = str(case.objective_id) if case.objective_id else ""
-    _set_choices(act, form, group)
+    _set_choices(act, form, group, case)
+    if act == "rectification" and request.method == "GET":
+        form.fill(rectification.current(rt.work(), case))  # the identity decrypted: a read, audited
+        rt.work().audit.record("case.viewed", "case", case.id, sections="rectification")
     if act == "objectif" and case.objective_id and str(case.objective_id) not in form.objective.choices:
         form.objective.choices[str(case.objective_id)] = "L’objectif actuel (retiré, ou d’une autre année)"
     if request.method == "POST" and form.validate():
@@ -263,8 +297,13 @@ def case_act(case_id: uuid.UUID, act: str) -> Page:
                 return redirect(url_for("meetings.meeting", meeting_id=meeting_id, _anchor="ordre-du-jour"))
             return redirect(url_for("cases.case", case_id=case.id) if is_open(case.state)
                             else url_for("cases.listing", group_id=group.id))
+    status = 400 if form.errors or form.form_errors else 200
+    if act == "rectification":
+        return render_template("cases/rectify.html", case=case, form=form, reference=None,
+                               restricted=case.restricted_at is not None,
+                               back=(url_for("cases.case", case_id=case.id), case.reference)), status
     return render_template("cases/act.html", case=case, group=group, form=form, act=act, title=ACT_TITLES[act],
-                           lists=lists, meeting_id=meeting_id), 400 if form.errors or form.form_errors else 200
+                           lists=lists, meeting_id=meeting_id), status
 
 
 def _apply(act: str, form: Any, case: Case, m: Membership, *, coordinator: bool,
@@ -287,6 +326,10 @@ def _apply(act: str, form: Any, case: Case, m: Membership, *, coordinator: bool,
         services.record_decision(work, case, m, decision=form.decision.data, next_review=form.next_review.data,
                                  meeting_id=meeting_id)
         return "Décision enregistrée."
+    if act == "rectification":
+        changed = rectification.rectify(work, case, m, uuid.UUID(form.rights_request.data), form.correction())
+        return f"Rectification enregistrée ({len(changed)} champ(s) corrigé(s)), liée à la demande : le délégué à " \
+               "la protection des données y répond depuis le registre."
     if act == "participants":
         target = work.session.get_one(Membership, uuid.UUID(form.membership.data))
         services.add_participant(work, case, target, form.reason.data, m)

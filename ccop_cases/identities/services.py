@@ -85,6 +85,23 @@ def write_identity(db: Session, dek: DataKey, unit_id: uuid.UUID, role: str, pos
     return row
 
 
+def rewrite_identity(db: Session, dek: DataKey, row: IdentityRecord, identity: Identity, *,
+                     index: BlindIndex | None = None, scope: uuid.UUID | None = None) -> None:
+    """Seal a corrected identity into its existing row (a rectification, GDPR art. 16); with
+    ``index``, replace its blind-index token, so the exact search finds the corrected identity
+    and no longer the former one."""
+    for f in fields(identity):
+        text = _as_text(getattr(identity, f.name))
+        setattr(row, f"{f.name}_enc", None if text is None else seal_text(dek, text, column=_column(f.name),
+                                                                          row_id=row.id))
+    if index is not None and scope is not None:
+        db.execute(delete(IdentityToken).where(IdentityToken.identity_id == row.id))
+        if identity.birth_date is not None:
+            db.add(IdentityToken(identity_id=row.id, unit_id=row.unit_id, scope=scope,
+                                 token=index.token(identity.last_name, identity.given_names, identity.birth_date)))
+    db.flush()
+
+
 def read_identity(dek: DataKey, row: IdentityRecord | queries.UnitIdentity) -> Identity:
     """Decrypt one row; raise DecryptionError on any failure (no partial result)."""
     values: dict[str, object] = {}

@@ -22,6 +22,12 @@ class MeetingError(DomainError):
     """A refused act on a session."""
 
 
+# The decision function's words for a situation restricted at the person's request (R12, GDPR
+# art. 18; ``access.policy.RESTRICTED``, which this layer may not import): frozen, so never on an agenda.
+RESTRICTED = ("Traitement limité à la demande de la personne (R12) : la situation se consulte mais ne se modifie "
+              "pas tant que le délégué à la protection des données n’a pas levé la limitation.")
+
+
 def schedule(work: Work, group: WorkingGroup, m: Membership, when: datetime) -> Meeting:
     db, audit, now = work.session, work.audit, work.now()
     meeting = Meeting(group_id=group.id, scheduled_for=when, created_by=m.id, created_at=now)
@@ -32,15 +38,21 @@ def schedule(work: Work, group: WorkingGroup, m: Membership, when: datetime) -> 
 
 
 def set_agenda(work: Work, meeting: Meeting, case_ids: list[uuid.UUID]) -> None:
-    """Only open cases of the meeting's own group (R7: never in plenary, never another group)."""
+    """Only open cases of the meeting's own group (R7: never in plenary, never another group), and
+    none newly put on it while restricted at the person's request (R12); one already on the
+    agenda when its restriction began may stay there, or be taken off."""
     db, audit = work.session, work.audit
     cases = list(db.scalars(select(Case).where(Case.id.in_(case_ids))))
     if len(cases) != len(set(case_ids)) or any(c.group_id != meeting.group_id or not is_open(c.state)
                                                for c in cases):
         raise MeetingError("Seules les situations ouvertes de ce groupe peuvent être inscrites (R7).", "cases",
                            rule="R7")
-    wanted = set(case_ids)
-    kept = [item for item in agenda(db, meeting) if item.case_id in wanted]
+    wanted, current = set(case_ids), agenda(db, meeting)
+    frozen = sorted(c.reference for c in cases if c.restricted_at is not None
+                    and c.id not in {item.case_id for item in current})
+    if frozen:
+        raise MeetingError(f"{', '.join(frozen)} : {RESTRICTED}", "cases", rule="R12")
+    kept = [item for item in current if item.case_id in wanted]
     db.execute(delete(AgendaItem).where(AgendaItem.meeting_id == meeting.id,
                                         AgendaItem.case_id.not_in([item.case_id for item in kept])))
     # Items already on the agenda keep their order; the new ones follow, in the order given.

@@ -58,7 +58,11 @@ def _forms(meeting: Meeting, group: WorkingGroup, *, bound: bool = True) -> dict
     attendance = forms.AttendanceForm(prefix="pr", data={"members": [str(m) for m in present]}, **posted)
     open_cases = db.scalars(select(Case).where(Case.group_id == group.id, Case.state.in_(OPEN_STATES))
                             .order_by(Case.reference)).all()
-    agenda.cases.choices = {str(c.id): f"{c.reference} ({STATES[c.state]})" for c in open_cases}
+    # A situation restricted at the person's request (R12) is not offered, unless it was on the agenda
+    # before: then it is marked, and may be taken off.
+    agenda.cases.choices = {str(c.id): f"{c.reference} ({STATES[c.state]}"
+                            f"{', traitement limité à la demande de la personne (R12)' if c.restricted_at else ''})"
+                            for c in open_cases if c.restricted_at is None or str(c.id) in on_agenda}
     attendance.members.choices = {str(m.id): name for m, name in _signed_members(group)}
     return {"agenda_form": agenda, "attendance_form": attendance, "move_form": forms.MoveForm(prefix="od", **posted),
             "minutes_form": forms.MinutesForm(prefix="cr", data={"minutes": _minutes(meeting)}, **posted)}
@@ -82,7 +86,8 @@ def _session(meeting: Meeting) -> dict[str, Any]:
     """What the session's page and its print views show: the agenda in order (references,
     states, the decisions recorded in this session) and who attended, by display name."""
     db = rt.db()
-    agenda = db.execute(select(Case.id, Case.reference, Case.state).join(AgendaItem, AgendaItem.case_id == Case.id)
+    agenda = db.execute(select(Case.id, Case.reference, Case.state, Case.restricted_at.is_not(None))
+                        .join(AgendaItem, AgendaItem.case_id == Case.id)
                         .where(AgendaItem.meeting_id == meeting.id)
                         .order_by(AgendaItem.position, Case.reference)).all()
     decided: dict[uuid.UUID, list[str]] = {}

@@ -26,6 +26,8 @@ from ccop_cases.access.loaders import (
 )
 from ccop_cases.access.permissions import permission
 from ccop_cases.access.policy import CASE_HIDDEN, HIDDEN
+from ccop_cases.cases import forms as case_forms
+from ccop_cases.cases import rectification
 from ccop_cases.charter.models import Council
 from ccop_cases.identities.services import Identity
 from ccop_cases.retention import services as retention
@@ -50,6 +52,7 @@ from ccop_cases.rights.lists import (
 from ccop_cases.rights.models import RightsRequest
 from ccop_cases.security.inputs import page_number
 from ccop_cases.web import runtime as rt
+from ccop_cases.web.errors import render_error
 from ccop_cases.web.refusals import done, refused
 from ccop_cases.work import DomainError
 
@@ -319,3 +322,42 @@ def record(request_id: uuid.UUID) -> Page:
     return Response(body, mimetype="text/html", headers={
         "Content-Disposition": f"attachment; filename=dossier-{found.reference}.html",
         "Cache-Control": "no-store"})
+
+# --- rectification by the DPO (GDPR art. 16) -------------------------------------------------------------
+# The correction itself is ``cases.rectification`` (the coordonnateur makes the same one, on the DPO's
+# instruction, through the situation's acts); this route is the DPO's own, who holds no designation in the
+# group: the history names the « délégué à la protection des données » as the author.
+
+
+@bp.route("/demandes/<uuid:request_id>/situations/<uuid:case_id>/rectifier", methods=["GET", "POST"])
+@permission("authenticated")
+def rectify(request_id: uuid.UUID, case_id: uuid.UUID) -> Page:
+    """Correct a live situation the rectification request in progress concerns."""
+    found = load_request(request_id, "rights.manage")
+    case = next((c for c in services.linked_cases(rt.db(), found.id) if c.id == case_id), None)
+    if case is None:
+        deny(CASE_HIDDEN, "case", case_id)  # not linked to this request: nothing is revealed (R22)
+    if found.kind != "rectification":
+        return render_error(400, f"La demande {found.reference} n’est pas une demande de rectification : les "
+                                 "données de la situation ne se corrigent que sur une telle demande (R12).")
+    if not is_open(found.state):  # a request with a situation linked is in progress until it ends
+        return render_error(409, f"La demande {found.reference} n’est pas en cours : une rectification se fait "
+                                 "pendant l’instruction de la demande, avant sa réponse (R12).")
+    form = case_forms.RectifyForm(prefix="rec")
+    del form.rights_request  # the request is the URL's
+    if request.method == "GET":
+        form.fill(rectification.current(rt.work(), case))  # the identity decrypted: a read, audited
+        rt.work().audit.record("case.viewed", "case", case.id, sections="rectification", request_id=found.id)
+    elif form.validate():
+        try:
+            changed = rectification.rectify(rt.work(), case, None, found.id, form.correction())
+        except DomainError as exc:
+            refused(exc, "case", case.id, form)
+        else:
+            return done(f"{case.reference} rectifiée ({len(changed)} champ(s) corrigé(s)) pour la demande "
+                        f"{found.reference} : enregistrez la réponse à la personne.", "rights.request",
+                        request_id=found.id)
+    return render_template("cases/rectify.html", case=case, form=form, reference=found.reference,
+                           restricted=case.restricted_at is not None,
+                           back=(url_for("rights.request", request_id=found.id), found.reference)), \
+        400 if form.errors or form.form_errors else 200

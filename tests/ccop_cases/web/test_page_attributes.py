@@ -155,8 +155,18 @@ def pages(app, login_as, clock, db):
         ("/droits/demandes/<uuid:request_id>", dpo_client, f"/droits/demandes/{found.id}"),
         ("/droits/groupes/<uuid:group_id>", coordinator_client, f"/droits/groupes/{g}"),
     ]
+    # Rectification at the person's request (R12): the DPO's own route, and the coordonnateur's case act.
+    rectification = rights.register(set_up, session.merge(gov.council), rights.NewRequest(
+        "rectification", clock().date(), "letter", "young", Identity("Essai", "Requérante"), uuid.uuid4()),
+        dpo.person.id)[0]
+    rights.check_identity(set_up, rectification, check="id_document", checked_on=clock().date())
+    rights.link(set_up, rectification, c)
+    session.commit()
+    listed.append(("/droits/demandes/<uuid:request_id>/situations/<uuid:case_id>/rectifier", dpo_client,
+                   f"/droits/demandes/{rectification.id}/situations/{c}/rectifier"))
     acts = [("/situations/<uuid:case_id>/<act>", coordinator_client, f"/situations/{c}/{act}")
-            for act in ("information", "actions", "decisions", "participants", "cloture", "objectif")]
+            for act in ("information", "actions", "decisions", "participants", "cloture", "objectif",
+                        "rectification")]
     # Pages shown again with errors by a POST route of their own (every field left empty).
     errors = [(admin_client, f"/administration/groupes/{g}/etat", {"st-action": "suspend"}),
               (admin_client, f"/administration/groupes/{g}/membres", {})]

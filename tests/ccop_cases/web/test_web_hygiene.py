@@ -102,6 +102,7 @@ POST_ROUTES = [
     "/droits/conseils/<uuid:council_id>/nouvelle", "/droits/demandes/<uuid:request_id>/<act>",
     "/droits/demandes/<uuid:request_id>/recherche", "/droits/demandes/<uuid:request_id>/situations",
     "/droits/demandes/<uuid:request_id>/dossier",
+    "/droits/demandes/<uuid:request_id>/situations/<uuid:case_id>/rectifier",
 ]
 
 
