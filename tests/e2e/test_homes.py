@@ -166,8 +166,12 @@ def test_dpo_home_shows_the_checkpoint_the_exports_and_the_weeks_refusals(page, 
     expect(rules.locator("td")).to_have_text(["2", "R4 : pas désigné pour cette situation",
                                               "1", "R15 : participation suspendue ou exclue"])
     rule_links = [link.get_attribute("href") for link in rules.get_by_role("link").all()]
+    urls = [url for _count, url in items.values()]
+    for url in [url for url in urls if url.startswith("/droits/")]:  # the persons' requests (R12)
+        page.goto(url)
+        expect(page.locator("h1")).to_have_text("Demandes d’exercice des droits (R12)")
     first = True
-    for url in [url for _count, url in items.values()] + rule_links:
+    for url in [url for url in urls if not url.startswith("/droits/")] + rule_links:
         page.goto(url)
         if first:  # the trail asks for a code first (R21)
             expect(page.locator("h1")).to_have_text("Confirmer votre identité")
