@@ -290,23 +290,16 @@ def group_requests(group_id: uuid.UUID) -> Page:
 # --- the person's own record (R12, GDPR art. 15; the one nominative export, R8) ----------------------
 
 
-def _needs_code(request_id: uuid.UUID) -> Response | None:
-    """The record leaves only after a code entered again (R21); the code's page leads back to
-    the request's (a redirect cannot replay this POST)."""
-    found = load_request(request_id)  # the council's DPO only: 404 otherwise, audited
-    if on_council_rights(found.council_id, "rights.record").remedy != "accounts.reauth":
-        return None  # allowed, or refused under another rule: load_request answers it next
-    return redirect(url_for("accounts.reauth", suite="rights.request", request_id=request_id))
-
-
 @bp.route("/demandes/<uuid:request_id>/dossier", methods=["POST"])
 @permission("authenticated")
 def record(request_id: uuid.UUID) -> Page:
     """Download, once, the person's own record of an access request: built in memory, never
     written to disk, its hash audited (never its content)."""
-    if (redirection := _needs_code(request_id)) is not None:
-        return redirection
-    found = load_request(request_id, "rights.record")
+    found = load_request(request_id)  # the council's DPO only: 404 otherwise, audited
+    decision = on_council_rights(found.council_id, "rights.record")
+    if decision.remedy == "accounts.reauth":  # a code entered again first (R21); a redirect cannot replay this POST
+        return redirect(url_for("accounts.reauth", suite="rights.request", request_id=request_id))
+    require(decision, "rights_request", request_id)
     work = rt.work()
     linked = services.linked_cases(work.session, found.id)
     try:
