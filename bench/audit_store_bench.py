@@ -16,12 +16,12 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from dataclasses import replace
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import create_engine, text
+from harness import drop_schema, fresh_database
+from sqlalchemy import text
 
 from ccop_cases import create_app
 from ccop_cases.access.permissions import permission
@@ -30,16 +30,6 @@ from ccop_cases.encryption import init_key_dir
 from ccop_cases.migrate import upgrade
 from ccop_cases.settings import Settings
 from ccop_cases.web import runtime as rt
-
-
-def _database(tmp: Path) -> tuple[str, str | None]:
-    url = os.environ.get("CCOP_DATABASE_URL", "")
-    if not url.startswith("postgresql"):
-        return f"sqlite:///{tmp / 'bench.sqlite3'}", None
-    schema = f"ccop_bench_{uuid.uuid4().hex[:8]}"
-    with create_engine(url).begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}", schema
 
 
 def appends_per_second(app: Flask, total: int, writers: int) -> float:
@@ -64,16 +54,14 @@ def appends_per_second(app: Flask, total: int, writers: int) -> float:
 def appends_on_fresh_database(appends: int, writers: int) -> float:
     """Append throughput of the app's store on a fresh database (for bench/audit_bench.py)."""
     with tempfile.TemporaryDirectory() as tmp:
-        url, schema = _database(Path(tmp))
+        url, schema = fresh_database(Path(tmp))
         init_key_dir(Path(tmp) / "keys")
         upgrade(url)
         app = create_app(Settings(env="test", instance_dir=Path(tmp), database_url=url,
                                   key_dir=Path(tmp) / "keys", log_format="json"))
         rate = appends_per_second(app, appends, writers)
         app.extensions["ccop"].database.dispose()
-        if schema:
-            with create_engine(os.environ["CCOP_DATABASE_URL"]).begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        drop_schema(schema)
     return rate
 
 
@@ -110,7 +98,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        url, schema = _database(Path(tmp))
+        url, schema = fresh_database(Path(tmp))
         init_key_dir(Path(tmp) / "keys")
         upgrade(url)
         settings = Settings(env="test", instance_dir=Path(tmp), database_url=url, key_dir=Path(tmp) / "keys",
@@ -126,9 +114,7 @@ def main() -> None:
         plain = latencies(app, "/bench/plain", args.requests)
         audited = latencies(app, "/bench/audited", args.requests)
         app.extensions["ccop"].database.dispose()
-        if schema:
-            with create_engine(os.environ["CCOP_DATABASE_URL"]).begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        drop_schema(schema)
     p50 = statistics.median
     print(f"backend: {backend}", file=sys.stderr)
     print(f"{'append, 1 writer (commit each)':<44}{one:>10,.0f} entries/s")

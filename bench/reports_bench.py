@@ -22,9 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pyotp
-from cases_bench import BIN, token
 from cases_inprocess import timed
+from harness import BIN, Account, in_process
 
 from ccop_cases.reports.model import Table
 from ccop_cases.reports.suppression import publish
@@ -38,14 +37,7 @@ def login(env: dict[str, str]) -> Any:
     credentials = (Path(env["CCOP_INSTANCE_DIR"]) / "demo-credentials.txt").read_text("utf-8")
     found = re.search(r"^demo\.coordination\s+mot de passe : (\S+)\s+clé TOTP : (\S+)", credentials, re.M)
     assert found, "no demo credentials"
-    password, secret = found.groups()
-    web = create_app().test_client()
-    page = web.get("/connexion").text
-    web.post("/connexion", data={"username": "demo.coordination", "password": password, "csrf_token": token(page)})
-    page = web.get("/connexion/code").text
-    assert web.post("/connexion/code", data={"code": pyotp.TOTP(secret).now(),
-                                             "csrf_token": token(page)}).status_code == 302, "login failed"
-    return web
+    return in_process(create_app(), Account("demo.coordination", *found.groups()))
 
 
 def publishing(rounds: int = 20) -> dict[str, float]:
