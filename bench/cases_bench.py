@@ -90,7 +90,8 @@ def spread(sizes: list[int]) -> str:
     councils = -(-len(sizes) // GROUPS_PER_COUNCIL)
     if len(sizes) == 1:
         return f"{sum(sizes)} cases in 1 group"
-    return f"{sum(sizes)} cases in {len(sizes)} groups of {min(sizes)}–{max(sizes)} ({councils} councils)"
+    return (f"{sum(sizes)} cases in {len(sizes)} groups of {min(sizes)}–{max(sizes)} "
+            f"({councils} council{'s' if councils > 1 else ''})")
 
 
 def load(port: int, cookie: str, requests: int, make: Callable[[Client], int]) -> tuple[float, list[float]]:
