@@ -147,16 +147,17 @@ def _instructions(kid: str, span: _Span, kept: list[Checkpoint], head: int,
     named = "" if chain is None else f"Chaîne / chain: {chain}\n"
     pin_fr = "" if chain is None else f" (chaîne {chain})"
     pin_en = "" if chain is None else f" (chain {chain})"
-    chain_fr = "" if chain is None else f"""
-Ce journal est la chaîne « {chain} » : chaque conseil (CLSPD/CISPD) a la sienne, et
-« platform » est celle des comptes et de l’exploitation. Le vérificateur affiche la chaîne
-dans son résumé : vérifiez que c’est celle que vous attendez. Une épingle (--pin) vaut pour
-une seule chaîne : gardez-en une par chaîne.
+    chain_fr = "" if chain is None else """
+Chaque conseil (CLSPD/CISPD) a sa propre chaîne d’audit, et « platform » est celle des
+comptes et de l’exploitation ; cet export est la chaîne nommée en tête. Le vérificateur
+l’affiche dans son résumé : vérifiez que c’est celle que vous attendez. Une épingle (--pin)
+vaut pour une seule chaîne : gardez-en une par chaîne.
 """
-    chain_en = "" if chain is None else f"""
-This trail is the chain "{chain}": each council (CLSPD/CISPD) has its own, and "platform"
-holds the accounts' and operators' events. The verifier names the chain in its summary:
-check it is the one you expect. A pin (--pin) belongs to one chain: keep one per chain.
+    chain_en = "" if chain is None else """
+Each council (CLSPD/CISPD) has its own audit chain, and "platform" holds the accounts' and
+operators' events; this export is the chain named at the top. The verifier names it in its
+summary: check it is the one you expect. A pin (--pin) belongs to one chain: keep one per
+chain.
 """
     return f"""\
 Export du journal d’audit ccop-cases / ccop-cases audit trail export

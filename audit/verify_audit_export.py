@@ -403,8 +403,9 @@ class _Verifier:
             previous = size
             chain = m["chain"].decode() if m.re is _CHECKPOINT_V2_LINE else None
             if not chain_admits(self.chain, chain):
-                self.add(size, "checkpoint_foreign", f"checkpoint of the chain {chain or '(version 1)'}"
-                                                     f", not of this export's chain {self.chain}")
+                what = f"of the chain {chain}" if chain else "of version 1 (no chain)"
+                self.add(size, "checkpoint_foreign", f"a checkpoint {what} in an export of the "
+                                                     f"chain {self.chain}")
             elif m["key"].decode() != self.key_id:
                 self.add(size, "checkpoint_unknown_key",
                          f"checkpoint signed with key {m['key'].decode()}, not the pinned key")
