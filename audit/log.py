@@ -55,6 +55,9 @@ CHAIN_PROBLEMS = {
 class AuditStore(Protocol):
     """Where the chain lives. The app implements it on SQLAlchemy; MemoryStore for tests.
 
+    One store holds one chain (FORMAT.md §11): its records and its checkpoints, seq from 1;
+    the platform chain's store also holds the version-1 history before its version-2 records.
+
     `append_next` is the only write path and owns the locking: it must read the head
     (seq, hash, ts of the last record) *under the lock* (PostgreSQL `SELECT … FOR UPDATE`
     on a one-row head table, SQLite `BEGIN IMMEDIATE`), call `build` once with
