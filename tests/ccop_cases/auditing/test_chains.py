@@ -14,6 +14,7 @@ import os
 import shutil
 import threading
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -385,3 +386,60 @@ def test_a_checkpoint_signs_each_chain_and_names_it(committed_app):
 def test_names_of_chains():
     assert name_of(PLATFORM) == "platform" and name_of(uuid.UUID(int=5)) == str(uuid.UUID(int=5))
 
+
+
+# --- the single chain of before 0013 is the platform chain's history ------------------------------
+
+def test_the_single_chain_of_before_goes_on_as_the_platform_chain_and_its_pin_holds(settings, tmp_path, new_app):
+    """A trail written at revision 0012 (format-1 entries, a format-1 checkpoint pinned by an
+    overseer), upgraded: the platform chain continues it, its export verifies with the old
+    pin, and the council events written since are on the council's chain."""
+    from dataclasses import replace
+
+    from apptest import database_url, drop_schema
+    from sqlalchemy import create_engine
+
+    from audit import Checkpoint
+    from audit.events import format_ts, make_record
+    from ccop_cases.migrate import upgrade
+
+    url, schema = database_url(tmp_path)
+    try:
+        upgrade(url, "0012")
+        key = signing_key(new_app(replace(settings, database_url=url, migration_database_url=url))
+                          .extensions["ccop"].keys)
+        engine = create_engine(url)
+        prev, ts = bytes(32), format_ts(datetime.now(UTC))  # the app of this test runs on the real clock
+        with engine.begin() as connection:  # what the service of before wrote, under its guards
+            for seq in (1, 2, 3):
+                record = make_record(Event(action="login.succeeded", actor_id=f"p{seq}", actor_role="member",
+                                           target_type="person", target_id=f"p{seq}"), seq=seq, ts=ts, prev=prev)
+                connection.execute(text("INSERT INTO audit_entry (seq, ts, prev, hash, body, action, actor_id) "
+                                        "VALUES (:seq, :ts, :prev, :hash, :body, 'login.succeeded', 'p')"),
+                                   {"seq": seq, "ts": ts, "prev": prev, "hash": record.hash, "body": record.body})
+                connection.execute(text("UPDATE audit_head SET seq = :seq, hash = :hash, ts = :ts WHERE id = 1"),
+                                   {"seq": seq, "hash": record.hash, "ts": ts})
+                prev = record.hash
+            old = Checkpoint.sign(key, size=3, head=prev, ts=ts)
+            connection.execute(text("INSERT INTO audit_checkpoint (size, head, ts, key_id, signature) "
+                                    "VALUES (3, :head, :ts, :key_id, :signature)"),
+                               {"head": old.head, "ts": ts, "key_id": old.key_id, "signature": old.signature})
+        engine.dispose()
+        upgrade(url)
+        app = new_app(replace(settings, database_url=url, migration_database_url=url))
+        gov = make_governance(app, admin=make_account(app, "president.histoire"))
+        runner = app.test_cli_runner()
+        bundle = _export(runner, "platform", tmp_path / "platform")
+        result = verify_bundle(bundle, _public_key(app), pin=(3, prev))
+        assert result.exit_code == 0, result.summary()
+        lines = [json.loads(line) for line in (bundle / "entries.jsonl").read_text().splitlines()]
+        assert [line["entry"]["v"] for line in lines[:3]] == ["1", "1", "1"]
+        assert {line["entry"]["chain"] for line in lines[3:]} == {"platform"}
+        assert lines[3]["entry"]["prev"] == prev.hex()
+        council = verify_bundle(_export(runner, str(gov.council.id), tmp_path / "council"), _public_key(app))
+        assert council.exit_code == 0 and "council.created" in (tmp_path / "council" / "entries.jsonl").read_text()
+        gov.session.close()
+        app.extensions["ccop"].database.dispose()
+    finally:
+        if schema:
+            drop_schema(schema)
