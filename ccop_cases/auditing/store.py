@@ -80,7 +80,7 @@ class SqlAuditStore:
         if self.session.in_transaction():
             raise RuntimeError("append_read commits on its own: end the session's transaction first")
         before_prev, before_seq, before_ts, after_ts = entry_parts(event, chain=name_of(self.chain))
-        statement = select(self._APPEND_READ).select_from(facts.subquery())
+        statement = _appending_read(facts)
         connection = self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         seq: int | None = connection.execute(statement, {
             **params, "audit_chain": self.chain, "audit_mark": mark, "audit_ts": ts,
@@ -122,6 +122,19 @@ class SqlAuditStore:
                                         .order_by(AuditCheckpoint.size)):
             yield Checkpoint(size=row.size, head=row.head, ts=row.ts, key_id=row.key_id, signature=row.signature,
                              chain=None if row.version == "1" else name)
+
+
+_APPENDING: dict[int, tuple[Select[Any], Select[Any]]] = {}
+
+
+def _appending_read(facts: Select[Any]) -> Select[Any]:
+    """The one statement, built once per ``facts`` query (the access layer's are built once):
+    a statement object SQLAlchemy has seen is not keyed and compiled again."""
+    known = _APPENDING.get(id(facts))
+    if known is None or known[0] is not facts:
+        known = (facts, select(SqlAuditStore._APPEND_READ).select_from(facts.subquery()))
+        _APPENDING[id(facts)] = known
+    return known[1]
 
 
 @dataclass
