@@ -9,16 +9,16 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from audit.events import Checkpoint, Record, format_ts
+from audit.events import Checkpoint, Record, format_ts, version_fields
 from audit.verify_audit_export import (
     CHECKPOINTS_FILE,
     ENTRIES_FILE,
-    FORMAT_VERSION,
     MANIFEST_FILE,
     MANIFEST_TYPE,
     README_FILE,
     SIGNATURE_FILE,
     canonical_json,
+    chain_admits,
     key_id,
 )
 
@@ -60,11 +60,13 @@ class _Span:
 def write_bundle(directory: str | Path, records: Iterable[Record],
                  checkpoints: Iterable[Checkpoint], key: Ed25519PrivateKey, *,
                  heartbeat_interval: timedelta, created: datetime | None = None,
-                 head_size: int | None = None) -> dict[str, Any]:
+                 head_size: int | None = None, chain: str | None = None) -> dict[str, Any]:
     """Write an export bundle of `records` into `directory` (new or empty); return the manifest.
 
     Writes entries.jsonl, checkpoints.jsonl (those signed by `key` whose size falls in the
-    exported range or just before it), VERIFY.txt, manifest.json and manifest.sig.
+    exported range or just before it, and that belong to the chain: `chain_admits`),
+    VERIFY.txt, manifest.json and manifest.sig. With `chain`, a version-2 bundle of that
+    chain (FORMAT.md §7); without, version 1.
     `head_size` is the size of the log when exported (default: the last record's seq, an
     export to the head); the manifest states it so a verifier can tell an export that stops
     before the head from a log cut short. Guarantees: records are written as given, in
@@ -73,9 +75,10 @@ def write_bundle(directory: str | Path, records: Iterable[Record],
     first record's prev, taken as given.
     Does not: check the chain, write atomically (a failed export leaves a partial
     directory: delete it), or decide the heartbeat interval (the app's schedule does).
-    Raises ValueError when there is no record, the interval is under one second, or
-    `head_size` is below the last record's seq.
+    Raises ValueError when there is no record, the interval is under one second,
+    `head_size` is below the last record's seq, or `chain` is not a code.
     """
+    versions = version_fields(chain)
     seconds = int(heartbeat_interval.total_seconds())
     if seconds < 1:
         raise ValueError("heartbeat_interval must be at least one second")
@@ -89,12 +92,14 @@ def write_bundle(directory: str | Path, records: Iterable[Record],
     head = span.last if head_size is None else head_size
     if head < span.last:
         raise ValueError(f"head_size {head} is below the last exported seq {span.last}")
-    kept = [c for c in checkpoints if c.key_id == kid and span.first - 1 <= c.size <= span.last]
+    kept = [c for c in checkpoints if c.key_id == kid and span.first - 1 <= c.size <= span.last
+            and chain_admits(chain, c.chain)]
     files = {ENTRIES_FILE: span.digest,
              CHECKPOINTS_FILE: _write(target / CHECKPOINTS_FILE, map(checkpoint_line, kept)),
-             README_FILE: _write(target / README_FILE, [_instructions(kid, span, kept, head)])}
+             README_FILE: _write(target / README_FILE,
+                                 [_instructions(kid, span, kept, head, chain)])}
     manifest = {
-        "type": MANIFEST_TYPE, "v": FORMAT_VERSION, "key_id": kid, "public_key": public.hex(),
+        "type": MANIFEST_TYPE, **versions, "key_id": kid, "public_key": public.hex(),
         "created": format_ts(created or datetime.now(UTC)), "period_from": span.first_ts,
         "period_to": span.last_ts, "first_seq": str(span.first), "last_seq": str(span.last),
         "head_size": str(head), "entries": str(span.count), "stubs": str(span.stubs),
@@ -131,16 +136,33 @@ def _write(path: Path, chunks: Iterable[bytes]) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _instructions(kid: str, span: _Span, kept: list[Checkpoint], head: int) -> bytes:
+def _instructions(kid: str, span: _Span, kept: list[Checkpoint], head: int,
+                  chain: str | None) -> bytes:
     last = kept[-1] if kept else None
     pin = f"{last.size}:{last.head.hex()}" if last else "-"
     to_head = (f"jusqu’à la tête du journal à l’export / to the head at export (seq {head})"
                if span.last == head else f"s’arrête avant la tête du journal à l’export / "
                                          f"stops before the head at export (seq {head})")
+    # Version 1 keeps its text byte for byte; a chain's export names it, and its pin's chain.
+    named = "" if chain is None else f"Chaîne / chain: {chain}\n"
+    pin_fr = "" if chain is None else f" (chaîne {chain})"
+    pin_en = "" if chain is None else f" (chain {chain})"
+    chain_fr = "" if chain is None else """
+Chaque conseil (CLSPD/CISPD) a sa propre chaîne d’audit, et « platform » est celle des
+comptes et de l’exploitation ; cet export est la chaîne nommée en tête. Le vérificateur
+l’affiche dans son résumé : vérifiez que c’est celle que vous attendez. Une épingle (--pin)
+vaut pour une seule chaîne : gardez-en une par chaîne.
+"""
+    chain_en = "" if chain is None else """
+Each council (CLSPD/CISPD) has its own audit chain, and "platform" holds the accounts' and
+operators' events; this export is the chain named at the top. The verifier names it in its
+summary: check it is the one you expect. A pin (--pin) belongs to one chain: keep one per
+chain.
+"""
     return f"""\
 Export du journal d’audit ccop-cases / ccop-cases audit trail export
 
-Entrées / entries: seq {span.first}-{span.last} ({span.count}, dont {span.stubs} élaguées / \
+{named}Entrées / entries: seq {span.first}-{span.last} ({span.count}, dont {span.stubs} élaguées / \
 {span.stubs} pruned), {span.first_ts} - {span.last_ts}
 Couverture / coverage: {to_head}
 Empreinte de la clé de signature / signing key fingerprint: {kid}
@@ -156,10 +178,10 @@ CLE_PUBLIQUE : les 64 chiffres hexadécimaux de la clé (ccop audit public-key),
 DOSSIER_EXPORT : le dossier qui contient manifest.json (décompressez l’archive d’abord).
 
 --pin : le dernier point de contrôle d’un export précédent que vous avez vérifié.
-Notez celui de cet export pour la prochaine fois : --pin {pin}
+Notez celui de cet export pour la prochaine fois{pin_fr} : --pin {pin}
 Code de sortie : 0 intègre, 1 altéré, 2 incomplet, 3 erreur d’usage ou de format.
 Chaque problème est affiché sur une ligne avec le numéro de séquence (seq) concerné.
-
+{chain_fr}
 EN - Offline verification. Obtain the signing public key through a channel other than this
 export (letter, in person) and check that its fingerprint is {kid}.
 With Python 3.11 or later and the "cryptography" package, run the verifier
@@ -171,8 +193,8 @@ PUBLIC_KEY: the key's 64 hexadecimal digits (ccop audit public-key), nothing els
 EXPORT_DIR: the directory holding manifest.json (unpack the archive first).
 
 --pin: the last checkpoint of an earlier export that you verified.
-Write down this export's for next time: --pin {pin}
+Write down this export's for next time{pin_en}: --pin {pin}
 Exit status: 0 valid, 1 tampered, 2 incomplete, 3 usage or format error.
 Each problem is printed on one line naming its sequence number (seq); the rules are the
 "verifier contract" of audit/FORMAT.md.
-""".encode()
+{chain_en}""".encode()

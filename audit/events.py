@@ -11,6 +11,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from audit.verify_audit_export import (
+    CHAIN_FORMAT_VERSION,
     CHECKPOINT_TYPE,
     CODE,
     DETAIL_KEY,
@@ -109,22 +110,58 @@ def format_ts(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
-def encode_entry(event: Event, *, seq: int, ts: str, prev: bytes) -> bytes:
-    """The canonical bytes of `event` as the entry at `seq` (numbers as strings).
+def encode_entry(event: Event, *, seq: int, ts: str, prev: bytes, chain: str | None = None) -> bytes:
+    """The canonical bytes of `event` as the entry at `seq` (numbers as strings): a
+    version-2 entry of `chain` (FORMAT.md §3), or without it a version-1 entry.
 
-    Raises ValueError when `prev` is not a raw 32-byte SHA-256 value: an entry must link to
-    a hash, never to a shorter or longer value that a bent head could hold.
+    Raises ValueError when `prev` is not a raw 32-byte SHA-256 value — an entry must link
+    to a hash, never to a shorter or longer value that a bent head could hold —, or when
+    `chain` is not a code (FORMAT.md §2).
     """
     if not isinstance(prev, bytes) or len(prev) != len(GENESIS):
         raise ValueError(f"audit record prev: the previous hash must be exactly {len(GENESIS)} "
                          f"bytes, not {len(prev) if isinstance(prev, bytes) else type(prev).__name__}")
-    return canonical_json({
-        "v": FORMAT_VERSION, "seq": str(seq), "ts": ts, "prev": prev.hex(),
+    return canonical_json(_entry(event, seq=str(seq), ts=ts, prev=prev.hex(), chain=chain))
+
+
+# Stand-ins for entry_parts: '<' and '>' are in no id or code (§2), so each occurs once.
+_SLOTS = {"prev": "<PREV>", "seq": "<SEQ>", "ts": "<TS>"}
+
+
+def entry_parts(event: Event, *, chain: str) -> tuple[bytes, bytes, bytes, bytes]:
+    """The version-2 entry of `event` in `chain`, split around its prev, seq and ts.
+
+    Guarantees: `a + prev.hex().encode() + b + str(seq).encode() + c + ts.encode() + d` is
+    `encode_entry(event, seq=seq, ts=ts, prev=prev, chain=chain)` (canonical order puts
+    prev, then seq, then ts), so a database can assemble the entry under its head lock
+    while this library stays its one definition. Does not check the values put in between:
+    the caller puts a 32-byte hash in hex, a seq and a ts of FORMAT.md §2.
+    """
+    body = canonical_json(_entry(event, chain=chain, **_SLOTS))
+    a, rest = body.split(_SLOTS["prev"].encode())
+    b, rest = rest.split(_SLOTS["seq"].encode())
+    c, d = rest.split(_SLOTS["ts"].encode())
+    return a, b, c, d
+
+
+def _entry(event: Event, *, seq: str, ts: str, prev: str, chain: str | None) -> dict[str, object]:
+    return {
+        "seq": seq, "ts": ts, "prev": prev,
         "actor": {"id": event.actor_id, "role": event.actor_role},
         "action": event.action, "target": {"type": event.target_type, "id": event.target_id},
         "outcome": event.outcome, "rule": event.rule, "request": event.request,
-        "details": dict(event.details),
-    })
+        "details": dict(event.details), **version_fields(chain),
+    }
+
+
+def version_fields(chain: str | None) -> dict[str, str]:
+    """What an entry, a checkpoint or a manifest says of its version: `{"v": "1"}`, or
+    `{"v": "2", "chain": chain}` (FORMAT.md §3, §6, §7); a chain that is not a code
+    (§2): ValueError."""
+    if chain is None:
+        return {"v": FORMAT_VERSION}
+    _require(_CODE, "chain", chain)
+    return {"v": CHAIN_FORMAT_VERSION, "chain": chain}
 
 
 def chain_hash(prev: bytes, body: bytes) -> bytes:
@@ -132,9 +169,9 @@ def chain_hash(prev: bytes, body: bytes) -> bytes:
     return hashlib.sha256(prev + body).digest()
 
 
-def make_record(event: Event, *, seq: int, ts: str, prev: bytes) -> Record:
-    """Encode `event` at `seq` after `prev` and hash it."""
-    body = encode_entry(event, seq=seq, ts=ts, prev=prev)
+def make_record(event: Event, *, seq: int, ts: str, prev: bytes, chain: str | None = None) -> Record:
+    """Encode `event` at `seq` after `prev` (in `chain`: version 2) and hash it."""
+    body = encode_entry(event, seq=seq, ts=ts, prev=prev, chain=chain)
     return Record(seq, ts, prev, chain_hash(prev, body), body)
 
 
@@ -143,8 +180,9 @@ class Checkpoint:
     """A signed statement: the log had `size` entries and its last hash was `head` at `ts`.
 
     Guarantees: `signature` is Ed25519, by the key whose id is `key_id`, over
-    `signed_bytes()`. Does not prove the entries are true, nor stop the key holder from
-    signing a rewritten history: an overseer who pinned an earlier checkpoint catches that.
+    `signed_bytes()`, which name `chain` (version 2) or no chain (None: version 1). Does not
+    prove the entries are true, nor stop the key holder from signing a rewritten history:
+    an overseer who pinned an earlier checkpoint catches that.
     """
 
     size: int
@@ -152,14 +190,17 @@ class Checkpoint:
     ts: str
     key_id: str
     signature: bytes
+    chain: str | None = None
 
     @classmethod
-    def sign(cls, key: Ed25519PrivateKey, *, size: int, head: bytes, ts: str) -> "Checkpoint":
+    def sign(cls, key: Ed25519PrivateKey, *, size: int, head: bytes, ts: str,
+             chain: str | None = None) -> "Checkpoint":
         kid = key_id(key.public_key().public_bytes_raw())
-        return cls(size, head, ts, kid, key.sign(checkpoint_bytes(size, head, ts, kid)))
+        return cls(size, head, ts, kid, key.sign(checkpoint_bytes(size, head, ts, kid, chain)),
+                   chain)
 
     def signed_bytes(self) -> bytes:
-        return checkpoint_bytes(self.size, self.head, self.ts, self.key_id)
+        return checkpoint_bytes(self.size, self.head, self.ts, self.key_id, self.chain)
 
     def verifies(self, public_key: bytes) -> bool:
         """True when signed by `public_key` (raw 32 bytes) over these fields."""
@@ -173,7 +214,9 @@ class Checkpoint:
         return True
 
 
-def checkpoint_bytes(size: int, head: bytes, ts: str, key: str) -> bytes:
-    """The bytes a checkpoint signature covers: canonical JSON, no newline."""
+def checkpoint_bytes(size: int, head: bytes, ts: str, key: str, chain: str | None = None) -> bytes:
+    """The bytes a checkpoint signature covers: canonical JSON, no newline; naming `chain`
+    (version 2) when given, else version 1 (FORMAT.md §6). A chain that is not a code:
+    ValueError."""
     return canonical_json({"head": head.hex(), "key": key, "size": str(size), "ts": ts,
-                           "type": CHECKPOINT_TYPE, "v": FORMAT_VERSION})
+                           "type": CHECKPOINT_TYPE, **version_fields(chain)})

@@ -11,8 +11,16 @@ from typing import Protocol
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit.bundle import write_bundle
-from audit.events import Checkpoint, Event, Record, chain_hash, format_ts, make_record
-from audit.verify_audit_export import GENESIS, entry_conforms
+from audit.events import (
+    Checkpoint,
+    Event,
+    Record,
+    chain_hash,
+    format_ts,
+    make_record,
+    version_fields,
+)
+from audit.verify_audit_export import GENESIS, chain_admits, entry_conforms
 
 HEARTBEAT_ACTION = "audit.heartbeat"
 
@@ -37,7 +45,8 @@ CHAIN_PROBLEMS = {
     "link": "prev is not the hash of the entry before (or of the last checkpoint's head)",
     "hash": "content does not match its hash",
     "head": "the head is not the last stored entry",
-    "format": "not an entry as FORMAT.md §3 defines it (grammar, canonical form, its own seq, prev, ts)",
+    "format": "not an entry as FORMAT.md §3 defines it (grammar, canonical form, its own seq, "
+              "prev, ts, chain)",
     "stub": "pruned while an older entry keeps its content (only the oldest entries are pruned)",
     "ts": "dated before the entry before it",
 }
@@ -45,6 +54,9 @@ CHAIN_PROBLEMS = {
 
 class AuditStore(Protocol):
     """Where the chain lives. The app implements it on SQLAlchemy; MemoryStore for tests.
+
+    One store holds one chain (FORMAT.md §11): its records and its checkpoints, seq from 1;
+    the platform chain's store also holds the version-1 history before its version-2 records.
 
     `append_next` is the only write path and owns the locking: it must read the head
     (seq, hash, ts of the last record) *under the lock* (PostgreSQL `SELECT … FOR UPDATE`
@@ -117,22 +129,30 @@ def _utc_now() -> datetime:
 class AuditLog:
     """Appends events to the chain held by an AuditStore and signs checkpoints.
 
+    With `chain` (FORMAT.md: `platform` or a council's id), entries, checkpoints and exports
+    are of format version 2 and name it; the store holds that chain alone. Without, version
+    1: the single chain of before. The platform chain continues that single chain: its
+    version-1 records are its history.
     Guarantees: each record extends the head the store locked (seq + 1, prev = head hash);
     ts never goes backwards along seq (a slow clock is raised to the head's ts);
     `checkpoint` first appends a heartbeat, so silent periods show as gaps between
     entries. Does not commit: the caller's transaction (the change being audited) does,
     and a rollback removes the entry with the change. Does not schedule heartbeats.
+    Raises ValueError when `chain` is not a code (FORMAT.md §2).
     """
 
-    def __init__(self, store: AuditStore, *, clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, store: AuditStore, *, clock: Callable[[], datetime] = _utc_now,
+                 chain: str | None = None) -> None:
+        version_fields(chain)  # refuse a chain that is not a code now, not at the first append
         self.store = store
+        self.chain = chain
         self._clock = clock
 
     def append(self, event: Event) -> Record:
         now = format_ts(self._clock())
 
         def build(seq: int, prev: bytes, prev_ts: str) -> Record:
-            return make_record(event, seq=seq, ts=max(now, prev_ts), prev=prev)
+            return make_record(event, seq=seq, ts=max(now, prev_ts), prev=prev, chain=self.chain)
 
         return self.store.append_next(build)
 
@@ -148,7 +168,8 @@ class AuditLog:
         """
         head = self.heartbeat()
         self.verify_since_checkpoint(head, key.public_key().public_bytes_raw())
-        checkpoint = Checkpoint.sign(key, size=head.seq, head=head.hash, ts=head.ts)
+        checkpoint = Checkpoint.sign(key, size=head.seq, head=head.hash, ts=head.ts,
+                                     chain=self.chain)
         self.store.add_checkpoint(checkpoint)
         return checkpoint
 
@@ -160,16 +181,23 @@ class AuditLog:
         one before, each full record's hash recomputed from its prev and body (a pruned
         stub: its link only), and the last stored record must be `head` itself (seq and
         hash): no record after it, none missing before it. Each full record must also be an
-        entry the offline verifier accepts (`entry_conforms`), dated no earlier than the one
-        before, and no pruned stub may follow a full record: nothing is signed that the
-        verifier would then call tampered. Raises ChainBroken naming the first bad seq.
+        entry the offline verifier accepts in an export of this log's chain (`entry_conforms`,
+        `chain_admits`: in the platform chain, version-1 records only before the first
+        version-2 one), dated no earlier than the one before, and no pruned stub may follow
+        a full record: nothing is signed that the verifier would then call tampered. Only
+        checkpoints of this chain count (version-1 ones too in the platform chain); a
+        version-2 checkpoint sits on a version-2 entry, so no version-1 record may follow
+        it. Raises ChainBroken naming the first bad seq.
         Reads only; cost: one hash and one match per record since the last checkpoint.
         """
-        start_size, start_hash = 0, GENESIS
+        start = None
         for stored in reversed(list(self.store.checkpoints())):
-            if stored.size < head.seq and stored.verifies(public_key):
-                start_size, start_hash = stored.size, stored.head
+            if (stored.size < head.seq and chain_admits(self.chain, stored.chain)
+                    and stored.verifies(public_key)):
+                start = stored
                 break
+        start_size, start_hash = (start.size, start.head) if start else (0, GENESIS)
+        v2_seen = start is not None and start.chain is not None
         expected, prev, last, full_seen = start_size + 1, start_hash, None, False
         for record in self.store.records(start_size + 1):
             if record.seq != expected:
@@ -181,7 +209,11 @@ class AuditLog:
                     raise ChainBroken(record.seq, "stub")
             elif chain_hash(record.prev, record.body) != record.hash:
                 raise ChainBroken(record.seq, "hash")
-            elif not entry_conforms(record.body, record.seq, record.prev, record.ts):
+            elif self.chain is not None and entry_conforms(record.body, record.seq, record.prev,
+                                                           record.ts, self.chain):
+                v2_seen = True
+            elif not (chain_admits(self.chain, None, v2_seen=v2_seen)
+                      and entry_conforms(record.body, record.seq, record.prev, record.ts)):
                 raise ChainBroken(record.seq, "format")
             if last is not None and record.ts < last.ts:
                 raise ChainBroken(record.seq, "ts")
@@ -196,10 +228,11 @@ class AuditLog:
 
     def export(self, directory: str | Path, key: Ed25519PrivateKey, *,
                heartbeat_interval: timedelta, from_seq: int = 1) -> Checkpoint:
-        """Checkpoint now, then write a bundle of seq from_seq..checkpoint into `directory`."""
+        """Checkpoint now, then write a bundle of seq from_seq..checkpoint into `directory`
+        (version 2, naming the chain, when the log has one)."""
         checkpoint = self.checkpoint(key)
         records = takewhile(lambda r: r.seq <= checkpoint.size, self.store.records(from_seq))
         write_bundle(directory, records, self.store.checkpoints(), key,
                      heartbeat_interval=heartbeat_interval, created=self._clock(),
-                     head_size=checkpoint.size)
+                     head_size=checkpoint.size, chain=self.chain)
         return checkpoint

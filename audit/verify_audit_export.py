@@ -26,6 +26,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 FORMAT_VERSION, GENESIS = "1", bytes(32)
+CHAIN_FORMAT_VERSION, PLATFORM_CHAIN = "2", "platform"  # version 2: one chain per council
 ENTRIES_FILE, CHECKPOINTS_FILE = "entries.jsonl", "checkpoints.jsonl"
 MANIFEST_FILE, SIGNATURE_FILE, README_FILE = "manifest.json", "manifest.sig", "VERIFY.txt"
 CHECKPOINT_TYPE, MANIFEST_TYPE = "ccop-audit-checkpoint", "ccop-audit-manifest"
@@ -48,29 +49,42 @@ _PARTS = {
     "REQUEST": f'(?:null|"{CODE}")', "RULE": f'(?P<rule>null|"{CODE}")',
     "SEQ": f"(?P<seq>{_SEQ})", "TS": f"(?P<ts>{TS})", "HASH": f"(?P<hash>{_HEX64})",
     "KEYID": "(?P<key>[0-9a-f]{16})", "SIG": "(?P<sig>[0-9a-f]{128})",
+    "CHAIN": f"(?P<chain>{CODE})",
 }
 # Each line of the bundle, byte for byte, once canonical (keys sorted, no whitespace).
 ENTRY_TEMPLATE = (
     '{"action":"<CODE>","actor":{"id":"<TOKEN>","role":"<CODE>"},"details":{<DETAILS>},'
     '"outcome":"<OUTCOME>","prev":"<PREV>","request":<REQUEST>,"rule":<RULE>,"seq":"<SEQ>",'
     '"target":{"id":"<TOKEN>","type":"<CODE>"},"ts":"<TS>","v":"1"}')
+ENTRY_V2_TEMPLATE = (
+    '{"action":"<CODE>","actor":{"id":"<TOKEN>","role":"<CODE>"},"chain":"<CHAIN>",'
+    '"details":{<DETAILS>},"outcome":"<OUTCOME>","prev":"<PREV>","request":<REQUEST>,'
+    '"rule":<RULE>,"seq":"<SEQ>","target":{"id":"<TOKEN>","type":"<CODE>"},"ts":"<TS>","v":"2"}')
 ENTRY_LINE_TEMPLATE = '{"entry":<ENTRY>,"hash":"<HASH>"}\n'
 STUB_LINE_TEMPLATE = '{"hash":"<HASH>","stub":{"prev":"<PREV>","seq":"<SEQ>","ts":"<TS>"}}\n'
 CHECKPOINT_TEMPLATE = ('{"head":"<PREV>","key":"<KEYID>","size":"<SEQ>","ts":"<TS>",'
                        f'"type":"{CHECKPOINT_TYPE}","v":"1"}}')
+CHECKPOINT_V2_TEMPLATE = ('{"chain":"<CHAIN>","head":"<PREV>","key":"<KEYID>","size":"<SEQ>",'
+                          f'"ts":"<TS>","type":"{CHECKPOINT_TYPE}","v":"2"}}')
 CHECKPOINT_LINE_TEMPLATE = '{"checkpoint":<BODY>,"sig":"<SIG>"}\n'
 
 
-def _grammar(template: str) -> str:
+def _grammar(template: str, **inner: str) -> str:
+    """The regular expression of `template`: its <PARTS>, `inner` ones first, the rest as is."""
     pieces = re.split(r"<([A-Z]+)>", template)
-    return "".join(re.escape(p) if i % 2 == 0 else _PARTS[p] for i, p in enumerate(pieces))
+    parts = {**_PARTS, **inner}
+    return "".join(re.escape(p) if i % 2 == 0 else parts[p] for i, p in enumerate(pieces))
 
 
-_PARTS["ENTRY"] = f"(?P<entry>{_grammar(ENTRY_TEMPLATE)})"
-_PARTS["BODY"] = f"(?P<body>{_grammar(CHECKPOINT_TEMPLATE)})"
-_ENTRY_LINE = re.compile(_grammar(ENTRY_LINE_TEMPLATE).encode())
+_ENTRY_V1 = f"(?P<entry>{_grammar(ENTRY_TEMPLATE)})"
+_ENTRY_V2 = f"(?P<entry>{_grammar(ENTRY_V2_TEMPLATE)})"
+_ENTRY_LINE = re.compile(_grammar(ENTRY_LINE_TEMPLATE, ENTRY=_ENTRY_V1).encode())
+_ENTRY_V2_LINE = re.compile(_grammar(ENTRY_LINE_TEMPLATE, ENTRY=_ENTRY_V2).encode())
 _STUB_LINE = re.compile(_grammar(STUB_LINE_TEMPLATE).encode())
-_CHECKPOINT_LINE = re.compile(_grammar(CHECKPOINT_LINE_TEMPLATE).encode())
+_CHECKPOINT_LINE = re.compile(_grammar(
+    CHECKPOINT_LINE_TEMPLATE, BODY=f"(?P<body>{_grammar(CHECKPOINT_TEMPLATE)})").encode())
+_CHECKPOINT_V2_LINE = re.compile(_grammar(
+    CHECKPOINT_LINE_TEMPLATE, BODY=f"(?P<body>{_grammar(CHECKPOINT_V2_TEMPLATE)})").encode())
 _ZERO_HEX = GENESIS.hex().encode()
 
 
@@ -130,7 +144,8 @@ class Report:
     `entries` counts lines of entries.jsonl, `stubs` the pruned ones, `checkpoints` those
     used (in order, under the pinned key whose id is `key_id`, signature valid);
     `head_size` is the manifest's size of the log when it was exported (None when the
-    manifest could not be read), so `to_head` says whether the export runs to that head.
+    manifest could not be read), so `to_head` says whether the export runs to that head;
+    `chain` the chain a version-2 manifest names (None: version 1, or no readable manifest).
     """
 
     status: str
@@ -143,6 +158,7 @@ class Report:
     last_seq: int | None
     key_id: str
     head_size: int | None = None
+    chain: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -158,8 +174,9 @@ class Report:
         head = ("head at export unknown" if self.head_size is None
                 else f"{'to the head' if self.to_head else 'stops before the head'} at export "
                      f"(seq {self.head_size})")
+        chain = "" if self.chain is None else f"chain {self.chain}, "
         text = (f"{self.status.upper()}: {self.entries} entries ({span}, {self.stubs} pruned), "
-                f"{self.checkpoints} signed checkpoints, pinned key {self.key_id}, {head}")
+                f"{self.checkpoints} signed checkpoints, {chain}pinned key {self.key_id}, {head}")
         if not self.problems:
             return text
         first = self.problems[0]
@@ -178,7 +195,9 @@ def verify_bundle(directory: str | Path, public_key: bytes, *,
     the key written in the bundle, check pruned entries' content, tell whether entries are
     true; the key holder can sign a rewritten history, which only `pin` catches.
     Raises ValueError (usage or format error, C18) when the key is not 32 bytes, the
-    directory is not a bundle, or a validly signed manifest is not a version-1 manifest.
+    directory is not a bundle, or a validly signed manifest is not a version-1 or version-2
+    manifest. A version-2 bundle is one chain's export: its entries and checkpoints must name
+    that chain (C21, C22), which the report names; the caller checks it is the one expected.
     """
     if len(public_key) != 32:
         raise ValueError("the pinned public key must be 32 raw bytes")
@@ -214,17 +233,40 @@ def _details_sorted(details: bytes) -> bool:
     return all(a < b for a, b in pairwise(keys))
 
 
-_ENTRY_BODY = re.compile(_PARTS["ENTRY"].encode())
+_ENTRY_V1_BODY, _ENTRY_V2_BODY = re.compile(_ENTRY_V1.encode()), re.compile(_ENTRY_V2.encode())
 
 
-def entry_conforms(body: bytes, seq: int, prev: bytes, ts: str) -> bool:
+def entry_conforms(body: bytes, seq: int, prev: bytes, ts: str, chain: str | None = None) -> bool:
     """Whether `body` is an entry as §3 and C8 require (grammar, canonical form, sorted
     details, rule set when and only when denied) whose seq, prev and ts are those given:
-    what this verifier accepts of an entry before checking its hash and link."""
-    m = _ENTRY_BODY.fullmatch(body)
+    what this verifier accepts of an entry before checking its hash and link. `chain`
+    None: a version-1 entry; else a version-2 entry naming `chain` (whether a version-1
+    entry belongs to a chain is `chain_admits`'s question)."""
+    m = (_ENTRY_V1_BODY if chain is None else _ENTRY_V2_BODY).fullmatch(body)
     return (m is not None and (b"," not in m["details"] or _details_sorted(m["details"]))
             and (m["outcome"] == b"denied") is not (m["rule"] == b"null")
-            and (int(m["seq"]), m["prev"], m["ts"]) == (seq, prev.hex().encode(), ts.encode()))
+            and (int(m["seq"]), m["prev"], m["ts"]) == (seq, prev.hex().encode(), ts.encode())
+            and (chain is None or m["chain"] == chain.encode()))
+
+
+def chain_admits(bundle_chain: str | None, item_chain: str | None, *, v2_seen: bool = False) -> bool:
+    """Whether an entry or checkpoint naming `item_chain` (None: version 1, no chain) belongs
+    to the chain `bundle_chain` (None: a version-1 bundle, the single chain of version 1).
+
+    C21, C22: a version-2 item must name the chain; a version-1 item belongs to a version-1
+    bundle, or is the history of the platform chain — for an entry, only while no
+    version-2 entry came before it (`v2_seen`).
+    """
+    if item_chain is None:
+        return bundle_chain is None or (bundle_chain == PLATFORM_CHAIN and not v2_seen)
+    return item_chain == bundle_chain
+
+
+def _first_match(grammars: Sequence[re.Pattern[bytes]], line: bytes) -> re.Match[bytes] | None:
+    for grammar in grammars:
+        if (m := grammar.fullmatch(line)) is not None:
+            return m
+    return None
 
 
 def _real_date(ts: bytes) -> bool:
@@ -267,6 +309,8 @@ class _Verifier:
         self.hashes: dict[str, str] = {}
         self.limit = timedelta(0)
         self.head_size: int | None = None
+        self.chain: str | None = None  # the chain a version-2 manifest names (C21)
+        self.v2_seen = False  # a version-2 entry was read: no version-1 history after it
 
     def add(self, seq: int | None, code: str, message: str) -> None:
         if code in INCOMPLETE_CODES:
@@ -282,6 +326,7 @@ class _Verifier:
         manifest = self._manifest()
         if manifest is not None:
             self.head_size = int(manifest["head_size"])
+            self.chain = manifest["chain"] if manifest["v"] == CHAIN_FORMAT_VERSION else None
             self.limit = timedelta(seconds=int(manifest["heartbeat_interval"])) + HEARTBEAT_TOLERANCE
             self._checkpoints()
             if self.pin is not None:
@@ -292,7 +337,8 @@ class _Verifier:
             self._coverage()
         status = "tampered" if self.tampered else "incomplete" if self.incomplete else "valid"
         return Report(status, tuple(self.problems), self.omitted, self.count, self.stubs,
-                      len(self.signed), self.first_seq, self.last_seq, self.key_id, self.head_size)
+                      len(self.signed), self.first_seq, self.last_seq, self.key_id, self.head_size,
+                      self.chain)
 
     # --- step 1: the manifest (C2, C5, C18) -----------------------------------------------
 
@@ -340,9 +386,11 @@ class _Verifier:
             return  # reported by the file step
         self.hashes[CHECKPOINTS_FILE] = hashlib.sha256(data).hexdigest()
         previous: int | None = None
+        grammars = (_CHECKPOINT_LINE,) if self.chain is None else (_CHECKPOINT_V2_LINE,
+                                                                   _CHECKPOINT_LINE)
         for number, line in enumerate(_lines(io.BytesIO(data)), 1):
             self.checkpoint_lines += 1
-            m = _CHECKPOINT_LINE.fullmatch(line)
+            m = _first_match(grammars, line)
             if m is None or not _real_date(m["ts"]):
                 self.add(None, "checkpoint_malformed", f"checkpoint line {number} is malformed")
                 continue
@@ -353,7 +401,12 @@ class _Verifier:
                                                           f"{previous}")
                 continue
             previous = size
-            if m["key"].decode() != self.key_id:
+            chain = m["chain"].decode() if m.re is _CHECKPOINT_V2_LINE else None
+            if not chain_admits(self.chain, chain):
+                what = f"of the chain {chain}" if chain else "of version 1 (no chain)"
+                self.add(size, "checkpoint_foreign", f"a checkpoint {what} in an export of the "
+                                                     f"chain {self.chain}")
+            elif m["key"].decode() != self.key_id:
                 self.add(size, "checkpoint_unknown_key",
                          f"checkpoint signed with key {m['key'].decode()}, not the pinned key")
             elif not self._verifies(m["sig"], m["body"]):
@@ -376,16 +429,23 @@ class _Verifier:
             handle = (self.dir / ENTRIES_FILE).open("rb")
         except OSError:
             return  # reported by the file step
-        digest, match, take_line = hashlib.sha256(), _ENTRY_LINE.fullmatch, self._line
+        digest, take_line = hashlib.sha256(), self._line
+        match = _ENTRY_LINE.fullmatch if self.chain is None else self._entry_match
         with handle:
             for number, line in enumerate(_lines(handle), 1):
                 digest.update(line)
                 take_line(number, line, match(line))
         self.hashes[ENTRIES_FILE] = digest.hexdigest()
 
+    def _entry_match(self, line: bytes) -> re.Match[bytes] | None:
+        """The entry grammar `line` matches: version 2 then 1 in a version-2 bundle (C21)."""
+        if self.chain is None:
+            return _ENTRY_LINE.fullmatch(line)
+        return _ENTRY_V2_LINE.fullmatch(line) or _ENTRY_LINE.fullmatch(line)
+
     def _line(self, number: int, line: bytes, m: re.Match[bytes] | None) -> None:
         self.count += 1
-        if m is not None and (b"," not in m[2] or _details_sorted(m[2])):  # group 2: details
+        if m is not None and (b"," not in m["details"] or _details_sorted(m["details"])):
             self._take_entry(m)
             return
         if (stub := _STUB_LINE.fullmatch(line)) is not None:
@@ -393,7 +453,7 @@ class _Verifier:
             return
         canonical = _canonical_line(line)  # C8, C9: parse, then re-encode
         if canonical is not None and canonical != line:
-            entry, stub = _ENTRY_LINE.fullmatch(canonical), _STUB_LINE.fullmatch(canonical)
+            entry, stub = self._entry_match(canonical), _STUB_LINE.fullmatch(canonical)
             if (found := entry or stub) is not None:
                 self.add(int(found["seq"]), "non_canonical", f"line {number} is not in canonical form")
                 if entry is not None:
@@ -408,13 +468,16 @@ class _Verifier:
             self.expected += 1
 
     def _take_entry(self, m: re.Match[bytes]) -> None:
-        entry, _, outcome, prev, rule, seq_text, ts, claimed = m.groups()
+        entry, outcome, prev, rule, seq_text, ts, claimed = m.group(
+            "entry", "outcome", "prev", "rule", "seq", "ts", "hash")
         seq = int(seq_text)
         if binascii.hexlify(hashlib.sha256(binascii.unhexlify(prev) + entry).digest()) != claimed:
             self.add(seq, "hash_mismatch", "entry content does not match its hash")
         if (outcome == b"denied") is (rule == b"null"):
             self.add(seq, "malformed_line", "rule must be set when, and only when, denied")
         dated = ts[:10] == self.valid_day or self._dated(seq, ts)  # one check a day
+        if self.chain is not None:
+            self._entry_chain(seq, m["chain"].decode() if m.re is _ENTRY_V2_LINE else None)
         self._link(seq, prev, claimed, ts)
         self.full_seen = True
         last, self.last_ts = self.last_ts, ts if dated else None
@@ -426,6 +489,14 @@ class _Verifier:
             self.add(seq, "heartbeat_gap", f"no entry for {gap} before this one (declared "
                                            f"heartbeat interval {self.limit - HEARTBEAT_TOLERANCE}"
                                            f" + tolerance {HEARTBEAT_TOLERANCE})")
+
+    def _entry_chain(self, seq: int, chain: str | None) -> None:
+        """C21: the entry names the bundle's chain, or is the platform chain's v1 history."""
+        if not chain_admits(self.chain, chain, v2_seen=self.v2_seen):
+            what = f"of the chain {chain}" if chain else "of version 1 (no chain)"
+            self.add(seq, "foreign_entry", f"an entry {what} in an export of the chain "
+                                           f"{self.chain}")
+        self.v2_seen = self.v2_seen or chain is not None
 
     def _take_stub(self, m: re.Match[bytes]) -> None:
         seq = int(m["seq"])
@@ -532,7 +603,7 @@ class _Verifier:
 
 _COUNT = "0|" + _SEQ
 _MANIFEST_FIELDS = {
-    "type": re.escape(MANIFEST_TYPE), "v": FORMAT_VERSION, "key_id": "[0-9a-f]{16}",
+    "type": re.escape(MANIFEST_TYPE), "key_id": "[0-9a-f]{16}",
     "public_key": _HEX64, "created": TS, "period_from": TS, "period_to": TS,
     "first_seq": _SEQ, "last_seq": _SEQ, "head_size": _SEQ, "heartbeat_interval": _SEQ,
     "entries": _COUNT, "stubs": _COUNT, "checkpoints": _COUNT,
@@ -541,17 +612,21 @@ _FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}")  # no path: never 
 
 
 def _parse_manifest(raw: bytes) -> dict[str, Any]:
-    """The manifest's fields, or ValueError: canonical JSON, §7 grammar, v "1" (C4, C5, C18)."""
+    """The manifest's fields, or ValueError: canonical JSON, §7 grammar, v "1", or v "2" with
+    a chain (C4, C5, C18)."""
     try:
         manifest = _parse_json(raw)
         canonical = canonical_json(manifest)
     except (ValueError, TypeError, RecursionError) as exc:
         raise ValueError(f"not canonical JSON of strings and objects ({exc})") from exc
-    if not isinstance(manifest, dict) or manifest.get("v") != FORMAT_VERSION:
-        raise ValueError('not a JSON object of format version "1"')
+    if not isinstance(manifest, dict) or manifest.get("v") not in (FORMAT_VERSION,
+                                                                   CHAIN_FORMAT_VERSION):
+        raise ValueError('not a JSON object of format version "1" or "2"')
     if canonical != raw:
         raise ValueError("not in canonical form")
-    for name, pattern in _MANIFEST_FIELDS.items():
+    fields = _MANIFEST_FIELDS if manifest["v"] == FORMAT_VERSION else {**_MANIFEST_FIELDS,
+                                                                       "chain": CODE}
+    for name, pattern in fields.items():
         value = manifest.get(name)
         if not isinstance(value, str) or re.fullmatch(pattern, value) is None:
             raise ValueError(f"field {name!r} missing or malformed")

@@ -71,6 +71,9 @@ def new_id() -> uuid.UUID:
     return uuid.uuid4()
 
 
+POOL_RECYCLE = 300  # seconds: below the idle timeouts of firewalls and PostgreSQL proxies
+
+
 READ_BIND = "ccop_read_bind"  # session info: the engine of read-only transactions
 READING = "ccop_reading"  # session info: the current transaction was begun by ``begin_read``
 
@@ -86,8 +89,11 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas(read_only))
         event.listen(engine, "begin", _sqlite_begin("BEGIN" if read_only else "BEGIN IMMEDIATE"))
         return engine
-    # hide_parameters: SQL errors must not carry submitted values into logs.
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    # hide_parameters: SQL errors must not carry submitted values into logs. No ping on each
+    # checkout (a round trip per request): connections are replaced after POOL_RECYCLE seconds,
+    # and a request whose first statement finds its connection dead tries once more on a new
+    # one (``work.read_first``; SQLAlchemy then drops the whole pool's older connections).
+    return create_engine(url, pool_recycle=POOL_RECYCLE, hide_parameters=True)
 
 
 class RoutingSession(Session):
@@ -179,7 +185,7 @@ def unguarded_trail_tables(connection: Connection, role: str | None = None) -> l
     replication = ("OR has_parameter_privilege(:role, 'session_replication_role', 'SET')"
                    if (connection.dialect.server_version_info or (0,)) >= (15,) else "")
     entry_columns = " OR ".join(f"has_column_privilege(:role, c.oid, '{column}', 'UPDATE')"
-                                for column in ("seq", "ts", "prev", "hash", "action", "actor_id"))
+                                for column in ("chain", "seq", "ts", "prev", "hash", "action", "actor_id"))
     query = text(f"""
         SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.oid IN (to_regclass('audit_entry'), to_regclass('audit_head'), to_regclass('audit_checkpoint'),

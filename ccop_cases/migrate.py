@@ -36,7 +36,8 @@ ORDINARY_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
 RESTRICTED_PRIVILEGES: dict[str, str] = {
     "audit_entry": "SELECT, INSERT, UPDATE (body)",  # UPDATE (body): retention pruning only
     "audit_checkpoint": "SELECT, INSERT",
-    "audit_head": "SELECT, UPDATE (seq, hash, ts)",  # the one-row lock, moved by the triggers' rule
+    # A row per chain, locked by its appends: a new one only at the genesis, moved only by the triggers' rule.
+    "audit_head": "SELECT, INSERT, UPDATE (seq, hash, ts, write_seq)",
     "audit_retention": "SELECT",  # written by the owner only
     "alembic_version": "SELECT",
 }

@@ -18,6 +18,7 @@ and passed to services, which may ``flush()`` but never end a transaction. The o
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -25,6 +26,7 @@ from datetime import date, datetime
 from typing import TypeVar
 
 from argon2 import PasswordHasher
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ccop_cases import auditing
@@ -56,6 +58,7 @@ class Work:
     actor_role: str = "anonymous"
     request_id: str | None = None
     hasher: PasswordHasher = field(default_factory=PasswordHasher)  # for the services that set passwords
+    council_id: uuid.UUID | None = None  # the council the unit acts in: its events go to that council's chain
     _auditor: auditing.Auditor | None = field(default=None, repr=False)
 
     def now(self) -> datetime:
@@ -70,8 +73,15 @@ class Work:
         """The auditor of this unit: appends to its transaction, as its actor."""
         if self._auditor is None:
             self._auditor = auditing.auditor(self.session, self.clock, self.actor_id, self.actor_role,
-                                             self.request_id)
+                                             self.request_id, self.council_id)
         return self._auditor
+
+    def in_council(self, council_id: uuid.UUID) -> None:
+        """The unit acts in this council (a loader decided on one of its objects): its events go
+        to the council's chain."""
+        self.council_id = council_id
+        if self._auditor is not None:
+            self._auditor.council = council_id
 
     def as_of(self, moment: datetime) -> Work:
         """The same unit (session, auditor) whose business time is ``moment``: what the demo
@@ -79,7 +89,7 @@ class Work:
         return replace(self, clock=lambda: moment, _auditor=self.audit)
 
     def as_actor(self, actor_id: str, actor_role: str) -> Work:
-        """The same unit (session, transaction) acting for another actor (a system guard)."""
+        """The same unit (session, transaction, council) acting for another actor (a system guard)."""
         return replace(self, actor_id=actor_id, actor_role=actor_role, _auditor=None)
 
     def refuse(self, rule: str | None, target_type: str, target_id: object, *,
@@ -92,16 +102,29 @@ class Work:
             self.audit.record(action, target_type, target_id, outcome="denied", rule=rule)
             self.session.commit()
 
-    def end_read(self, append: Callable[[auditing.Auditor], None], recheck: Callable[[], None]) -> None:
+    def end_read(self, append: Callable[[auditing.Auditor], None], recheck: Callable[[], None],
+                 one_statement: Callable[[Callable[[auditing.Auditor], None]], bool] | None = None) -> None:
         """How a read-only view ends its read, before anything is shown: commit the read
         transaction, ``append`` the read's audit entry in a write transaction, decide again
         there (``recheck`` raises, after auditing the denial, when it now refuses), and commit.
 
-        The entry's append holds the audit head (and SQLite's write lock), and every
-        revocation (exclusion, suspension, withdrawal, purge) appends its own entry, so none
-        can commit in between: one committed since the read refuses the page and is audited
-        as a denial, and the read's entry is rolled back."""
+        The entry's append holds the chain's head (and SQLite's write lock), and every
+        revocation (exclusion, suspension, withdrawal, purge) appends its own entry to the
+        council's chain, so none can commit in between: one committed since the read refuses
+        the page and is audited as a denial, and the read's entry is rolled back.
+
+        ``one_statement`` (PostgreSQL, see ``access.loaders.finish_read``) first tries the
+        append in a single statement that re-reads what the decision read and appends only
+        if it is unchanged, under the head's lock; it says whether it appended. If not, the
+        way above decides again."""
         self.session.commit()
+        if one_statement is not None and self.session.info.get(READ_BIND) is not None:
+            # Not inside the test seam's outer transaction (``Database.bind_to``): the
+            # statement commits on its own.
+            appended = one_statement(append)
+            self.session.commit()  # ends the statement's connection's use: its entry is durable already
+            if appended:
+                return
         append(self.audit)
         recheck()
         self.session.commit()
@@ -167,6 +190,23 @@ def begin_read(session: Session) -> None:
     except BaseException:
         session.rollback()  # ends the transaction begun for it, and so the routing
         raise
+
+
+def read_first(session: Session, step: Callable[[], T]) -> T:
+    """Begin a read transaction (``begin_read``) and run ``step``, the request's first
+    statement. If the pooled connection turned out dead (no ping on checkout, see
+    ``db.make_engine``: a database restart, a dropped idle connection), roll back, begin again
+    on a fresh connection and run it once more: nothing was done on the dead one, so nothing
+    is lost or done twice."""
+    begin_read(session)
+    try:
+        return step()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        session.rollback()
+        begin_read(session)
+        return step()
 
 
 def run(work: Work, view: Callable[[], T], *, read_only: bool) -> T:

@@ -37,6 +37,9 @@ START = datetime(2026, 11, 26, 10, 15, tzinfo=UTC)
 CREATED = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 INTERVAL = timedelta(hours=1)
 TOLERANCE = timedelta(seconds=300)
+COUNCIL = "4b1e7c52-0d3a-4f8e-9a61-2c7d5e8f9a10"  # a council's chain: its id
+OTHER_COUNCIL = "9c3f0a7e-5b21-4d6c-8e4f-1a2b3c4d5e6f"
+PLATFORM = "platform"
 
 Expected = list[tuple[int | None, str]]
 
@@ -75,45 +78,62 @@ def _event(number: int) -> Event:
 
 
 def history(*, gap_before: int = 0, gap: timedelta = timedelta(0),
-            checkpoints: Sequence[int] = (5, 9)) -> tuple[list[Record], list[Checkpoint]]:
+            checkpoints: Sequence[int] = (5, 9), chain: str | None = None,
+            chain_from: int = 1) -> tuple[list[Record], list[Checkpoint]]:
     """Seq 1-9 one minute apart, a heartbeat and checkpoint at each of `checkpoints`;
-    the entry at `gap_before` comes `gap` after the one before instead of a minute."""
-    moment = [START]
-    log = AuditLog(MemoryStore(), clock=lambda: moment[0])
+    the entry at `gap_before` comes `gap` after the one before instead of a minute.
+    From seq `chain_from` on, the log of `chain` writes (version 2): before, version 1."""
+    moment, store = [START], MemoryStore()
+    version_1 = AuditLog(store, clock=lambda: moment[0])
+    chained = AuditLog(store, clock=lambda: moment[0], chain=chain)
     for seq in range(1, 10):
         moment[0] += gap if seq == gap_before else timedelta(minutes=1)
+        log = chained if seq >= chain_from else version_1
         if seq in checkpoints:
             log.checkpoint(KEY)
         else:
             log.append(_event(seq))
-    return list(log.store.records()), list(log.store.checkpoints())
+    return list(store.records()), list(store.checkpoints())
 
 
 def rechain(records: list[Record], edit: Callable[[int, dict[str, Any]], None] = lambda s, e: None,
             prev_of: dict[int, bytes] | None = None) -> list[Record]:
     """The key holder's rewrite: edit entries, recompute every prev and hash from seq 1."""
-    prev, out = GENESIS, []
-    for record in records:
-        entry = json.loads(record.body or b"{}")
+    entries = [json.loads(record.body or b"{}") for record in records]
+    for record, entry in zip(records, entries, strict=True):
         edit(record.seq, entry)
-        link = (prev_of or {}).get(record.seq, prev)
-        entry["prev"] = link.hex()
+    return relink(entries, prev_of)
+
+
+def relink(entries: list[dict[str, Any]], prev_of: dict[int, bytes] | None = None) -> list[Record]:
+    """Number `entries` from seq 1, link each to the one before (or to prev_of[seq]), hash."""
+    prev, out = GENESIS, []
+    for seq, entry in enumerate(entries, 1):
+        link = (prev_of or {}).get(seq, prev)
+        entry.update(seq=str(seq), prev=link.hex())
         body = canonical_json(entry)
-        out.append(Record(record.seq, entry["ts"], link, chain_hash(link, body), body))
+        out.append(Record(seq, entry["ts"], link, chain_hash(link, body), body))
         prev = out[-1].hash
     return out
 
 
-def sign(records: list[Record], sizes: Sequence[int], key: Ed25519PrivateKey = KEY) -> list[Checkpoint]:
+def sign(records: list[Record], sizes: Sequence[int], key: Ed25519PrivateKey = KEY,
+         chain: str | None = None) -> list[Checkpoint]:
     by_seq = {r.seq: r for r in records}
-    return [Checkpoint.sign(key, size=s, head=by_seq[s].hash, ts=by_seq[s].ts) for s in sizes]
+    return [Checkpoint.sign(key, size=s, head=by_seq[s].hash, ts=by_seq[s].ts, chain=chain)
+            for s in sizes]
 
 
 def export(path: Path, records: list[Record], checkpoints: list[Checkpoint], *,
-           key: Ed25519PrivateKey = KEY, head_size: int | None = None) -> Path:
+           key: Ed25519PrivateKey = KEY, head_size: int | None = None,
+           chain: str | None = None) -> Path:
     write_bundle(path, records, checkpoints, key, heartbeat_interval=INTERVAL, created=CREATED,
-                 head_size=head_size)
+                 head_size=head_size, chain=chain)
     return path
+
+
+def entries_of(records: list[Record]) -> list[dict[str, Any]]:
+    return [json.loads(record.body or b"{}") for record in records]
 
 
 # --- edits of a written bundle -----------------------------------------------------------
@@ -381,7 +401,10 @@ def build(out: Path) -> list[Vector]:
     signed_but_bad: dict[str, Callable[[dict[str, Any]], bytes]] = {
         "usage_manifest_non_canonical": lambda m: json.dumps(m, indent=1).encode(),
         "usage_manifest_v_number": lambda m: canonical_json(m).replace(b'"v":"1"', b'"v":1'),
-        "usage_manifest_v2": lambda m: canonical_json({**m, "v": "2"}),
+        "usage_manifest_v3": lambda m: canonical_json({**m, "v": "3"}),
+        "usage_manifest_v2_without_chain": lambda m: canonical_json({**m, "v": "2"}),
+        "usage_manifest_v2_chain_not_a_code": lambda m: canonical_json(
+            {**m, "v": "2", "chain": "Conseil A"}),
         "usage_manifest_duplicate_key": lambda m: canonical_json(m).replace(
             b'{"checkpoints"', b'{"checkpoints":"2","checkpoints"'),
         "usage_manifest_head_below_last": lambda m: canonical_json({**m, "head_size": "8"}),
@@ -389,7 +412,106 @@ def build(out: Path) -> list[Vector]:
     for name, raw in signed_but_bad.items():
         resign(bundle(name), raw=raw)
         vectors.append(Vector(name, "C5 C18: a validly signed manifest that is not a canonical "
-                              "version-1 manifest", 3))
+                              "version-1 or version-2 manifest", 3))
+    return vectors + build_chains(base)
+
+
+def build_chains(base: Path) -> list[Vector]:
+    """Format version 2: a council's chain, the platform chain after its version-1 history,
+    and what another chain's entries and checkpoints become in an export (C21, C22)."""
+    v1, _ = history()
+    council, council_cps = history(chain=COUNCIL)
+    other, _ = history(chain=OTHER_COUNCIL)
+    platform, platform_cps = history(chain=PLATFORM, chain_from=6)  # seq 1-5 as in `valid`
+    h, hc, ho = ({r.seq: r.hash.hex() for r in recs} for recs in (v1, council, other))
+    vectors: list[Vector] = []
+
+    def chain_bundle(name: str, recs: list[Record], cps: list[Checkpoint], chain: str | None,
+                     contract: str, exit_code: int = 1, expect: Expected | None = None,
+                     pin: str | None = None) -> Path:
+        path = export(base / name, recs, cps, chain=chain)
+        vectors.append(Vector(name, contract, exit_code, expect or [], pin=pin))
+        return path
+
+    chain_bundle("valid_chain_council", council, council_cps, COUNCIL, "C17 C21: a council's "
+                 "chain, its own seq from 1 and checkpoints; the summary names it", 0,
+                 pin=f"5:{hc[5]}")
+    chain_bundle("valid_platform_with_v1_history", platform, platform_cps, PLATFORM,
+                 "C21 C22: the platform chain continues the version-1 chain (seq 1-5, its "
+                 "checkpoint at 5); a pin kept from a version-1 export still holds", 0,
+                 pin=f"5:{h[5]}")
+    chain_bundle("valid_platform_range_after_history", platform[5:], platform_cps, PLATFORM,
+                 "C15 C22: a platform export from its first version-2 entry; the version-1 "
+                 "checkpoint and pin at first_seq - 1", 0, pin=f"5:{h[5]}")
+    vectors.append(Vector("pin_mismatch_other_chain", "C15: a pin belongs to one chain: "
+                          "another council's pin does not hold", 1, [(5, "pin_mismatch")],
+                          bundle="valid_chain_council", pin=f"5:{ho[5]}"))
+
+    moved = relink([*entries_of(council[:3]), *entries_of(other[3:4]), *entries_of(council[3:])])
+    chain_bundle("foreign_entry_moved", moved, sign(moved, [6, 10], chain=COUNCIL), COUNCIL,
+                 "C21: an entry of another chain moved in, relinked and re-signed with the "
+                 "real key", expect=[(4, "foreign_entry")])
+    v1_first = relink([*entries_of(v1[:1]), *entries_of(council[1:])])
+    chain_bundle("foreign_v1_entry_in_council_chain", v1_first,
+                 sign(v1_first, [5, 9], chain=COUNCIL), COUNCIL, "C21: a council's chain has "
+                 "no version-1 history, not even at seq 1", expect=[(1, "foreign_entry")])
+
+    def to_v1(seq: int, entry: dict[str, Any]) -> None:
+        if seq == 8:
+            del entry["chain"]
+            entry["v"] = "1"
+
+    late_v1 = rechain(platform, to_v1)
+    chain_bundle("foreign_v1_entry_after_v2_in_platform", late_v1,
+                 [*sign(late_v1, [5]), *sign(late_v1, [9], chain=PLATFORM)], PLATFORM,
+                 "C21: version 1 is history: not after a version-2 entry",
+                 expect=[(8, "foreign_entry")])
+
+    def disagree(seq: int, entry: dict[str, Any]) -> None:
+        if seq == 3:
+            entry["v"] = "1"
+        if seq == 6:
+            del entry["chain"]
+
+    bent = rechain(council, disagree)
+    chain_bundle("malformed_version_and_chain_disagree", bent, sign(bent, [5, 9], chain=COUNCIL),
+                 COUNCIL, "C4 C21: a chain with v \"1\", or v \"2\" without a chain, is no "
+                 "entry", expect=[(3, "malformed_line"), (6, "malformed_line")])
+
+    def to_v2(seq: int, entry: dict[str, Any]) -> None:
+        if seq == 4:
+            entry.update(chain=PLATFORM, v="2")
+
+    in_v1 = rechain(v1, to_v2)
+    chain_bundle("malformed_v2_entry_in_v1_bundle", in_v1, sign(in_v1, [5, 9]), None,
+                 "C4 C21: a version-1 bundle holds version-1 entries only",
+                 expect=[(4, "malformed_line")])
+    path = chain_bundle("non_canonical_v2_entry", council, council_cps, COUNCIL,
+                        "C8 C21: a version-2 line re-encoded", expect=[(2, "non_canonical")])
+    _replace_line(path, 1, b'"entry":{', b'"entry": {')
+    resign(path)
+
+    first, last = (checkpoint_line(c) for c in council_cps)
+    by_seq = {r.seq: r for r in council}
+    foreign = {chain: checkpoint_line(Checkpoint.sign(KEY, size=7, head=by_seq[7].hash,
+                                                      ts=by_seq[7].ts, chain=chain))
+               for chain in (OTHER_COUNCIL, None)}
+    for name, line, contract in (
+            ("checkpoint_foreign", foreign[OTHER_COUNCIL], "C22: a checkpoint of another chain, "
+             "signed with the real key over this chain's entry, is not used"),
+            ("checkpoint_foreign_v1_in_council_chain", foreign[None], "C22: a version-1 "
+             "checkpoint belongs to the platform chain's history only")):
+        path = chain_bundle(name, council, council_cps, COUNCIL, contract,
+                            expect=[(7, "checkpoint_foreign")])
+        write_lines(path, [first, line, last], "checkpoints.jsonl")
+        resign(path, checkpoints="3")
+    path = chain_bundle("checkpoint_v2_in_v1_bundle", v1, sign(v1, [5, 9]), None,
+                        "C10 C22: a version-1 bundle reads version-1 checkpoints only",
+                        expect=[(None, "checkpoint_malformed")])
+    v1_last = checkpoint_line(sign(v1, [9])[0])
+    write_lines(path, [checkpoint_line(sign(v1, [5], chain=PLATFORM)[0]), v1_last],
+                "checkpoints.jsonl")
+    resign(path)
     return vectors
 
 

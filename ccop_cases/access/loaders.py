@@ -111,8 +111,17 @@ def on_group(action: str, group_id: uuid.UUID) -> Decision:
 
 
 def _group(action: str, group_id: uuid.UUID) -> tuple[st.Standing, Decision]:
-    standing = st.for_group(rt.db(), me(), g.person, group_id)
+    standing = _acting_in(st.for_group(rt.db(), me(), g.person, group_id), "working_group", group_id)
     return standing, decide(standing, action, rt.now())
+
+
+def _acting_in(standing: st.Standing, target_type: str, target_id: uuid.UUID) -> st.Standing:
+    """The unit of work acts in the council of the object decided on: its entries, the
+    denial's too, go to that council's chain. The standing is kept for ``finish_read``."""
+    if standing.council_id is not None:
+        rt.work().in_council(standing.council_id)
+        g.setdefault("standings", {})[(target_type, target_id)] = standing
+    return standing
 
 
 def on_case(action: str, case_id: uuid.UUID) -> Decision:
@@ -120,22 +129,25 @@ def on_case(action: str, case_id: uuid.UUID) -> Decision:
 
 
 def _case(action: str, case_id: uuid.UUID) -> tuple[st.Standing, Decision]:
-    standing = st.for_case(rt.db(), me(), g.person, case_id,
-                           follow_on=rt.today() if action == "case.follow" else None,
-                           rectify=action == "case.rectify")
+    standing = _acting_in(st.for_case(rt.db(), me(), g.person, case_id,
+                                      follow_on=rt.today() if action == "case.follow" else None,
+                                      rectify=action == "case.rectify"), "case", case_id)
     return standing, decide(standing, action, rt.now())
 
 
 def duty(action: str, council_id: uuid.UUID | None = None) -> Decision:
     """A platform duty (console, oversight), on one council's object when given (R22)."""
     base = me()
-    if council_id is not None and base.signed_in:
-        base = st.for_council(rt.db(), base, g.person, council_id)
+    if council_id is not None:
+        rt.work().in_council(council_id)
+        if base.signed_in:
+            base = st.for_council(rt.db(), base, g.person, council_id)
     return decide(base, action, rt.now())
 
 
 def designation(council_id: uuid.UUID, role: str, username: str) -> Decision:
     """Whether the president may make this designation in one of their groups (R17)."""
+    rt.work().in_council(council_id)
     base = st.for_designation(st.of_person(g.get("person")), g.person, role, username)
     return decide(st.for_council(rt.db(), base, g.person, council_id), "console.designate", rt.now())
 
@@ -210,20 +222,39 @@ def visible_cases(case_ids: list[uuid.UUID]) -> set[uuid.UUID]:
 
 
 def finish_read(append: Callable[[Auditor], None], recheck: Callable[[], Decision], target_type: str,
-                target_id: object) -> None:
+                target_id: uuid.UUID) -> None:
     """End a read-only view's read (``Work.end_read``): its audit entry, then the decision
-    taken again, which refuses the page if a revocation committed in between."""
+    taken again, which refuses the page if a revocation committed in between. On
+    PostgreSQL, first in one statement: the entry is appended only if the standing the
+    decision read on the target is unchanged, and so is its council's chain since (its
+    ``write_seq``, under the head's lock)."""
     def again() -> None:
         require(recheck(), target_type, target_id)
 
-    rt.work().end_read(append, again)
+    rt.work().end_read(append, again, _one_statement(target_type, target_id))
+
+
+def _one_statement(target_type: str, target_id: uuid.UUID) -> Callable[[Callable[[Auditor], None]], bool] | None:
+    standing = g.get("standings", {}).get((target_type, target_id))
+    if standing is None or standing.chain_mark is None or rt.db().get_bind().dialect.name != "postgresql":
+        return None  # SQLite, a chain with no entry yet, or a read decided otherwise
+    check = st.unchanged(standing, g.person, target_type, target_id)
+    if check is None:
+        return None
+
+    def append_once(append: Callable[[Auditor], None]) -> bool:
+        reader = rt.work().audit.reading(standing.chain_mark, *check)
+        append(reader)
+        return reader.appended
+
+    return append_once
 
 
 def on_report_group(group_id: uuid.UUID) -> Decision:
     """Whether the person may read a group's aggregate reports (``report.group``): the
     administrator presiding the group's council, or the group's coordonnateur."""
     db = rt.db()
-    standing = st.for_group(db, me(), g.person, group_id)
+    standing = _acting_in(st.for_group(db, me(), g.person, group_id), "working_group", group_id)
     if standing.found and standing.charter_admin:
         council_id = db.scalar(select(WorkingGroup.council_id).where(WorkingGroup.id == group_id))
         standing = st.for_council(db, standing, g.person, council_id)
@@ -241,6 +272,7 @@ REQUEST_HIDDEN = Decision(False, "R12", "Cette demande n’existe pas ou relève
 
 def on_council_rights(council_id: uuid.UUID, action: str = "rights.manage") -> Decision:
     """Whether the person is the DPO of the council, for ``rights.manage`` or ``rights.record`` (R12)."""
+    rt.work().in_council(council_id)
     return decide(st.for_council_dpo(rt.db(), me(), g.person, council_id), action, rt.now())
 
 

@@ -13,10 +13,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from ccop_cases.accounts.models import Person
+from ccop_cases.auditing.chains import chain_column
+from ccop_cases.auditing.models import AuditHead
 from ccop_cases.cases import services as cases
 from ccop_cases.cases.lists import INFORMED_WHO
 from ccop_cases.cases.models import Case, CaseParticipant
@@ -57,6 +59,8 @@ class Standing:
     found: bool = False  # the group or case exists
     group_id: uuid.UUID | None = None
     group_status: str | None = None
+    council_id: uuid.UUID | None = None  # the group's council (whose chain audits the act)
+    chain_mark: int | None = None  # that chain's write_seq when the standing was read
     membership: Designation | None = None
     unsigned: tuple[str, int] | None = None  # the first current text not signed: (kind, version)
     case_state: str | None = None
@@ -65,6 +69,7 @@ class Standing:
     restricted: bool = False  # the case is restricted at the person's request (R12)
     rectification_open: bool = False  # a rectification request in progress names the case (R12)
     council_dpo: bool = False  # on a council's object: the person is its DPO (R12)
+    facts: tuple[Any, ...] = ()  # the group's or case's row as read, to check it unchanged (``unchanged``)
 
 
 def of_person(person: Person | None, *, fresh_code: bool = False) -> Standing:
@@ -98,11 +103,19 @@ def pending_texts(db: Session, membership: Membership) -> list[GoverningText]:
     return list(db.scalars(_PENDING_TEXTS, {"group_id": membership.group_id, "membership_id": membership.id}))
 
 
+# The council's chain's ``write_seq`` in the same snapshot as the facts: the decision stands
+# while it has not moved (``Work.end_read``). None before the council's first entry.
+_CHAIN_MARK = (select(AuditHead.write_seq).where(AuditHead.chain == chain_column(WorkingGroup.council_id))
+               .scalar_subquery().label("chain_mark"))
+
+
 def _standing(*columns: Any, where: Any) -> Select[Any]:
-    """The group's status, the person's latest designation in it (all None when there is
-    none), whether that designation has texts to sign, then ``columns``."""
+    """The group's status and council, that council's chain mark, the person's latest
+    designation in it (all None when there is none), whether that designation has texts to
+    sign, then ``columns``."""
     return (select(WorkingGroup.id.label("group_id"), WorkingGroup.status.label("group_status"),
-                   Membership.id, Membership.role, Membership.status, Membership.start_date, Membership.end_date,
+                   WorkingGroup.council_id, _CHAIN_MARK, Membership.id, Membership.role, Membership.status,
+                   Membership.start_date, Membership.end_date,
                    pending(WorkingGroup.id, Membership.id, GoverningText.id).exists().label("unsigned"), *columns)
             .outerjoin(Membership,
                        (Membership.group_id == WorkingGroup.id) & (Membership.person_id == bindparam("person_id")))
@@ -128,6 +141,8 @@ _MEMBERS = (select(Membership.id, Membership.role, Membership.status, Membership
 class _GroupRow(NamedTuple):
     group_id: uuid.UUID
     group_status: str
+    council_id: uuid.UUID
+    chain_mark: int | None
     id: uuid.UUID | None  # the designation's, None when the person has none in the group
     role: str | None
     status: str | None
@@ -139,6 +154,8 @@ class _GroupRow(NamedTuple):
 class _CaseRow(NamedTuple):
     group_id: uuid.UUID
     group_status: str
+    council_id: uuid.UUID
+    chain_mark: int | None
     id: uuid.UUID | None
     role: str | None
     status: str | None
@@ -177,7 +194,7 @@ def _with_group(base: Standing, db: Session, row: _GroupRow | _CaseRow) -> Stand
         first = rows(db, _PENDING_VERSIONS, {"group_id": row.group_id, "membership_id": row.id}, _Pending)[0]
         unsigned = (first.kind, first.version)
     return replace(base, found=True, group_id=row.group_id, group_status=row.group_status, membership=membership,
-                   unsigned=unsigned)
+                   unsigned=unsigned, council_id=row.council_id, chain_mark=row.chain_mark, facts=tuple(row))
 
 
 def for_group(db: Session, base: Standing, person: Person, group_id: uuid.UUID) -> Standing:
@@ -201,12 +218,36 @@ def for_case(db: Session, base: Standing, person: Person, case_id: uuid.UUID, *,
     row = found[0]
     standing = replace(_with_group(base, db, row), case_state=row.case_state, participant=bool(row.participant),
                        restricted=bool(row.restricted))
+    if follow_on is not None or rectify:
+        standing = replace(standing, facts=())  # it read more than its row
     if follow_on is not None:
         missing = cases.missing_information(db, db.get_one(Case, case_id), follow_on)
         standing = replace(standing, missing_information=tuple(INFORMED_WHO.get(w, w) for w in missing))
     if rectify:
         standing = replace(standing, rectification_open=rights.rectification_open(db, case_id))
     return standing
+
+
+def _unchanged(query: Select[Any]) -> Select[Any]:
+    """One row when ``query`` reads again exactly the values bound as ``fact_0``, ``fact_1``…"""
+    read = query.subquery()
+    return select(literal(1)).select_from(read).where(
+        *(column.is_not_distinct_from(bindparam(f"fact_{i}", type_=column.type)) for i, column in enumerate(read.c)))
+
+
+_UNCHANGED = {"working_group": (_unchanged(_GROUP), "group_id"), "case": (_unchanged(_CASE), "case_id")}
+
+
+def unchanged(standing: Standing, person: Person, target_type: str,
+              target_id: uuid.UUID) -> tuple[Select[Any], dict[str, Any]] | None:
+    """A statement that reads the group's or case's standing again and returns a row only if
+    every value is the one ``standing`` was read with (None: it was read otherwise): what
+    ``loaders.finish_read`` appends a read's entry from, in one statement."""
+    if not standing.facts or target_type not in _UNCHANGED:
+        return None
+    query, key = _UNCHANGED[target_type]
+    facts = {f"fact_{i}": value for i, value in enumerate(standing.facts)}
+    return query, {"person_id": person.id, key: target_id, **facts}
 
 
 def for_council(db: Session, base: Standing, person: Person, council_id: uuid.UUID | None) -> Standing:

@@ -105,6 +105,10 @@ ACTIONS: dict[str, str] = {
     "case.rectified": "Situation rectifiée à la demande de la personne (R12)",
 }
 
+# The entries a read-only view appends (``Work.end_read``): they alone leave a chain's
+# ``write_seq`` where it was (migration 0013 repeats this list in the database's guard).
+READ_ACTIONS = frozenset({"case.viewed", "case.archive_read", "case.listed", "case.searched"})
+
 # What each rule refuses, in a few words: « Refusé — R4 : pas désigné pour cette situation ».
 # Shown by the oversight console; the same words serve wherever a refusal names its rule.
 RULES: dict[str, str] = {

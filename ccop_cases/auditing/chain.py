@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from audit.log import ChainBroken
 from audit.verify_audit_export import GENESIS
+from ccop_cases.auditing.chains import name_of
 from ccop_cases.auditing.models import AuditEntry
 from ccop_cases.auditing.store import SqlAuditStore
 from ccop_cases.encryption import KeyProvider
@@ -39,28 +41,29 @@ _CHAIN_PROBLEMS_FR = {
 
 
 @contextmanager
-def verified_chain(session: Session) -> Iterator[None]:
+def verified_chain(session: Session, chain: uuid.UUID) -> Iterator[None]:
     """Around every signature of a checkpoint (``ccop audit checkpoint``, exports).
 
-    Before: the head row must equal the last entry (seq and hash). During: the library
+    Before: the chain's head row must equal its last entry (seq and hash). During: the library
     verifies the chain from the last signed checkpoint up to the new heartbeat before it
     signs (``AuditLog.verify_since_checkpoint``). Either failure logs the seq (ids only)
     and raises ChainRefused with a French message naming R13 and what to do; the caller's
     transaction then rolls back, so neither the heartbeat nor any checkpoint is kept.
     """
-    head = session.execute(SqlAuditStore._HEAD).one()  # locked: no append slips in between
-    last = session.execute(select(AuditEntry.seq, AuditEntry.hash)
+    # Locked: no append slips in between. A chain with no head yet gets it at the genesis.
+    head = session.execute(SqlAuditStore._HEAD, {"chain": chain}).one_or_none()
+    last = session.execute(select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.chain == chain)
                            .order_by(AuditEntry.seq.desc()).limit(1)).one_or_none()
     try:
-        if (head.seq, head.hash) != ((last.seq, last.hash) if last else (0, GENESIS)):
-            raise ChainBroken(head.seq, "head")
+        if ((head.seq, head.hash) if head else (0, GENESIS)) != ((last.seq, last.hash) if last else (0, GENESIS)):
+            raise ChainBroken(head.seq if head else 0, "head")
         yield
     except ChainBroken as exc:
-        get_logger().error("audit_checkpoint_refused", seq=exc.seq, problem=exc.kind)
+        get_logger().error("audit_checkpoint_refused", chain=str(chain), seq=exc.seq, problem=exc.kind)
         raise ChainRefused(
-            f"Point de contrôle refusé (R13) : la chaîne du journal d’audit ne se vérifie pas "
+            f"Point de contrôle refusé (R13) : la chaîne « {name_of(chain)} » du journal d’audit ne se vérifie pas "
             f"à l’entrée n° {exc.seq} : {_CHAIN_PROBLEMS_FR[exc.kind]}. Rien n’a été signé. "
             "Ne modifiez pas la base : gardez-en une copie, prévenez le DPO, et faites "
             "vérifier par l’organisme de contrôle un export qui s’arrête au dernier point "
-            "de contrôle signé (« ccop audit export --to AAAA-MM-JJ ») avec ses épingles."
+            "de contrôle signé (« ccop audit export --chain CHAÎNE --to AAAA-MM-JJ ») avec ses épingles."
         ) from exc

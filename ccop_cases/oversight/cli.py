@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -38,13 +39,30 @@ def _date(value: str | None, *, end_of_day: bool = False) -> datetime | None:
 
 @audit.command("checkpoint")
 def checkpoint() -> None:
-    """Ajouter un battement et signer la tête du journal (toutes les 30 min pour 60 de battement)."""
+    """Ajouter un battement à chaque chaîne et signer sa tête (toutes les 30 min pour 60 de battement)."""
     try:
         with rt.operator_work("audit-checkpoint") as work:
-            point = services.checkpoint(work)
+            points = services.checkpoint(work)
     except ChainRefused as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Point de contrôle signé : {point.size} entrées, tête {point.head.hex()}.")
+    for point in points:
+        click.echo(f"Point de contrôle signé, chaîne {point.chain} : {point.size} entrées, "
+                   f"tête {point.head.hex()} (épingle {point.size}:{point.head.hex()}).")
+
+
+def _chain(value: str) -> uuid.UUID:
+    try:
+        return auditing.key_of(value)
+    except ValueError as exc:
+        raise click.BadParameter("« platform » ou l’identifiant d’un conseil (voir « ccop audit chains »)") from exc
+
+
+@audit.command("chains")
+def chains() -> None:
+    """Lister les chaînes du journal : la plateforme, puis une par conseil."""
+    with rt.operator_work(OPERATOR) as work:
+        for row in services.chain_heads(work.session):
+            click.echo(f"{auditing.name_of(row.chain)}\t{row.size} entrées\t{row.name}")
 
 
 @audit.command("public-key")
@@ -59,14 +77,17 @@ def public_key() -> None:
 @click.option("--from", "start", help="Début (AAAA-MM-JJ) ; par défaut le début du journal.")
 @click.option("--to", "end", help="Fin (AAAA-MM-JJ) ; par défaut maintenant.")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Dossier (nouveau).")
-def export(start: str | None, end: str | None, out: Path) -> None:
-    """Exporter une archive signée et vérifiable hors ligne."""
+@click.option("--chain", "chain", default="platform", show_default=True,
+              help="La chaîne : « platform » ou l’identifiant d’un conseil (voir « ccop audit chains »).")
+def export(start: str | None, end: str | None, out: Path, chain: str) -> None:
+    """Exporter une chaîne du journal : archive signée et vérifiable hors ligne."""
     try:
         with rt.operator_work(OPERATOR) as work:
-            manifest = services.export(work, out, start=_date(start), end=_date(end, end_of_day=True))
+            manifest = services.export(work, out, _chain(chain), start=_date(start), end=_date(end, end_of_day=True))
     except (services.ExportError, FileExistsError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Archive écrite dans {out} : entrées {manifest['first_seq']} à {manifest['last_seq']}. "
+    click.echo(f"Archive de la chaîne {chain} écrite dans {out} : entrées {manifest['first_seq']} à "
+               f"{manifest['last_seq']}. "
                f"Vérification : python verify_audit_export.py --key {_public_key_hex()} {out}")
 
 

@@ -33,10 +33,16 @@ class FilterForm(FlaskForm):
     regle = SelectField("Règle du refus", choices={"": "Toutes", **{rule: f"{rule} : {label}"
                                                                     for rule, label in RULES.items()}},
                         validators=[Optional()], invalid_choice_message="Règle inconnue : choisissez-la dans la liste.")
+    journal = SelectField("Journal", choices={"": "Tous"}, validators=[Optional()],
+                          invalid_choice_message="Journal inconnu : choisissez-le dans la liste.")
     situation = StringField("Référence de la situation (ex. S-2026-0042)", filters=[_strip], validators=[
         Optional(), Regexp(REFERENCE_PATTERN, message="Une référence de situation s’écrit comme S-2026-0042.")])
 
 
 class ExportForm(FlaskForm):
+    """One chain per archive: the platform's or a council's (choices set by the view)."""
+
+    journal = SelectField("Journal", choices={}, validate_choice=True,
+                          invalid_choice_message="Journal inconnu : choisissez-le dans la liste.")
     du = DateField("Du", validators=[Optional()], format="%Y-%m-%d")
     au = DateField("Au (inclus ; vide : jusqu’à maintenant)", validators=[Optional()], format="%Y-%m-%d")

@@ -1,5 +1,8 @@
 """Oversight services: checkpoints, exports for overseers, audit retention, the console's list.
 
+Each council's trail is a chain of its own, the platform's another (``auditing.chains``):
+checkpoints sign each chain, an export holds one chain, the console lists them all.
+
 Flask-free; callers pass the session and commit. Exports write the library's bundle
 format (``audit/FORMAT.md``), verifiable offline with ``audit/verify_audit_export.py``.
 """
@@ -19,15 +22,18 @@ from sqlalchemy import ColumnElement, Select, Text, cast, false, func, or_, sele
 from sqlalchemy.orm import Session
 
 from ccop_cases.auditing import (
+    PLATFORM,
     ChainRefused,
     Checkpoint,
     SqlAuditStore,
     format_ts,
+    name_of,
     signing_key,
     verified_chain,
     write_bundle,
 )
-from ccop_cases.auditing.models import AuditCheckpoint, AuditEntry
+from ccop_cases.auditing.models import AuditCheckpoint, AuditEntry, AuditHead
+from ccop_cases.charter.models import Council
 from ccop_cases.work import DomainError, Work
 
 PAGE_SIZE = 50
@@ -37,49 +43,83 @@ class ExportError(DomainError):
     """An export cannot be made as asked (message in French)."""
 
 
-def checkpoint(work: Work) -> Checkpoint:
-    """Append a heartbeat and sign (size, head, time), for a timer at half the heartbeat
-    interval; only over a chain that verifies since the last checkpoint (else ChainRefused)."""
-    with verified_chain(work.session):
-        return work.audit.log.checkpoint(signing_key(work.keys))
+def chains(db: Session) -> list[uuid.UUID]:
+    """The chains that hold entries: the platform's first, then each council's (by id)."""
+    keys = set(db.scalars(select(AuditHead.chain)))
+    return sorted(keys, key=lambda key: (key != PLATFORM, str(key)))
 
 
-def export(work: Work, directory: Path, *, start: datetime | None, end: datetime | None) -> dict[str, object]:
-    """Write a signed bundle of the entries from ``start``; up to now, or up to the last
+@dataclass(frozen=True)
+class ChainHead:
+    chain: uuid.UUID
+    size: int
+    name: str  # the council's name, « Plateforme » for the platform's chain
+
+
+def chain_heads(db: Session) -> list[ChainHead]:
+    """Each chain's size and whose it is, the platform's first."""
+    names: dict[uuid.UUID, str] = {row.id: row.name for row in db.execute(select(Council.id, Council.name))}
+    sizes: dict[uuid.UUID, int] = {row.chain: row.seq for row in db.execute(select(AuditHead.chain, AuditHead.seq))}
+    return [ChainHead(chain, sizes[chain], "Plateforme" if chain == PLATFORM else names.get(chain, "Conseil inconnu"))
+            for chain in chains(db)]
+
+
+def checkpoint(work: Work) -> list[Checkpoint]:
+    """For a timer at half the heartbeat interval: on each chain, append a heartbeat and sign
+    (size, head, time); only over a chain that verifies since its last checkpoint (else
+    ChainRefused, and nothing of this run is kept). Each chain in a transaction of its own,
+    so no run holds two councils' heads at once."""
+    signed = []
+    for chain in work.durable(chains(work.session)):
+        with verified_chain(work.session, chain):
+            signed.append(work.audit.log(chain).checkpoint(signing_key(work.keys)))
+    return signed
+
+
+def export(work: Work, directory: Path, chain: uuid.UUID, *, start: datetime | None,
+           end: datetime | None) -> dict[str, object]:
+    """Write a signed bundle of one chain's entries from ``start``; up to now, or up to its last
     checkpoint at or before ``end`` (a bundle always ends on a signed checkpoint)."""
-    db, audit, heartbeat = work.session, work.audit, timedelta(minutes=work.settings.audit_heartbeat_minutes)
+    db, heartbeat = work.session, timedelta(minutes=work.settings.audit_heartbeat_minutes)
+    if chain not in chains(db):
+        raise ExportError("Ce journal n’a encore aucune entrée : rien à exporter.")
+    in_chain = AuditEntry.chain == chain
     from_seq = 1
     if start is not None:
-        first = db.scalar(select(func.min(AuditEntry.seq)).where(AuditEntry.ts >= format_ts(start)))
+        first = db.scalar(select(func.min(AuditEntry.seq)).where(in_chain, AuditEntry.ts >= format_ts(start)))
         if first is None:
-            raise ExportError("Aucune entrée du journal à partir de cette date.")
+            raise ExportError("Aucune entrée de ce journal à partir de cette date.")
         from_seq = first
-    audit.record("audit.exported", "audit_log", "", from_seq=from_seq,
-                 to=format_ts(end) if end else "now")
-    store, key = SqlAuditStore(db), signing_key(work.keys)
+    # The export's own entry, on the chain exported (a council's export is its controller's event).
+    target = ("council", chain) if chain != PLATFORM else ("audit_log", "")
+    work.audit.record("audit.exported", *target, chain=name_of(chain), from_seq=from_seq,
+                      to=format_ts(end) if end else "now")
+    log, store, key = work.audit.log(chain), SqlAuditStore(db, chain), signing_key(work.keys)
     if end is None:
         try:
-            with verified_chain(db):
-                audit.log.export(directory, key, heartbeat_interval=heartbeat, from_seq=from_seq)
+            with verified_chain(db, chain):
+                log.export(directory, key, heartbeat_interval=heartbeat, from_seq=from_seq)
         except ChainRefused as exc:
             raise ExportError(str(exc)) from exc
     else:
-        last = db.scalar(select(AuditCheckpoint).where(AuditCheckpoint.ts <= format_ts(end),
+        last = db.scalar(select(AuditCheckpoint).where(AuditCheckpoint.chain == chain,
+                                                       AuditCheckpoint.ts <= format_ts(end),
                                                        AuditCheckpoint.size >= from_seq)
                          .order_by(AuditCheckpoint.size.desc()).limit(1))
         if last is None:
-            raise ExportError("Aucun point de contrôle signé dans cette période : "
+            raise ExportError("Aucun point de contrôle signé de ce journal dans cette période : "
                               "exportez jusqu’à maintenant ou choisissez une autre fin.")
         records = takewhile(lambda r: r.seq <= last.size, store.records(from_seq))
         write_bundle(directory, records, store.checkpoints(), key, heartbeat_interval=heartbeat,
-                     head_size=db.scalar(select(func.max(AuditEntry.seq))))
+                     head_size=db.scalar(select(func.max(AuditEntry.seq)).where(in_chain)), chain=name_of(chain))
     manifest: dict[str, object] = json.loads((directory / "manifest.json").read_bytes())
     return manifest
 
 
 def prune(work: Work, before: datetime) -> int:
-    """Drop the content of entries older than ``before``; their hashes keep the chain whole."""
-    pruned = work.audit.log.prune(before)
+    """Drop the content of entries older than ``before``, on every chain; their hashes keep
+    each chain whole."""
+    pruned = sum(work.audit.log(chain).prune(before) for chain in chains(work.session))
     work.audit.record("audit.pruned", "audit_log", "", before=format_ts(before), count=pruned)
     return pruned
 
@@ -92,10 +132,12 @@ class Filters:
     action: str = ""
     rule: str = ""  # R1…R23: the entries refused under it
     cases: tuple[uuid.UUID, ...] | None = None  # entries whose target is one of these cases; None: any target
+    chain: uuid.UUID | None = None  # one council's chain (or the platform's); None: every chain
 
 
 @dataclass(frozen=True)
 class Row:
+    chain: str  # its name: ``platform`` or the council's id
     seq: int
     ts: str
     entry: dict[str, Any] | None  # None once pruned
@@ -115,6 +157,8 @@ def people_in(rows: list[Row]) -> set[str]:
 
 def _filtered(filters: Filters, dialect: str) -> Select[AuditEntry]:
     query = select(AuditEntry)
+    if filters.chain is not None:
+        query = query.where(AuditEntry.chain == filters.chain)
     if filters.start:
         query = query.where(AuditEntry.ts >= format_ts(filters.start))
     if filters.end:
@@ -145,16 +189,17 @@ def _holds(dialect: str, fragment: bytes) -> ColumnElement[bool]:
 
 
 def page(db: Session, filters: Filters, number: int) -> tuple[list[Row], int]:
-    """One page of entries (newest first) and the number of pages."""
+    """One page of entries, newest first across the chains (by time, then chain and seq), and
+    the number of pages."""
     query = _filtered(filters, db.get_bind().dialect.name)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.scalars(query.order_by(AuditEntry.seq.desc())
+    rows = db.scalars(query.order_by(AuditEntry.ts.desc(), AuditEntry.chain.desc(), AuditEntry.seq.desc())
                       .offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE))
     return [_row(r) for r in rows], max(1, -(-total // PAGE_SIZE))
 
 
 def _row(entry: AuditEntry) -> Row:
-    return Row(entry.seq, entry.ts, json.loads(entry.body) if entry.body else None)
+    return Row(name_of(entry.chain), entry.seq, entry.ts, json.loads(entry.body) if entry.body else None)
 
 
 # --- the DPO's home ---------------------------------------------------------------------------------
@@ -162,21 +207,30 @@ def _row(entry: AuditEntry) -> Row:
 
 @dataclass(frozen=True)
 class LastCheckpoint:
-    size: int  # the entries it covers
+    size: int  # the entries of the platform's chain it covers
     at: datetime
+    chains: int  # the chains signed that late or later, of how many
+    of: int
 
 
 def last_checkpoint(db: Session) -> LastCheckpoint | None:
-    row = db.execute(select(AuditCheckpoint.size, AuditCheckpoint.ts)
+    """The platform chain's last checkpoint, and how many chains have one at least as recent
+    (a timer signs every chain in one run)."""
+    row = db.execute(select(AuditCheckpoint.size, AuditCheckpoint.ts).where(AuditCheckpoint.chain == PLATFORM)
                      .order_by(AuditCheckpoint.size.desc()).limit(1)).first()
-    return LastCheckpoint(row.size, parse_ts(row.ts)) if row else None
+    if row is None:
+        return None
+    latest = (select(AuditCheckpoint.chain, func.max(AuditCheckpoint.ts).label("ts"))
+              .group_by(AuditCheckpoint.chain).subquery())
+    signed = db.scalar(select(func.count()).select_from(latest).where(latest.c.ts >= row.ts)) or 0
+    return LastCheckpoint(row.size, parse_ts(row.ts), signed, len(chains(db)))
 
 
 def exports(db: Session, limit: int = 5) -> tuple[int, list[Row]]:
     """How many exports of the trail were made, and the latest ones (their own entries)."""
     query = select(AuditEntry).where(AuditEntry.action == "audit.exported")
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return total, [_row(e) for e in db.scalars(query.order_by(AuditEntry.seq.desc()).limit(limit))]
+    return total, [_row(e) for e in db.scalars(query.order_by(AuditEntry.ts.desc()).limit(limit))]
 
 
 def denials_by_rule(db: Session, since: datetime) -> dict[str, int]:

@@ -59,24 +59,36 @@ def trail() -> str | Response | tuple[str, int]:
     db = rt.db()
     form = FilterForm(request.args)
     form.personne.choices = {"": "Toutes", **{str(pid): label for pid, label in accounts.people(db)}}
+    journals = _journals()
+    form.journal.choices = {"": "Tous", **journals}
+    export_form = ExportForm()
+    export_form.journal.choices = journals
     page_of = {"form": form, "actions": ACTIONS, "roles": ACTOR_ROLES, "outcome": outcome_label,
-               "export": ExportForm()}
+               "export": export_form, "journals": journals}
     if request.args and not form.validate():
         return render_template("oversight/trail.html", rows=[], pages=1, number=1, names={}, **page_of), 400
     # A reference is resolved to its cases' ids here: the trail holds ids, and neither the
     # reference nor a name is written to it (a reference of no case shows no entry).
     cases = tuple(case_queries.with_reference(db, form.situation.data)) if form.situation.data else None
     filters = services.Filters(_day(form.du.data), _day(form.au.data, end=True), form.personne.data or "",
-                               form.action.data or "", form.regle.data or "", cases)
+                               form.action.data or "", form.regle.data or "", cases,
+                               auditing.key_of(form.journal.data) if form.journal.data else None)
     number = page_number()
     rows, pages = services.page(db, filters, number)
     rt.audit().record("audit.viewed", "audit_log", "", page=min(number, pages), action_filter=filters.action,
-                      actor_filter=filters.actor, rule_filter=filters.rule, case_filter=_cases_filter(cases))
+                      actor_filter=filters.actor, rule_filter=filters.rule, case_filter=_cases_filter(cases),
+                      chain_filter=form.journal.data or "")
     # Names at display time (never in the trail), in one query for the page.
     # References are numbered per group: say so when one matches situations of several groups.
     several = case_queries.group_names(db, cases) if cases and len(cases) > 1 else []
     return render_template("oversight/trail.html", rows=rows, pages=pages, number=min(number, pages),
                            names=accounts.labels(db, services.people_in(rows)), several=several, **page_of)
+
+
+def _journals() -> dict[str, str]:
+    """The chains to choose from: « Plateforme », then each council's by name."""
+    return {auditing.name_of(head.chain): head.name if head.chain == auditing.PLATFORM else f"Conseil : {head.name}"
+            for head in services.chain_heads(rt.db())}
 
 
 def _cases_filter(cases: tuple[object, ...] | None) -> str:
@@ -93,20 +105,25 @@ def export() -> Response | tuple[str, int]:
     if (redirection := _needs_code()) is not None:
         return redirection
     form = ExportForm()
+    form.journal.choices = _journals()
     if not form.validate():
-        flash("Dates invalides : utilisez le format AAAA-MM-JJ.", "error")
+        problem = "Journal inconnu : choisissez-le dans la liste." if form.journal.errors else \
+            "Dates invalides : utilisez le format AAAA-MM-JJ."
+        flash(problem, "error")
         return redirect(url_for("oversight.trail"))
+    chain = auditing.key_of(form.journal.data)
     workdir = Path(tempfile.mkdtemp(prefix="ccop-export-"))
     try:
         try:
-            services.export(rt.work(), workdir / "bundle", start=_day(form.du.data), end=_day(form.au.data, end=True))
+            services.export(rt.work(), workdir / "bundle", chain, start=_day(form.du.data),
+                            end=_day(form.au.data, end=True))
         except services.ExportError as exc:
             refused(exc, "audit_log", "")
             return redirect(url_for("oversight.trail"))
         archive = _zip(workdir / "bundle")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    name = f"journal-audit-{rt.now():%Y%m%d-%H%M%S}.zip"
+    name = f"journal-audit-{form.journal.data}-{rt.now():%Y%m%d-%H%M%S}.zip"
     return send_file(archive, mimetype="application/zip", as_attachment=True, download_name=name)
 
 

@@ -17,7 +17,7 @@ from ccop_cases.accounts import services
 from ccop_cases.accounts.models import Person, WebSession
 from ccop_cases.charter.models import Deployment
 from ccop_cases.web import runtime as rt
-from ccop_cases.work import begin_read
+from ccop_cases.work import read_first
 
 
 class Actor(UserMixin):
@@ -39,9 +39,9 @@ def load_current() -> None:
         return
     work = rt.work()
     db = work.session
-    begin_read(db)  # most requests change nothing in their session: read it without a lock
     limits, now = rt.runtime().limits, rt.now()
-    found = services.live_session(db, token)
+    # Most requests change nothing in their session: read it without a lock.
+    found = read_first(db, lambda: services.live_session(db, token))
     if found is not None and services.session_change(*found, limits, now) is not None:
         # A timeout or a last-seen time to record: in a write transaction, kept even if the view fails.
         guard = work.as_actor("session-guard", "system")

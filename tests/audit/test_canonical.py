@@ -77,18 +77,23 @@ def test_format_md_worked_examples_are_what_the_code_produces() -> None:
     from audit.bundle import checkpoint_line
 
     doc = (Path(audit.__file__).parent / "FORMAT.md").read_text(encoding="utf-8")
-    first = make_record(Event(action="case.read", actor_id="7f9c2ba4-e88f-4d2a-9a3b-0c5e1d2f3a4b",
-                              actor_role="coordonnateur", target_type="case",
-                              target_id="0b8e5a1c-3d4f-4e6a-8b9c-1d2e3f4a5b6c",
-                              request="r-5f1c2e", details={"case_ref": "S-2026-0042"}),
-                        seq=1, ts="2026-11-26T10:15:00.123456Z", prev=GENESIS)
+    first_event = Event(action="case.read", actor_id="7f9c2ba4-e88f-4d2a-9a3b-0c5e1d2f3a4b",
+                        actor_role="coordonnateur", target_type="case",
+                        target_id="0b8e5a1c-3d4f-4e6a-8b9c-1d2e3f4a5b6c",
+                        request="r-5f1c2e", details={"case_ref": "S-2026-0042"})
+    first = make_record(first_event, seq=1, ts="2026-11-26T10:15:00.123456Z", prev=GENESIS)
     second = make_record(Event(action="case.read", actor_id="5d2a", actor_role="member",
                                target_type="case", target_id="0b8e5a1c-3d4f-4e6a-8b9c-1d2e3f4a5b6c",
                                outcome="denied", rule="R3", request="r-5f1c2f"),
                          seq=2, ts="2026-11-26T10:16:02.000001Z", prev=first.hash)
+    council = make_record(first_event, seq=1, ts=first.ts, prev=GENESIS,
+                          chain="4b1e7c52-0d3a-4f8e-9a61-2c7d5e8f9a10")
     key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
     checkpoint = Checkpoint.sign(key, size=2, head=second.hash, ts=second.ts)
-    for record in (first, second):
+    council_checkpoint = Checkpoint.sign(key, size=1, head=council.hash, ts=council.ts,
+                                         chain="4b1e7c52-0d3a-4f8e-9a61-2c7d5e8f9a10")
+    for record in (first, second, council):
         assert record.body is not None
         assert f"{record.body.decode()}\nhash = {record.hash.hex()}" in doc
     assert checkpoint_line(checkpoint).decode() in doc
+    assert checkpoint_line(council_checkpoint).decode() in doc

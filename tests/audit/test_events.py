@@ -1,5 +1,6 @@
 """Events admit ids and codes only: free text and personal data are refused at construction."""
 
+import json
 import re
 
 import pytest
@@ -8,8 +9,8 @@ from hypothesis import strategies as st
 
 from audit import Event
 from audit.bundle import entry_line
-from audit.events import make_record
-from audit.verify_audit_export import _ENTRY_LINE, GENESIS
+from audit.events import encode_entry, entry_parts, make_record
+from audit.verify_audit_export import _ENTRY_LINE, _ENTRY_V2_LINE, GENESIS, TS
 
 FREE_TEXT = [
     "Jean Dupont",  # a space: names, sentences
@@ -106,3 +107,40 @@ def test_every_valid_event_encodes_to_a_line_the_verifier_grammar_accepts(
     record = make_record(event, seq=seq, ts="2026-11-26T10:15:00.000000Z", prev=GENESIS)
     assert record.body is not None
     assert _ENTRY_LINE.fullmatch(entry_line(record.body, record.hash)) is not None
+
+
+_chain = st.sampled_from(["platform", "4b1e7c52-0d3a-4f8e-9a61-2c7d5e8f9a10"]) | _code
+_ts = st.from_regex(re.compile(TS), fullmatch=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(event=events(), chain=_chain, seq=st.integers(min_value=1, max_value=10**18 - 1),
+       ts=_ts, prev=st.binary(min_size=32, max_size=32))
+def test_entry_parts_reassemble_to_the_encoded_entry_of_the_chain(
+        event: Event, chain: str, seq: int, ts: str, prev: bytes) -> None:
+    a, b, c, d = entry_parts(event, chain=chain)
+    body = a + prev.hex().encode() + b + str(seq).encode() + c + ts.encode() + d
+    assert body == encode_entry(event, seq=seq, ts=ts, prev=prev, chain=chain)
+    assert _ENTRY_V2_LINE.fullmatch(entry_line(body, GENESIS)) is not None
+
+
+@settings(max_examples=100, deadline=None)
+@given(event=events(), chain=_chain, seq=st.integers(min_value=1, max_value=10**17))
+def test_an_entry_with_a_chain_is_version_2_naming_it_and_one_without_is_version_1(
+        event: Event, chain: str, seq: int) -> None:
+    ts = "2026-11-26T10:15:00.000000Z"
+    v2 = json.loads(encode_entry(event, seq=seq, ts=ts, prev=GENESIS, chain=chain))
+    v1 = json.loads(encode_entry(event, seq=seq, ts=ts, prev=GENESIS))
+    assert (v2.pop("v"), v2.pop("chain"), v1.pop("v")) == ("2", chain, "1")
+    assert v2 == v1
+    assert _ENTRY_LINE.fullmatch(entry_line(encode_entry(event, seq=seq, ts=ts, prev=GENESIS,
+                                                         chain=chain), GENESIS)) is None
+
+
+@pytest.mark.parametrize("chain", ["", "Conseil A", "conseil@x", "x" * 65])
+def test_a_chain_that_is_not_a_code_is_refused(case_read, chain: str) -> None:
+    with pytest.raises(ValueError, match="chain"):
+        encode_entry(case_read(1), seq=1, ts="2026-11-26T10:15:00.000000Z", prev=GENESIS,
+                     chain=chain)
+    with pytest.raises(ValueError, match="chain"):
+        entry_parts(case_read(1), chain=chain)

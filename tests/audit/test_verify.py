@@ -264,8 +264,10 @@ def test_a_directory_without_manifest_is_not_a_bundle(tmp_path, key) -> None:
         verify_bundle(tmp_path, key.public_key().public_bytes_raw())
 
 
-def test_a_validly_signed_manifest_of_another_version_is_a_format_error(export) -> None:
-    resign(export.path, export.key, v="2")
+@pytest.mark.parametrize("fields", [{"v": "3"}, {"v": "2"}, {"v": "2", "chain": "a b"}],
+                         ids=["version-3", "version-2-without-chain", "version-2-chain-not-a-code"])
+def test_a_validly_signed_manifest_of_another_version_is_a_format_error(export, fields) -> None:
+    resign(export.path, export.key, **fields)
     with pytest.raises(ValueError, match=r"manifest\.json"):
         verify_bundle(export.path, export.public_key)
 

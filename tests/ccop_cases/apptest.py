@@ -106,10 +106,11 @@ def database_now(session: Session) -> datetime:
 
 
 def audit_bodies(session: Session, action: str | None = None) -> list[dict[str, object]]:
-    """The trail's entries (of one action, or all), in sequence order, as read from the database."""
+    """The trail's entries (of one action, or all), oldest first across the chains (by time,
+    then chain and seq: the console's order, reversed), as read from the database."""
     from ccop_cases.auditing.models import AuditEntry
     session.expire_all()
-    query = select(AuditEntry).order_by(AuditEntry.seq)
+    query = select(AuditEntry).order_by(AuditEntry.ts, AuditEntry.chain, AuditEntry.seq)
     return [json.loads(e.body) for e in session.scalars(query.where(AuditEntry.action == action) if action else query)]
 
 

@@ -13,6 +13,7 @@ from apptest import audit_bodies, current_code, make_account, post, setup_work
 from todotest import seeded_group
 
 from ccop_cases.accounts.models import Person
+from ccop_cases.auditing import PLATFORM
 from ccop_cases.charter.models import Membership
 from ccop_cases.meetings import services as meetings
 from ccop_cases.oversight import services as oversight
@@ -161,7 +162,7 @@ def test_the_dpo_sees_the_last_checkpoint_the_exports_and_the_weeks_refusals_by_
     assert login_as(seeded.accounts["unsigned"]).get(f"/groupes/{seeded.group_id}/situations").status_code == 403
     work = setup_work(app, db)
     oversight.checkpoint(work)
-    oversight.export(work, tmp_path / "bundle", start=None, end=None)
+    oversight.export(work, tmp_path / "bundle", PLATFORM, start=None, end=None)
     db.commit()
     clock.advance(hours=2)
     client = login_as(dpo)

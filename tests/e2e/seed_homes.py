@@ -19,6 +19,7 @@ from todotest import seed_to_do
 
 from ccop_cases import create_app
 from ccop_cases.access.standing import pending_texts
+from ccop_cases.auditing import PLATFORM
 from ccop_cases.charter import services as charter
 from ccop_cases.charter.models import Council
 from ccop_cases.meetings import services as meetings
@@ -64,7 +65,7 @@ def main() -> None:
         with rt.operator_work("e2e-seed") as work:
             oversight.checkpoint(work)
         with rt.operator_work("e2e-seed") as work, tempfile.TemporaryDirectory() as directory:
-            oversight.export(work, Path(directory) / "bundle", start=None, end=None)
+            oversight.export(work, Path(directory) / "bundle", PLATFORM, start=None, end=None)
 
 
 if __name__ == "__main__":

@@ -94,7 +94,7 @@ def test_item5_a_checkpoint_over_a_bent_chain_is_refused_and_nothing_is_signed(o
     entries = db.scalar(select(func.count()).select_from(AuditEntry))
     result = runner.invoke(main, ["audit", "checkpoint"])
     assert result.exit_code == 1
-    assert f"Point de contrôle refusé (R13) : la chaîne du journal d’audit ne se vérifie pas à " \
+    assert f"Point de contrôle refusé (R13) : la chaîne « platform » du journal d’audit ne se vérifie pas à " \
            f"l’entrée n° {seq} : {reason}" in result.output
     assert "Rien n’a été signé" in result.output and "prévenez le DPO" in result.output
     db.expire_all()

@@ -262,7 +262,9 @@ def test_dpo_with_a_fresh_code_reads_and_exports_the_trail(app, login_as, clock,
     assert listing.status_code == 200 and "login.succeeded" in listing.text
     bad = c.get("/controle/?personne=pas%20un%20id")
     assert bad.status_code == 400 and "Personne inconnue" in bad.text
-    download = post(c, "/controle/export", {}, token_from="/controle/")
+    refused = post(c, "/controle/export", {}, token_from="/controle/")  # one journal per archive: which?
+    assert refused.status_code == 302 and "Journal inconnu" in c.get(refused.location).text
+    download = post(c, "/controle/export", {"journal": "platform"}, token_from="/controle/")
     assert download.status_code == 200 and download.mimetype == "application/zip"
     bundle = Path(app.extensions["ccop"].settings.instance_dir) / f"dl-{uuid.uuid4().hex}"
     with zipfile.ZipFile(io.BytesIO(download.data)) as archive:
@@ -273,7 +275,7 @@ def test_dpo_with_a_fresh_code_reads_and_exports_the_trail(app, login_as, clock,
     assert "audit.viewed" in actions and "audit.exported" in actions
     clock.advance(minutes=11)
     assert c.get("/controle/").location.startswith("/compte/confirmer")  # freshness expires
-    stale = post(c, "/controle/export", {}, token_from="/compte/mot-de-passe")
+    stale = post(c, "/controle/export", {"journal": "platform"}, token_from="/compte/mot-de-passe")
     assert stale.location == "/compte/confirmer?suite=oversight.trail"  # not back to a POST-only URL
 
 

@@ -19,7 +19,7 @@ from ccop_cases.auditing.models import AuditEntry
 
 PARTICIPANT = "Karim Benali (Délégué police-population, Police nationale)"
 OUTSIDER = "Sophie Lemoine (Éducatrice spécialisée, Association de prévention)"
-_ROW = re.compile(r"<tr>\s*<td>(\d+)</td>")
+_ROW = re.compile(r"<tr>\s*<td>[^<]*</td><td>(\d+)</td>")  # the journal, then the entry's seq
 
 
 @pytest.fixture

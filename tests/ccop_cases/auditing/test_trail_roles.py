@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import uuid
 from dataclasses import replace
 from datetime import timedelta
 
@@ -29,11 +30,11 @@ from apptest import (
     migrated_database,
     setup_audit,
 )
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import Uuid, bindparam, create_engine, func, select, text
 from sqlalchemy.exc import DatabaseError
 
 from audit import AuditLog
-from ccop_cases.auditing import SqlAuditStore, signing_key
+from ccop_cases.auditing import PLATFORM, SqlAuditStore, signing_key
 from ccop_cases.auditing.models import AuditEntry, AuditHead
 from ccop_cases.cli import main
 from ccop_cases.db import unguarded_trail_tables
@@ -54,22 +55,31 @@ def _append(app, session, n: int = 1) -> None:
     session.flush()
 
 
-def _head(session):
+def _head(session, chain=PLATFORM):
     session.expire_all()
-    return session.execute(select(AuditHead.seq, AuditHead.hash, AuditHead.ts)).one()
+    return session.execute(select(AuditHead.seq, AuditHead.hash, AuditHead.ts)
+                           .where(AuditHead.chain == chain)).one()
+
+
+def _sql(statement: str):
+    """A statement whose ``:chain`` is a chain's key (stored as the database stores a UUID)."""
+    query = text(statement)
+    return query.bindparams(bindparam("chain", type_=Uuid())) if ":chain" in statement else query
 
 
 # --- item 5: the head always equals the last entry (both databases, any role) --------------------
 
-EXTEND_THE_HEAD = ("INSERT INTO audit_entry (seq, ts, prev, hash, body, action, actor_id) "
-                   "VALUES (:seq, :ts, :prev, :hash, :body, 'audit.heartbeat', 'audit')")
-MOVE_THE_HEAD = "UPDATE audit_head SET seq = :seq, hash = :hash, ts = :ts"
+EXTEND_THE_HEAD = ("INSERT INTO audit_entry (chain, seq, ts, prev, hash, body, action, actor_id) "
+                   "VALUES (:chain, :seq, :ts, :prev, :hash, :body, 'audit.heartbeat', 'audit')")
+MOVE_THE_HEAD = "UPDATE audit_head SET seq = :seq, hash = :hash, ts = :ts, write_seq = :seq WHERE chain = :chain"
+OTHER_CHAIN = uuid.UUID("5d2a0000-0000-4000-8000-000000000001")  # a council's chain with no head yet
 
 
 def _next_entry(db) -> dict[str, object]:
-    """What extends the head: seq + 1, linked to it, dated no earlier, a body and its hash."""
+    """What extends the platform chain's head: seq + 1, linked to it, dated no earlier, a
+    body and its hash."""
     head, body = _head(db), b'{"made":"by hand"}'
-    return {"seq": head.seq + 1, "ts": head.ts, "prev": head.hash, "body": body,
+    return {"chain": PLATFORM, "seq": head.seq + 1, "ts": head.ts, "prev": head.hash, "body": body,
             "hash": hashlib.sha256(head.hash + body).digest()}
 
 
@@ -77,9 +87,20 @@ def _next_entry(db) -> dict[str, object]:
 HEAD_AND_CHAIN_BREAKS = {
     "head to a hash no entry has": ([MOVE_THE_HEAD], {"hash": FOREIGN}),
     "head to an earlier entry's hash, one step on": (
-        ["UPDATE audit_head SET seq = :seq, hash = (SELECT hash FROM audit_entry WHERE seq = 1)"], {}),
+        ["UPDATE audit_head SET seq = :seq, hash = (SELECT hash FROM audit_entry WHERE chain = :chain AND seq = 1) "
+         "WHERE chain = :chain"], {}),
     "head to the next entry with another ts": (
-        [EXTEND_THE_HEAD, "UPDATE audit_head SET seq = :seq, hash = :hash, ts = '2099-01-01T00:00:00.000000Z'"], {}),
+        [EXTEND_THE_HEAD, "UPDATE audit_head SET seq = :seq, hash = :hash, ts = '2099-01-01T00:00:00.000000Z', "
+                          "write_seq = :seq WHERE chain = :chain"], {}),
+    "head to the next entry, a write, leaving write_seq behind": (
+        [EXTEND_THE_HEAD, "UPDATE audit_head SET seq = :seq, hash = :hash, ts = :ts WHERE chain = :chain"], {}),
+    "head to an entry of another chain": (
+        [EXTEND_THE_HEAD, "UPDATE audit_head SET seq = :seq, hash = :hash, ts = :ts, write_seq = :seq "
+                          "WHERE chain = :other"], {"other": OTHER_CHAIN}),
+    "entry on another chain, linked to this one's head": ([EXTEND_THE_HEAD], {"chain": OTHER_CHAIN}),
+    "a new chain's head off the genesis": (
+        ["INSERT INTO audit_head (chain, seq, hash, ts, write_seq) VALUES (:chain, :seq, :hash, :ts, 0)"],
+        {"chain": OTHER_CHAIN}),
     "entry not linked to the head": ([EXTEND_THE_HEAD], {"prev": FOREIGN}),
     "entry linked to the head but not next": ([EXTEND_THE_HEAD], {"seq": 10_000}),
     "entry without a body": ([EXTEND_THE_HEAD], {"body": None}),
@@ -95,20 +116,28 @@ BREAKS = [pytest.param(*case, id=name) for name, case in HEAD_AND_CHAIN_BREAKS.i
 def test_item5_the_database_refuses_a_head_or_entry_off_the_chain(app, db, statements, changes):
     _append(app, db, 3)
     control = _next_entry(db)  # the well-formed next entry, then the head on it: accepted
-    db.execute(text(EXTEND_THE_HEAD), control)
-    db.execute(text(MOVE_THE_HEAD), control)
+    db.execute(_sql(EXTEND_THE_HEAD), control)
+    db.execute(_sql(MOVE_THE_HEAD), control)
     before = _head(db)
     assert (before.seq, before.hash) == (control["seq"], control["hash"])
     params = _next_entry(db) | changes
+    if "other" in params:
+        db.execute(_sql("INSERT INTO audit_head (chain, seq, hash, ts, write_seq) VALUES (:chain, 0, :genesis, '', 0)"),
+                   {"chain": OTHER_CHAIN, "genesis": bytes(32)})  # a new chain at the genesis: accepted
     with pytest.raises(DatabaseError, match="append-only"), db.begin_nested():
         for statement in statements:
-            db.execute(text(statement), params)
+            query = _sql(statement)
+            if ":other" in statement:
+                query = query.bindparams(bindparam("other", type_=Uuid()))
+            db.execute(query, params)
     assert _head(db) == before
+    assert db.scalar(select(func.count()).select_from(AuditHead).where(AuditHead.chain == OTHER_CHAIN)) \
+        == ("other" in params)
 
 
 def test_item5_an_ordinary_append_moves_the_head_to_the_new_entry(app, db):
     _append(app, db, 2)
-    last = db.execute(select(AuditEntry.seq, AuditEntry.hash, AuditEntry.ts)
+    last = db.execute(select(AuditEntry.seq, AuditEntry.hash, AuditEntry.ts).where(AuditEntry.chain == PLATFORM)
                       .order_by(AuditEntry.seq.desc()).limit(1)).one()
     assert _head(db) == tuple(last)
 
@@ -116,10 +145,10 @@ def test_item5_an_ordinary_append_moves_the_head_to_the_new_entry(app, db):
 # --- item 6: the restricted role (PostgreSQL) -----------------------------------------------------
 
 SHADOW_HEAD = [  # a temporary table named like the head, to fool an unpinned trigger
-    "CREATE TEMP TABLE audit_head (id int, seq bigint, hash bytea, ts text)",
-    "INSERT INTO pg_temp.audit_head VALUES (1, 1000, :foreign, '')",
-    "INSERT INTO audit_entry (seq, ts, prev, hash, body, action, actor_id) "
-    "VALUES (1001, '', :foreign, :foreign, NULL, 'audit.heartbeat', 'audit')",
+    "CREATE TEMP TABLE audit_head (chain uuid, seq bigint, hash bytea, ts text, write_seq bigint)",
+    "INSERT INTO pg_temp.audit_head VALUES ('00000000-0000-0000-0000-000000000000', 1000, :foreign, '', 0)",
+    "INSERT INTO audit_entry (chain, seq, ts, prev, hash, body, action, actor_id) "
+    "VALUES ('00000000-0000-0000-0000-000000000000', 1001, '', :foreign, :foreign, NULL, 'audit.heartbeat', 'audit')",
 ]
 
 REFUSED_TO_THE_APP_ROLE = {
@@ -166,7 +195,7 @@ def test_item6_the_triggers_still_refuse_the_owner(committed_app, statement):
     """Behind the privileges, the triggers: the owner's plain writes are refused too."""
     rt = committed_app.extensions["ccop"]
     session = rt.database.session()
-    AuditLog(SqlAuditStore(session), clock=rt.clock).checkpoint(signing_key(rt.keys))
+    AuditLog(SqlAuditStore(session, PLATFORM), clock=rt.clock, chain="platform").checkpoint(signing_key(rt.keys))
     session.commit()
     session.close()
     owner = create_engine(rt.settings.owner_database_url)
@@ -212,7 +241,7 @@ def test_item6_only_a_body_older_than_the_retention_may_be_blanked(old_and_recen
 def test_item6_the_app_cannot_prune_closer_than_the_retention_the_owner_set(old_and_recent):
     app, session = old_and_recent
     rt = app.extensions["ccop"]
-    log = AuditLog(SqlAuditStore(session), clock=rt.clock)
+    log = AuditLog(SqlAuditStore(session, PLATFORM), clock=rt.clock, chain="platform")
     with pytest.raises(DatabaseError, match="retention period"):
         log.prune(rt.clock() + timedelta(days=1))  # would blank both entries: refused as a whole
     session.rollback()

@@ -165,3 +165,27 @@ def test_a_revocation_committed_after_the_read_refuses_the_page(app, world, logi
         actions = session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq.desc()).limit(1)).all()
         viewed = session.scalars(select(AuditEntry.seq).where(AuditEntry.action == "case.viewed")).all()
     assert actions == ["access.denied"] and viewed == []
+
+
+@pytest.mark.skipif(not __import__("os").environ.get("CCOP_DATABASE_URL", "").startswith("postgresql"),
+                    reason="a server that drops connections: PostgreSQL")
+def test_a_dead_pooled_connection_is_replaced_without_an_error(committed_app):
+    """No ping on each checkout (issue 17): when the server dropped the pool's connections (a
+    restart), the next request's first statement fails on its dead connection, is tried once
+    more on a new one, and the page answers as if nothing happened."""
+    from casetest import coordinator_with_a_case
+    from sqlalchemy import create_engine, event, text
+
+    rt = committed_app.extensions["ccop"]
+    client, case_page = coordinator_with_a_case(committed_app, "connexion.perdue")
+    rt.database.dispose()
+    pids: set[int] = set()
+    event.listen(rt.database.engine, "connect", lambda dbapi, _record: pids.add(dbapi.info.backend_pid))
+    assert client.get(case_page).status_code == 200
+    assert pids
+    owner = create_engine(rt.settings.owner_database_url)
+    with owner.begin() as connection:
+        for pid in pids:
+            assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+    owner.dispose()
+    assert client.get(case_page).status_code == 200
