@@ -17,11 +17,11 @@ the cases it reaches (the coordonnateur: its group's; a member: those it propose
 70 % case pages, 15 % lists, 10 % searches and 5 % writes (an action, a decision — the
 coordonnateur only — or a proposal), after 10 requests of warm-up, for ``--seconds``. Prints
 requests/s and p50/p95/p99 per kind, and the audited-append rate: the rows of ``audit_entry``
-counted in the database before and after, per second. The single-chain run serves
-``bench/single_chain_app.py`` (``chain_of`` patched to return the platform chain, in the
-bench's server only); the per-council run serves the app as it is. The sessions opened in the
-first run are used again in the second: they live in the database. Before both, PostgreSQL's
-round trip and commit latency on this machine. Asserts nothing about time.
+counted in the database before and after, per second, and how many chains they went to. The
+single-chain run serves ``bench/single_chain_app.py`` (every event on the platform chain, in
+the bench's server only); the per-council run serves the app as it is. The sessions opened
+in the first run are used again in the second: they live in the database. Before both,
+PostgreSQL's round trip and commit latency on this machine. Asserts nothing about time.
 
     .venv/bin/python bench/national_bench.py [--councils 100] [--groups 200] [--cases 50000]
         [--members 2000] [--threads 16] [--workers 4] [--seconds 60] [--seed 17]
@@ -159,13 +159,16 @@ def one_request(client: Client, member: Member, rng: random.Random) -> tuple[str
 class Run:
     seconds: float = 0.0
     appended: int = 0
+    chains: int = 0  # the chains the entries went to
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     unexpected: list[tuple[str, int]] = field(default_factory=list)
 
 
-def audit_entries(url: str) -> int:
+def audit_entries(url: str) -> dict[str, int]:
+    """The trail's entries per chain."""
     with create_engine(url).connect() as conn:
-        return int(conn.scalar(text("SELECT count(*) FROM audit_entry")) or 0)
+        return {str(chain): count for chain, count in conn.execute(
+            text("SELECT chain, count(*) FROM audit_entry GROUP BY chain"))}
 
 
 def traffic(port: int, url: str, members: list[Member], seconds: float, seed: int) -> Run:
@@ -202,7 +205,9 @@ def traffic(port: int, url: str, members: list[Member], seconds: float, seed: in
     if len(run.latencies) == 0 or start.broken:
         raise RuntimeError("a client thread failed (its traceback is above)")
     run.seconds = time.perf_counter() - began
-    run.appended = audit_entries(url) - before
+    after = audit_entries(url)
+    grown = {chain: count - before.get(chain, 0) for chain, count in after.items()}
+    run.appended, run.chains = sum(grown.values()), sum(1 for n in grown.values() if n)
     return run
 
 
@@ -243,7 +248,8 @@ def report(title: str, run: Run) -> None:
         if len(lat) >= 2:
             print(f"{kind:<20}{len(lat):>9}{len(lat) / run.seconds:>8.1f}{statistics.median(lat):>9.1f}"
                   f"{percentile(lat, 95):>9.1f}{percentile(lat, 99):>9.1f}")
-    print(f"audited appends: {run.appended} entries, {run.appended / run.seconds:.0f} entries/s")
+    print(f"audited appends: {run.appended} entries on {run.chains} chain(s), "
+          f"{run.appended / run.seconds:.0f} entries/s")
     if run.unexpected:
         print(f"UNEXPECTED ANSWERS: {len(run.unexpected)}, first {run.unexpected[:5]}")
 
