@@ -17,20 +17,21 @@ the cases it reaches (the coordonnateur: its group's; a member: those it propose
 70 % case pages, 15 % lists, 10 % searches and 5 % writes (an action, a decision — the
 coordonnateur only — or a proposal), after 10 requests of warm-up, for ``--seconds``. Prints
 requests/s and p50/p95/p99 per kind, and the audited-append rate: the rows of ``audit_entry``
-counted in the database before and after, per second, and how many chains they went to. The
-single-chain run serves ``bench/single_chain_app.py`` (every event on the platform chain, in
-the bench's server only); the per-council run serves the app as it is. The sessions opened
-in the first run are used again in the second: they live in the database. Before both,
-PostgreSQL's round trip and commit latency on this machine. Asserts nothing about time.
+counted in the database before and after, per second, and how many chains they went to.
+``--rounds N`` alternates the two modes N times (the drift of a shared machine's speed then
+falls on both). The single-chain run serves ``bench/single_chain_app.py`` (every event on the
+platform chain, in the bench's server only); the per-council run serves the app as it is.
+The sessions opened in the first run are used again in the others: they live in the
+database. Before the runs, PostgreSQL's round trip and commit latency on this machine.
+Asserts nothing about time.
 
     .venv/bin/python bench/national_bench.py [--councils 100] [--groups 200] [--cases 50000]
-        [--members 2000] [--threads 16] [--workers 4] [--seconds 60] [--seed 17]
+        [--members 2000] [--threads 16] [--workers 4] [--seconds 60] [--seed 17] [--rounds 1]
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import random
 import statistics
 import sys
@@ -59,6 +60,7 @@ from sqlalchemy import create_engine, text
 INSTITUTIONS = ["police_nationale", "education_nationale", "departement_ase", "pjj", "mission_locale",
                 "bailleur", "prevention_specialisee", "police_municipale", "association"]
 MIX = {"case page": 70, "list": 15, "search": 10, "write": 5}
+SINGLE, CHAINS = "single chain (every event on the platform chain)", "per-council chains (the app as it is)"
 HERE = Path(__file__).parent
 
 
@@ -264,42 +266,40 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument("--rounds", type=int, default=1, help="runs of both modes, alternated")
     args = parser.parse_args()
     if not is_postgresql():
         print("national_bench.py needs PostgreSQL: set CCOP_DATABASE_URL=postgresql+psycopg://… (skipped)")
         return
-    per_council = importlib.util.find_spec("ccop_cases.auditing.chains") is not None
     rng = random.Random(args.seed)
     with instance() as (url, env):
         began = time.perf_counter()
         seeded = seed(env, args, rng)
         print(f"seeded in {time.perf_counter() - began:.0f} s", file=sys.stderr)
         latency = commit_latency(url)
-        modes = [("single chain (every event on the platform chain)", "single_chain_app:create_app()"),
-                 ("per-council chains (the app as it is)", "ccop_cases:create_app()")]
-        if not per_council:
-            modes = [("one chain (the app as it is: no per-council chains)", "ccop_cases:create_app()")]
-        runs = []
-        for title, app in modes:
-            with serving(env, workers=args.workers, app=app, pythonpath=HERE) as port:
-                for member in seeded.members:
-                    if not member.cookie:
-                        client = login(port, member.account)
-                        member.csrf = token(client.request("GET", f"/groupes/{member.group_id}/recherche")[1])
-                        member.cookie = client.cookie  # the session cookie now holds the CSRF token's secret
-                runs.append((title, traffic(port, url, seeded.members, args.seconds, args.seed)))
+        runs: dict[str, list[Run]] = {SINGLE: [], CHAINS: []}
+        for round_ in range(args.rounds):
+            for mode, app in ((SINGLE, "single_chain_app:create_app()"), (CHAINS, "ccop_cases:create_app()")):
+                print(f"round {round_ + 1}: {mode}", file=sys.stderr)
+                with serving(env, workers=args.workers, app=app, pythonpath=HERE) as port:
+                    for member in seeded.members:
+                        if not member.cookie:
+                            client = login(port, member.account)
+                            member.csrf = token(client.request("GET", f"/groupes/{member.group_id}/recherche")[1])
+                            member.cookie = client.cookie  # the session cookie now holds the CSRF token's secret
+                    runs[mode].append(traffic(port, url, seeded.members, args.seconds, args.seed + round_))
     coordinators = sum(m.coordinator for m in seeded.members)
     print(f"PostgreSQL, {seeded.councils} councils, {seeded.groups} groups, {seeded.cases} cases, "
           f"{seeded.designations} designations; gunicorn {args.workers} sync workers; {len(seeded.members)} client "
           f"threads ({coordinators} coordonnateurs, {len(seeded.members) - coordinators} members), "
-          f"{args.seconds:.0f} s each run")
+          f"{args.seconds:.0f} s each run, {args.rounds} round(s) of both")
     print("PostgreSQL on this machine, median: " + ", ".join(f"{k} {v:.3f} ms" for k, v in latency.items()))
-    for title, run in runs:
-        report(title, run)
-    if len(runs) == 2:
-        (_, single), (_, chains) = runs
-        ratio = (chains.appended / chains.seconds) / (single.appended / single.seconds)
-        print(f"\naudited-append rate, per-council chains / single chain: {ratio:.2f} (target >= 2)")
+    for round_ in range(args.rounds):
+        for mode, mode_runs in runs.items():
+            report(f"round {round_ + 1}, {mode}", mode_runs[round_])
+    rate = {mode: sum(r.appended for r in rs) / sum(r.seconds for r in rs) for mode, rs in runs.items()}
+    print(f"\naudited-append rate over the rounds: {rate[SINGLE]:.0f} entries/s with a single chain, "
+          f"{rate[CHAINS]:.0f} with per-council chains: {rate[CHAINS] / rate[SINGLE]:.2f}× (target >= 2)")
     print("target: p95 of the case page <= 50 ms")
 
 
