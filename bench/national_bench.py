@@ -173,6 +173,19 @@ def audit_entries(url: str) -> dict[str, int]:
             text("SELECT chain, count(*) FROM audit_entry GROUP BY chain"))}
 
 
+def sizes(url: str) -> str:
+    """What the database holds: the schema's size, the trail's entries and their bytes each
+    (indexes included), the situations."""
+    with create_engine(url).connect() as conn:
+        total = conn.scalar(text("SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
+                                 "WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'"))
+        trail = conn.scalar(text("SELECT pg_total_relation_size('audit_entry')"))
+        entries = conn.scalar(text("SELECT count(*) FROM audit_entry"))
+        cases = conn.scalar(text('SELECT count(*) FROM "case"'))
+    return (f"database {total / 2**20:.0f} MiB: {cases} situations, {entries} audit entries "
+            f"({trail / 2**20:.0f} MiB, {trail / entries:.0f} bytes each with their indexes)")
+
+
 def traffic(port: int, url: str, members: list[Member], seconds: float, seed: int) -> Run:
     """Every member's thread for ``seconds`` after a warm-up; the audit entries counted around."""
     run, lock = Run(), threading.Lock()
@@ -288,11 +301,13 @@ def main() -> None:
                             member.csrf = token(client.request("GET", f"/groupes/{member.group_id}/recherche")[1])
                             member.cookie = client.cookie  # the session cookie now holds the CSRF token's secret
                     runs[mode].append(traffic(port, url, seeded.members, args.seconds, args.seed + round_))
+        held = sizes(url)
     coordinators = sum(m.coordinator for m in seeded.members)
     print(f"PostgreSQL, {seeded.councils} councils, {seeded.groups} groups, {seeded.cases} cases, "
           f"{seeded.designations} designations; gunicorn {args.workers} sync workers; {len(seeded.members)} client "
           f"threads ({coordinators} coordonnateurs, {len(seeded.members) - coordinators} members), "
           f"{args.seconds:.0f} s each run, {args.rounds} round(s) of both")
+    print(f"after the runs, {held}")
     print("PostgreSQL on this machine, median: " + ", ".join(f"{k} {v:.3f} ms" for k, v in latency.items()))
     for round_ in range(args.rounds):
         for mode, mode_runs in runs.items():
