@@ -10,9 +10,10 @@ the pages in turn. Prints requests/s, p50 and p95 for each page and the ratio ag
 trivial page (the cost of decrypting, deciding and auditing).
 
 Then, in this process and with no server running, the audit step of a read: the time the
-case page spends in ``Work.end_read`` (the read transaction's commit, the entry appended in
-a write transaction, the decision taken again, the durable commit), median and p95 over
-``--audit-reads`` pages. Asserts nothing about time.
+case page spends in ``Work.end_read``, from the read transaction's commit to the entry's
+durable commit (on PostgreSQL one statement appends it if what the decision read is
+unchanged; otherwise, and on SQLite, a write transaction appends it and decides again),
+median and p95 over ``--audit-reads`` pages. Asserts nothing about time.
 
     .venv/bin/python bench/cases_bench.py [--cases 10000] [--groups N] [--seed 17] [--requests 1200] [--rounds 6]
 

@@ -3,12 +3,12 @@
 Seeds N cases like ``cases_bench.py`` (default 10 000 spread as in the field; ``--groups N``
 spreads them evenly over N groups, ``--groups 1`` the stress case), then times the trivial
 authenticated page, the case page and the search through Flask's test client, one request
-at a time (no HTTP server, no second worker). It runs them twice:
-as the app does, and with each read's audit step (the write transaction of the entry,
-the decision taken again, the durable commit) replaced by a plain commit of the read.
-That second run is an ablation made here, in the bench's own process, to measure what
-auditing reads costs; the app has no such mode. Prints ms per request and the ratios
-against the trivial page. Asserts nothing about time.
+at a time (no HTTP server, no second worker). It runs them twice: as the app does, and
+with each read's audit step (``Work.end_read``: the entry appended and durably committed,
+the decision taken again where needed) replaced by a plain commit of the read. That second
+run is an ablation made here, in the bench's own process, to measure what auditing reads
+costs; the app has no such mode. Prints ms per request and the ratios against the trivial
+page. Asserts nothing about time.
 
     .venv/bin/python bench/cases_inprocess.py [--cases 10000] [--groups N] [--seed 17] [--requests 600]
 """
