@@ -58,7 +58,7 @@ HEAD_ALLOWED = ("NEW.chain = OLD.chain AND NEW.seq = OLD.seq + 1 AND EXISTS (SEL
                 f"AND audit_entry.action IN ({READS}))))")
 NEW_HEAD_ALLOWED = "NEW.seq = 0 AND NEW.write_seq = 0 AND NEW.hash = {genesis} AND NEW.ts = ''"
 # SQLite's INSERT OR REPLACE deletes the row it replaces without firing its DELETE trigger: no
-# insert may land on an existing entry or checkpoint (PostgreSQL's upserts go through UPDATE).
+# insert may land on an existing head, entry or checkpoint (PostgreSQL's upserts go through UPDATE).
 SQLITE_NEW_HEAD = "NOT EXISTS (SELECT 1 FROM audit_head AS other WHERE other.chain = NEW.chain)"
 SQLITE_NEW_ENTRY = ("NOT EXISTS (SELECT 1 FROM audit_entry AS other WHERE other.chain = NEW.chain "
                     "AND other.seq = NEW.seq)")
@@ -97,7 +97,7 @@ def upgrade() -> None:
     with op.batch_alter_table('audit_head') as batch_op:
         batch_op.add_column(sa.Column('chain', sa.Uuid(), nullable=False, server_default=nil))
         batch_op.add_column(sa.Column('write_seq', sa.BigInteger(), nullable=False, server_default=sa.text("0")))
-    if postgresql:  # the rule of 0007 names the column dropped below: off while the row is set
+    if postgresql:  # 0007's rule refuses any update but one step forward: off while write_seq is set
         op.execute("ALTER TABLE audit_head DISABLE TRIGGER audit_head_append_only")
     op.execute("UPDATE audit_head SET write_seq = seq")  # the history's entries all count as writes
     if postgresql:
