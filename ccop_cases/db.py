@@ -91,8 +91,10 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
         return engine
     # hide_parameters: SQL errors must not carry submitted values into logs. No ping on each
     # checkout (a round trip per request): connections are replaced after POOL_RECYCLE seconds,
-    # and a request whose first statement finds its connection dead tries once more on a new
-    # one (``work.read_first``; SQLAlchemy then drops the whole pool's older connections).
+    # and a signed-in request whose first statement (its session's) finds its connection dead
+    # tries once more on a new one (``work.read_first``). Any other statement on a dead
+    # connection fails once (a 500, or a command's error); SQLAlchemy then drops the pool's
+    # older connections, so the next one gets a fresh connection.
     return create_engine(url, pool_recycle=POOL_RECYCLE, hide_parameters=True)
 
 

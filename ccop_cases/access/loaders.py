@@ -111,17 +111,25 @@ def on_group(action: str, group_id: uuid.UUID) -> Decision:
 
 
 def _group(action: str, group_id: uuid.UUID) -> tuple[st.Standing, Decision]:
-    standing = _acting_in(st.for_group(rt.db(), me(), g.person, group_id), "working_group", group_id)
-    return standing, decide(standing, action, rt.now())
+    standing = _acting_in(st.for_group(rt.db(), me(), g.person, group_id))
+    return standing, _decided(standing, action, "working_group", group_id)
 
 
-def _acting_in(standing: st.Standing, target_type: str, target_id: uuid.UUID) -> st.Standing:
+def _acting_in(standing: st.Standing) -> st.Standing:
     """The unit of work acts in the council of the object decided on: its entries, the
-    denial's too, go to that council's chain. The standing is kept for ``finish_read``."""
+    denial's too, go to that council's chain."""
     if standing.council_id is not None:
         rt.work().in_council(standing.council_id)
-        g.setdefault("standings", {})[(target_type, target_id)] = standing
     return standing
+
+
+def _decided(standing: st.Standing, action: str, target_type: str, target_id: uuid.UUID) -> Decision:
+    """``decide``; the first standing that allowed an act on the target is kept for
+    ``finish_read`` (a later one, read after a change, would not vouch for the first decision)."""
+    decision = decide(standing, action, rt.now())
+    if decision.allowed and standing.council_id is not None:
+        g.setdefault("standings", {}).setdefault((target_type, target_id), standing)
+    return decision
 
 
 def on_case(action: str, case_id: uuid.UUID) -> Decision:
@@ -131,8 +139,8 @@ def on_case(action: str, case_id: uuid.UUID) -> Decision:
 def _case(action: str, case_id: uuid.UUID) -> tuple[st.Standing, Decision]:
     standing = _acting_in(st.for_case(rt.db(), me(), g.person, case_id,
                                       follow_on=rt.today() if action == "case.follow" else None,
-                                      rectify=action == "case.rectify"), "case", case_id)
-    return standing, decide(standing, action, rt.now())
+                                      rectify=action == "case.rectify"))
+    return standing, _decided(standing, action, "case", case_id)
 
 
 def duty(action: str, council_id: uuid.UUID | None = None) -> Decision:
@@ -243,7 +251,7 @@ def _one_statement(target_type: str, target_id: uuid.UUID) -> Callable[[Callable
         return None
 
     def append_once(append: Callable[[Auditor], None]) -> bool:
-        reader = rt.work().audit.reading(standing.chain_mark, *check)
+        reader = rt.work().audit.reading(standing.council_id, standing.chain_mark, *check)
         append(reader)
         return reader.appended
 
@@ -254,7 +262,7 @@ def on_report_group(group_id: uuid.UUID) -> Decision:
     """Whether the person may read a group's aggregate reports (``report.group``): the
     administrator presiding the group's council, or the group's coordonnateur."""
     db = rt.db()
-    standing = _acting_in(st.for_group(db, me(), g.person, group_id), "working_group", group_id)
+    standing = _acting_in(st.for_group(db, me(), g.person, group_id))
     if standing.found and standing.charter_admin:
         council_id = db.scalar(select(WorkingGroup.council_id).where(WorkingGroup.id == group_id))
         standing = st.for_council(db, standing, g.person, council_id)

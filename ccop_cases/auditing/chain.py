@@ -62,7 +62,7 @@ def verified_chain(session: Session, chain: uuid.UUID) -> Iterator[None]:
         get_logger().error("audit_checkpoint_refused", chain=str(chain), seq=exc.seq, problem=exc.kind)
         raise ChainRefused(
             f"Point de contrôle refusé (R13) : la chaîne « {name_of(chain)} » du journal d’audit ne se vérifie pas "
-            f"à l’entrée n° {exc.seq} : {_CHAIN_PROBLEMS_FR[exc.kind]}. Rien n’a été signé. "
+            f"à l’entrée n° {exc.seq} : {_CHAIN_PROBLEMS_FR[exc.kind]}. Rien n’a été signé sur cette chaîne. "
             "Ne modifiez pas la base : gardez-en une copie, prévenez le DPO, et faites "
             "vérifier par l’organisme de contrôle un export qui s’arrête au dernier point "
             "de contrôle signé (« ccop audit export --chain CHAÎNE --to AAAA-MM-JJ ») avec ses épingles."

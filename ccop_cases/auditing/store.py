@@ -150,6 +150,7 @@ class Auditor:
     request_id: str | None = None
     council: uuid.UUID | None = None
     _logs: dict[uuid.UUID, AuditLog] = field(default_factory=dict, repr=False)
+    _held: tuple[object, uuid.UUID] | None = field(default=None, repr=False)  # (transaction, council)
 
     def record(self, action: str, target_type: str, target_id: object = "", *,
                outcome: str = "success", rule: str | None = None, **details: object) -> None:
@@ -165,7 +166,18 @@ class Auditor:
                      rule=rule, request=self.request_id, details={k: str(v) for k, v in details.items()})
 
     def chain_for(self, target_type: str, target_id: str) -> uuid.UUID:
-        council = self.council if self.council is not None else council_of(self.session, target_type, target_id)
+        """The unit's council's chain; else the chain of the council the target belongs to;
+        else, once this transaction has appended to a council's chain, that one (so that no
+        transaction takes a council's head and then the platform's: two units could then
+        wait for each other); else the platform's."""
+        if self.council is not None:
+            return chain_of(self.council)
+        council = council_of(self.session, target_type, target_id)
+        transaction = self.session.get_transaction()
+        if council is not None:
+            self._held = (transaction, council)
+        elif self._held is not None and self._held[0] is transaction:
+            council = self._held[1]
         return chain_of(council)
 
     def log(self, chain: uuid.UUID) -> AuditLog:
@@ -175,10 +187,11 @@ class Auditor:
                                          chain=name_of(chain))
         return self._logs[chain]
 
-    def reading(self, mark: int, facts: Select[Any], params: Mapping[str, Any]) -> ReadAuditor:
+    def reading(self, council: uuid.UUID, mark: int, facts: Select[Any], params: Mapping[str, Any]) -> ReadAuditor:
         """The auditor of a read-only view's one entry, appended in one statement
-        (``SqlAuditStore.append_read``) if what the decision read is unchanged."""
-        return ReadAuditor(self.session, self.clock, self.actor_id, self.actor_role, self.request_id, self.council,
+        (``SqlAuditStore.append_read``) to ``council``'s chain, whose ``write_seq`` was
+        ``mark`` when the decision read ``facts``, if what it read is unchanged."""
+        return ReadAuditor(self.session, self.clock, self.actor_id, self.actor_role, self.request_id, council,
                            mark=mark, facts=facts, params=params)
 
 
@@ -196,8 +209,9 @@ class ReadAuditor(Auditor):
                outcome: str = "success", rule: str | None = None, **details: object) -> None:
         if action not in READ_ACTIONS or outcome != "success" or self.appended or self.facts is None:
             raise ValueError(f"{action!r}: a read appends one read entry (auditing.READ_ACTIONS)")
+        assert self.council is not None  # noqa: S101 - ``reading`` names the decision's council
         event = self.event(action, target_type, target_id, details=details)
-        store = SqlAuditStore(self.session, self.chain_for(target_type, event.target_id))
+        store = SqlAuditStore(self.session, chain_of(self.council))
         self.appended = store.append_read(event, format_ts(self.clock()), self.mark, self.facts,
                                           self.params) is not None
 

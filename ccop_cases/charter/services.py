@@ -57,7 +57,7 @@ def create_council(work: Work, *, kind: str, name: str, communes: str, president
 
 def set_dpo(work: Work, council: Council, username: str) -> Person:
     """Name the DPO who answers the persons' requests about the council's situations (R12):
-    an active account holding the DPO duty (``ccop accounts grant … dpo``)."""
+    an active account holding the DPO duty (``ccop users grant USERNAME dpo``)."""
     person = work.session.scalar(select(Person).where(Person.username == username.strip().lower()))
     if person is None or not person.is_active or not person.is_dpo:
         raise CharterError("Aucun compte actif de délégué à la protection des données ne porte cet identifiant : "

@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 from sqlalchemy.exc import DBAPIError
 
 from ccop_cases import auditing
-from ccop_cases.auditing import ChainRefused, signing_key
+from ccop_cases.auditing import signing_key
 from ccop_cases.oversight import services
 from ccop_cases.web import runtime as rt
 
@@ -40,14 +40,13 @@ def _date(value: str | None, *, end_of_day: bool = False) -> datetime | None:
 @audit.command("checkpoint")
 def checkpoint() -> None:
     """Ajouter un battement à chaque chaîne et signer sa tête (toutes les 30 min pour 60 de battement)."""
-    try:
-        with rt.operator_work("audit-checkpoint") as work:
-            points = services.checkpoint(work)
-    except ChainRefused as exc:
-        raise click.ClickException(str(exc)) from exc
+    with rt.operator_work("audit-checkpoint") as work:
+        points, refusals = services.checkpoint(work)
     for point in points:
         click.echo(f"Point de contrôle signé, chaîne {point.chain} : {point.size} entrées, "
                    f"tête {point.head.hex()} (épingle {point.size}:{point.head.hex()}).")
+    if refusals:
+        raise click.ClickException("\n".join(str(refusal) for refusal in refusals))
 
 
 def _chain(value: str) -> uuid.UUID:

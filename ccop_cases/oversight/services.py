@@ -64,16 +64,20 @@ def chain_heads(db: Session) -> list[ChainHead]:
             for chain in chains(db)]
 
 
-def checkpoint(work: Work) -> list[Checkpoint]:
+def checkpoint(work: Work) -> tuple[list[Checkpoint], list[ChainRefused]]:
     """For a timer at half the heartbeat interval: on each chain, append a heartbeat and sign
-    (size, head, time); only over a chain that verifies since its last checkpoint (else
-    ChainRefused, and nothing of this run is kept). Each chain in a transaction of its own,
-    so no run holds two councils' heads at once."""
-    signed = []
+    (size, head, time), only over a chain that verifies since its last checkpoint. Each chain
+    in a transaction of its own (no run holds two councils' heads at once); a chain that does
+    not verify is left as it was (nothing appended or signed on it, ChainRefused returned)
+    and the others are still signed, so one council's broken chain stops no other's."""
+    signed, refused = [], []
     for chain in work.durable(chains(work.session)):
-        with verified_chain(work.session, chain):
-            signed.append(work.audit.log(chain).checkpoint(signing_key(work.keys)))
-    return signed
+        try:
+            with work.savepoint(), verified_chain(work.session, chain):
+                signed.append(work.audit.log(chain).checkpoint(signing_key(work.keys)))
+        except ChainRefused as exc:
+            refused.append(exc)
+    return signed, refused
 
 
 def export(work: Work, directory: Path, chain: uuid.UUID, *, start: datetime | None,

@@ -9,7 +9,10 @@ overseer's earlier pins still match (audit/FORMAT.md, "Chains and the v1 history
 
 The guards of 0003 and 0007 are rewritten per chain: an entry extends its own chain's head;
 a head moves one step, to the entry just appended to its chain; a new chain's head starts at
-the genesis (seq 0, 32 zero bytes) and nowhere else. ``write_seq`` on each head is the seq of
+the genesis (seq 0, 32 zero bytes) and nowhere else. On SQLite no insert may land on an
+existing head, entry or checkpoint (``INSERT OR REPLACE`` would delete it without its DELETE
+trigger); on PostgreSQL an entry's ``action``, ``actor_id`` and ``chain`` columns must say
+what its hashed body says. ``write_seq`` on each head is the seq of
 the chain's last entry that is not a read (``READ_ACTIONS``): the database refuses to keep it
 still for any other action, so a read decided while it was W still stands while it is W.
 
@@ -54,6 +57,19 @@ HEAD_ALLOWED = ("NEW.chain = OLD.chain AND NEW.seq = OLD.seq + 1 AND EXISTS (SEL
                 "AND audit_entry.ts = NEW.ts AND (NEW.write_seq = NEW.seq OR (NEW.write_seq = OLD.write_seq "
                 f"AND audit_entry.action IN ({READS}))))")
 NEW_HEAD_ALLOWED = "NEW.seq = 0 AND NEW.write_seq = 0 AND NEW.hash = {genesis} AND NEW.ts = ''"
+# SQLite's INSERT OR REPLACE deletes the row it replaces without firing its DELETE trigger: no
+# insert may land on an existing head, entry or checkpoint (PostgreSQL's upserts go through UPDATE).
+SQLITE_NEW_HEAD = "NOT EXISTS (SELECT 1 FROM audit_head AS other WHERE other.chain = NEW.chain)"
+SQLITE_NEW_ENTRY = ("NOT EXISTS (SELECT 1 FROM audit_entry AS other WHERE other.chain = NEW.chain "
+                    "AND other.seq = NEW.seq)")
+SQLITE_NEW_CHECKPOINT = ("NOT EXISTS (SELECT 1 FROM audit_checkpoint AS other WHERE other.chain = NEW.chain "
+                         "AND other.size = NEW.size)")
+# PostgreSQL: the filter columns and the chain column say what the hashed body says, so no
+# write can pass for a read (and keep write_seq still) nor an entry sit on another chain.
+PG_BODY_AGREES = ("(convert_from(NEW.body, 'UTF8')::json ->> 'action') = NEW.action "
+                  "AND (convert_from(NEW.body, 'UTF8')::json -> 'actor' ->> 'id') = NEW.actor_id "
+                  "AND (convert_from(NEW.body, 'UTF8')::json ->> 'chain') = "
+                  "coalesce(nullif(NEW.chain::text, '{nil}'), 'platform')")
 SQLITE_CUTOFF = ("coalesce(strftime('%Y-%m-%dT%H:%M:%S', 'now', "
                  "'-' || (SELECT days FROM audit_retention WHERE id = 1) || ' days'), '')")
 PG_CUTOFF = ("coalesce((SELECT to_char((now() AT TIME ZONE 'UTC') - make_interval(days => audit_retention.days), "
@@ -81,6 +97,11 @@ def upgrade() -> None:
     with op.batch_alter_table('audit_head') as batch_op:
         batch_op.add_column(sa.Column('chain', sa.Uuid(), nullable=False, server_default=nil))
         batch_op.add_column(sa.Column('write_seq', sa.BigInteger(), nullable=False, server_default=sa.text("0")))
+    if postgresql:  # 0007's rule refuses any update but one step forward: off while write_seq is set
+        op.execute("ALTER TABLE audit_head DISABLE TRIGGER audit_head_append_only")
+    op.execute("UPDATE audit_head SET write_seq = seq")  # the history's entries all count as writes
+    if postgresql:
+        op.execute("ALTER TABLE audit_head ENABLE TRIGGER audit_head_append_only")
     with op.batch_alter_table('audit_head') as batch_op:
         batch_op.alter_column('chain', server_default=None)
         batch_op.alter_column('write_seq', server_default=None)
@@ -104,13 +125,15 @@ def upgrade() -> None:
 def _sqlite_upgrade() -> None:
     guards = [("audit_entry", "DELETE", None, "no_delete", REFUSAL),
               ("audit_entry", "UPDATE", ENTRY_UPDATE_ALLOWED, "no_update", REFUSAL),
-              ("audit_entry", "INSERT", EXTENDS_HEAD.format(collate=""), "extends_head", INSERT_REFUSAL),
+              ("audit_entry", "INSERT", f"{EXTENDS_HEAD.format(collate='')} AND {SQLITE_NEW_ENTRY}", "extends_head",
+               INSERT_REFUSAL),
               ("audit_head", "DELETE", None, "no_delete", REFUSAL),
               ("audit_head", "UPDATE", HEAD_ALLOWED, "no_update", HEAD_REFUSAL),
-              ("audit_head", "INSERT", NEW_HEAD_ALLOWED.format(genesis="zeroblob(32)"), "starts_at_genesis",
-               NEW_HEAD_REFUSAL),
+              ("audit_head", "INSERT", f"{NEW_HEAD_ALLOWED.format(genesis='zeroblob(32)')} AND {SQLITE_NEW_HEAD}",
+               "starts_at_genesis", NEW_HEAD_REFUSAL),
               ("audit_checkpoint", "DELETE", None, "no_delete", REFUSAL),
-              ("audit_checkpoint", "UPDATE", None, "no_update", REFUSAL)]
+              ("audit_checkpoint", "UPDATE", None, "no_update", REFUSAL),
+              ("audit_checkpoint", "INSERT", SQLITE_NEW_CHECKPOINT, "no_replace", REFUSAL)]
     for table, event, allowed, name, refusal in guards:
         when = f" WHEN NOT ({allowed})" if allowed else ""
         op.execute(f"CREATE TRIGGER {table}_{name} BEFORE {event} ON {table}{when} "
@@ -128,7 +151,8 @@ def _postgresql_upgrade() -> None:
         IF TG_OP = 'UPDATE' AND ({ENTRY_UPDATE_ALLOWED}) THEN RETURN NEW; END IF;
         RAISE EXCEPTION '{REFUSAL}';""", pinned)
     _pg_function("audit_entry_extends_head", f"""
-        IF {EXTENDS_HEAD.format(collate=' COLLATE "C"')} AND sha256(NEW.prev || NEW.body) = NEW.hash THEN
+        IF {EXTENDS_HEAD.format(collate=' COLLATE "C"')} AND sha256(NEW.prev || NEW.body) = NEW.hash
+           AND {PG_BODY_AGREES.format(nil=NIL)} THEN
             RETURN NEW;
         END IF;
         RAISE EXCEPTION '{INSERT_REFUSAL}';""", pinned)
@@ -151,7 +175,8 @@ def _postgresql_upgrade() -> None:
             digest bytea;
         BEGIN
             SELECT * INTO head FROM audit_head WHERE chain = p_chain FOR UPDATE;
-            IF NOT FOUND OR head.write_seq <> p_mark OR p_action NOT IN ({READS}) THEN
+            IF NOT FOUND OR p_mark IS NULL OR head.write_seq IS DISTINCT FROM p_mark
+               OR p_action IS NULL OR p_action NOT IN ({READS}) THEN
                 RETURN NULL;
             END IF;
             stamp := CASE WHEN p_ts COLLATE "C" < head.ts COLLATE "C" THEN head.ts ELSE p_ts END;
@@ -179,7 +204,7 @@ def downgrade() -> None:
         for table in ("audit_entry", "audit_head", "audit_checkpoint"):
             op.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
     else:
-        for trigger in (*SQLITE_TRIGGERS, "audit_head_starts_at_genesis"):
+        for trigger in (*SQLITE_TRIGGERS, "audit_head_starts_at_genesis", "audit_checkpoint_no_replace"):
             op.execute(f"DROP TRIGGER {trigger}")
     for table in ("audit_entry", "audit_head", "audit_checkpoint"):
         op.execute(f"DELETE FROM {table} WHERE chain <> {nil}")  # noqa: S608 (constants)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from apptest import setup_audit
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import func, select, text
+from sqlalchemy import Uuid, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from audit import verify_bundle
@@ -166,3 +166,39 @@ def test_item7_the_shipped_timer_runs_at_half_the_default_heartbeat_interval(set
     assert "\nUnit=ccop-audit-checkpoint.service\n" in timer
     assert "\nExecStart=/opt/ccop/venv/bin/ccop audit checkpoint\n" in service
     assert "\nType=oneshot\n" in service
+
+
+def test_issue17_a_broken_council_chain_stops_no_other_chain_from_being_signed(owner_app):
+    """One checkpoint run signs every chain that verifies; the one that does not keeps
+    nothing of the run (no heartbeat, no checkpoint), is named in the refusal, and the run
+    fails (exit 1) so the timer's unit shows it."""
+    import uuid
+
+    from ccop_cases.auditing import PLATFORM, auditor
+
+    app, db = owner_app, owner_app.extensions["ccop"].database.session()
+    rt = app.extensions["ccop"]
+    broken, sound = uuid.UUID(int=0xA), uuid.UUID(int=0xB)
+    for council in (broken, sound):
+        auditor(db, rt.clock, "test-setup", "system", council=council).record("group.act_recorded", "council",
+                                                                              council)
+    _append(app, db, 1)  # the platform's
+    db.flush()
+    _without_triggers(db)
+    db.execute(text("UPDATE audit_head SET seq = seq + 1, hash = :h WHERE chain = :c")
+               .bindparams(bindparam("c", type_=Uuid())), {"h": FOREIGN, "c": broken})
+    db.flush()
+    before = {chain: db.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.chain == chain))
+              for chain in (broken, sound, PLATFORM)}
+    result = app.test_cli_runner().invoke(main, ["audit", "checkpoint"])
+    assert result.exit_code == 1
+    assert f"la chaîne « {broken} » du journal d’audit ne se vérifie pas" in result.output
+    assert "Rien n’a été signé sur cette chaîne" in result.output
+    assert f"Point de contrôle signé, chaîne {sound} :" in result.output
+    assert "Point de contrôle signé, chaîne platform :" in result.output
+    db.expire_all()
+    signed = {row.chain for row in db.execute(select(AuditCheckpoint.chain))}
+    assert signed == {sound, PLATFORM}
+    after = {chain: db.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.chain == chain))
+             for chain in (broken, sound, PLATFORM)}
+    assert after == {broken: before[broken], sound: before[sound] + 1, PLATFORM: before[PLATFORM] + 1}

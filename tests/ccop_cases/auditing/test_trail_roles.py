@@ -78,7 +78,7 @@ OTHER_CHAIN = uuid.UUID("5d2a0000-0000-4000-8000-000000000001")  # a council's c
 def _next_entry(db) -> dict[str, object]:
     """What extends the platform chain's head: seq + 1, linked to it, dated no earlier, a
     body and its hash."""
-    head, body = _head(db), b'{"made":"by hand"}'
+    head, body = _head(db), b'{"action":"audit.heartbeat","actor":{"id":"audit"},"chain":"platform"}'
     return {"chain": PLATFORM, "seq": head.seq + 1, "ts": head.ts, "prev": head.hash, "body": body,
             "hash": hashlib.sha256(head.hash + body).digest()}
 
@@ -106,10 +106,35 @@ HEAD_AND_CHAIN_BREAKS = {
     "entry without a body": ([EXTEND_THE_HEAD], {"body": None}),
     "entry dated before the head": ([EXTEND_THE_HEAD], {"ts": "2000-01-01T00:00:00.000000Z"}),
 }
+def _hashed(body: bytes):
+    """What differs from the next entry when its body is ``body`` (hashed as it should be)."""
+    return lambda entry: {"body": body, "hash": hashlib.sha256(entry["prev"] + body).digest()}
+
+
+CHECKPOINT = ("{verb} INTO audit_checkpoint (chain, size, head, ts, key_id, signature, version) "
+              "VALUES (:chain, :seq, :hash, :ts, 'cle', :hash, '2')")
+sqlite_only = pytest.mark.skipif(ON_POSTGRESQL, reason="INSERT OR REPLACE is SQLite's")
 BREAKS = [pytest.param(*case, id=name) for name, case in HEAD_AND_CHAIN_BREAKS.items()] + [
     # SQLite has no SHA-256: there the checkpoint's verification refuses such an entry (audit/log.py).
     pytest.param([EXTEND_THE_HEAD], {"hash": FOREIGN}, id="entry whose hash is not its content's",
-                 marks=postgresql_only)]
+                 marks=postgresql_only),
+    # Columns that disagree with the hashed body: a write passing for a read would keep write_seq
+    # still; on SQLite, where no read is appended in one statement, the checkpoint's check is the guard.
+    pytest.param([EXTEND_THE_HEAD], _hashed(b'{"action":"membership.suspended","actor":{"id":"audit"},'
+                                            b'"chain":"platform"}'),
+                 id="entry whose action column is not its body's", marks=postgresql_only),
+    pytest.param([EXTEND_THE_HEAD], _hashed(b'{"action":"audit.heartbeat","actor":{"id":"audit"},'
+                                            b'"chain":"5d2a0000-0000-4000-8000-000000000001"}'),
+                 id="entry whose body names another chain", marks=postgresql_only),
+    # INSERT OR REPLACE deletes the row it replaces without its DELETE trigger.
+    pytest.param(["INSERT OR REPLACE INTO audit_head (chain, seq, hash, ts, write_seq) "
+                  "VALUES (:chain, 0, zeroblob(32), '', 0)"], {}, id="head reset to the genesis by a replace",
+                 marks=sqlite_only),
+    pytest.param(["INSERT OR REPLACE INTO audit_entry (chain, seq, ts, prev, hash, body, action, actor_id) "
+                  "VALUES (:chain, 1, :ts, zeroblob(32), :hash, :body, 'x', 'y')"], {},
+                 id="entry 1 rewritten by a replace", marks=sqlite_only),
+    pytest.param([CHECKPOINT.format(verb="INSERT"), CHECKPOINT.format(verb="INSERT OR REPLACE")], {},
+                 id="checkpoint rewritten by a replace", marks=sqlite_only)]
 
 
 @pytest.mark.parametrize(("statements", "changes"), BREAKS)
@@ -120,7 +145,8 @@ def test_item5_the_database_refuses_a_head_or_entry_off_the_chain(app, db, state
     db.execute(_sql(MOVE_THE_HEAD), control)
     before = _head(db)
     assert (before.seq, before.hash) == (control["seq"], control["hash"])
-    params = _next_entry(db) | changes
+    entry = _next_entry(db)
+    params = entry | (changes(entry) if callable(changes) else changes)
     if "other" in params:
         db.execute(_sql("INSERT INTO audit_head (chain, seq, hash, ts, write_seq) VALUES (:chain, 0, :genesis, '', 0)"),
                    {"chain": OTHER_CHAIN, "genesis": bytes(32)})  # a new chain at the genesis: accepted
