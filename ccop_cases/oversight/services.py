@@ -45,8 +45,11 @@ class ExportError(DomainError):
 
 def chains(db: Session) -> list[uuid.UUID]:
     """The chains that hold entries: the platform's first, then each council's (by id)."""
-    keys = set(db.scalars(select(AuditHead.chain)))
-    return sorted(keys, key=lambda key: (key != PLATFORM, str(key)))
+    return sorted(db.scalars(select(AuditHead.chain)), key=_platform_first)
+
+
+def _platform_first(chain: uuid.UUID) -> tuple[bool, str]:
+    return chain != PLATFORM, str(chain)
 
 
 @dataclass(frozen=True)
@@ -59,9 +62,10 @@ class ChainHead:
 def chain_heads(db: Session) -> list[ChainHead]:
     """Each chain's size and whose it is, the platform's first."""
     names: dict[uuid.UUID, str] = {row.id: row.name for row in db.execute(select(Council.id, Council.name))}
-    sizes: dict[uuid.UUID, int] = {row.chain: row.seq for row in db.execute(select(AuditHead.chain, AuditHead.seq))}
-    return [ChainHead(chain, sizes[chain], "Plateforme" if chain == PLATFORM else names.get(chain, "Conseil inconnu"))
-            for chain in chains(db)]
+    heads = sorted(db.execute(select(AuditHead.chain, AuditHead.seq)), key=lambda head: _platform_first(head.chain))
+    return [ChainHead(head.chain, head.seq,
+                      "Plateforme" if head.chain == PLATFORM else names.get(head.chain, "Conseil inconnu"))
+            for head in heads]
 
 
 def checkpoint(work: Work) -> tuple[list[Checkpoint], list[ChainRefused]]:

@@ -134,6 +134,12 @@ def _sqlite_upgrade() -> None:
               ("audit_checkpoint", "DELETE", None, "no_delete", REFUSAL),
               ("audit_checkpoint", "UPDATE", None, "no_update", REFUSAL),
               ("audit_checkpoint", "INSERT", SQLITE_NEW_CHECKPOINT, "no_replace", REFUSAL)]
+    _sqlite_triggers(guards)
+
+
+def _sqlite_triggers(guards: list[tuple[str, str, str | None, str, str]]) -> None:
+    """Each guard (table, event, what is allowed or None for nothing, name, refusal) as a
+    trigger, and the retention rule on the bodies (0007's, unchanged)."""
     for table, event, allowed, name, refusal in guards:
         when = f" WHEN NOT ({allowed})" if allowed else ""
         op.execute(f"CREATE TRIGGER {table}_{name} BEFORE {event} ON {table}{when} "
@@ -270,10 +276,4 @@ def _restore_sqlite_guards() -> None:
               ("audit_head", "UPDATE", head_allowed, "no_update", HEAD_REFUSAL),
               ("audit_checkpoint", "DELETE", None, "no_delete", REFUSAL),
               ("audit_checkpoint", "UPDATE", None, "no_update", REFUSAL)]
-    for table, event, allowed, name, refusal in guards:
-        when = f" WHEN NOT ({allowed})" if allowed else ""
-        op.execute(f"CREATE TRIGGER {table}_{name} BEFORE {event} ON {table}{when} "
-                   f"BEGIN SELECT RAISE(ABORT, '{refusal}'); END")
-    op.execute("CREATE TRIGGER audit_entry_keeps_recent_body BEFORE UPDATE OF body ON audit_entry "
-               f"WHEN NEW.body IS NULL AND OLD.body IS NOT NULL AND NOT (OLD.ts < {SQLITE_CUTOFF}) "
-               f"BEGIN SELECT RAISE(ABORT, '{RETENTION_REFUSAL}'); END")
+    _sqlite_triggers(guards)

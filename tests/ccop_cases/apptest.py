@@ -171,6 +171,17 @@ def login(client: FlaskClient, account: Account, clock: FakeClock,
     return post(client, "/connexion/code", {"code": code or current_code(account, clock)})
 
 
+def charter_admin(app: Flask, username: str = "admin.charte") -> Account:
+    """An account holding the charter administrator's duty (committed)."""
+    from ccop_cases.accounts.models import Person
+    acct = make_account(app, username)
+    session = app.extensions["ccop"].database.session()
+    session.get_one(Person, acct.person.id).is_charter_admin = True
+    session.commit()
+    session.close()
+    return acct
+
+
 def with_settings(settings: Settings, **changes: object) -> Settings:
     return replace(settings, **changes)
 

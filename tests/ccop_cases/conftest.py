@@ -12,7 +12,17 @@ from pathlib import Path
 
 import casetest
 import pytest
-from apptest import Account, FakeClock, Governance, drop_schema, login, make_account, make_governance, migrated_database
+from apptest import (
+    Account,
+    FakeClock,
+    Governance,
+    charter_admin,
+    drop_schema,
+    login,
+    make_account,
+    make_governance,
+    migrated_database,
+)
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -146,12 +156,7 @@ def account(app: Flask) -> Account:
 @pytest.fixture
 def admin(app: Flask) -> Account:
     """A charter administrator (the president of make_governance's council when passed to it)."""
-    from ccop_cases.accounts.models import Person
-    acct = make_account(app, "admin.charte")
-    session = app.extensions["ccop"].database.session()
-    session.get_one(Person, acct.person.id).is_charter_admin = True
-    session.commit()
-    return acct
+    return charter_admin(app)
 
 
 @pytest.fixture

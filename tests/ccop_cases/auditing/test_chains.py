@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from apptest import make_account, make_governance, post
+from apptest import make_account, make_governance, post, setup_work
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import literal, select, text
@@ -371,7 +371,7 @@ def test_an_audited_revocation_committed_after_the_read_refuses_the_page(app, wo
         view = real_read(work, case)
         with database.session() as other:
             membership = other.scalar(select(Membership).where(Membership.person_id == member.person.id))
-            charter.suspend_member(setup_work_of(app, other), membership, "Absences répétées")
+            charter.suspend_member(setup_work(app, other), membership, "Absences répétées")
             other.commit()
         return view
 
@@ -381,11 +381,6 @@ def test_an_audited_revocation_committed_after_the_read_refuses_the_page(app, wo
     with database.session() as session:
         viewed = session.scalars(select(AuditEntry.seq).where(AuditEntry.action == "case.viewed")).all()
     assert viewed == []
-
-
-def setup_work_of(app, session):
-    from apptest import setup_work
-    return setup_work(app, session)
 
 
 def test_a_checkpoint_signs_each_chain_and_names_it(committed_app):

@@ -9,11 +9,10 @@ from datetime import date
 
 import pytest
 import rightstest
-from apptest import audit_bodies, encodings, make_account, raw_database_bytes, setup_work
+from apptest import audit_bodies, charter_admin, encodings, raw_database_bytes, setup_work
 from rightstest import OTHER, PERSON, PERSON_REP, REQUESTER, RightsWorld
 from sqlalchemy import func, select
 
-from ccop_cases.accounts.models import Person
 from ccop_cases.cases import services as cases
 from ccop_cases.cases.models import Case, CaseChange
 from ccop_cases.encryption import seal_text
@@ -117,10 +116,8 @@ def test_granting_it_shreds_the_situation_and_the_request_keeps_its_record(app, 
 
 def test_the_raw_database_keeps_no_trace_of_an_erased_situation(committed_app, tmp_path):
     app = committed_app
-    admin = make_account(app, "admin.charte")
+    admin = charter_admin(app)
     db = app.extensions["ccop"].database.session()
-    db.get_one(Person, admin.person.id).is_charter_admin = True
-    db.commit()
     world = rightstest.make_world(app, admin)
     case = _enrich(app, db, world)
     request = rightstest.new_request(app, db, world, kind="erasure")

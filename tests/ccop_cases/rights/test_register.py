@@ -10,11 +10,10 @@ from datetime import date
 
 import pytest
 import rightstest
-from apptest import audit_bodies, encodings, make_account, raw_database_bytes, setup_work
+from apptest import audit_bodies, charter_admin, encodings, raw_database_bytes, setup_work
 from rightstest import PERSON, PERSON_REP, REQUESTER
 from sqlalchemy import func, select
 
-from ccop_cases.accounts.models import Person
 from ccop_cases.auditing.models import AuditEntry
 from ccop_cases.identities.models import IDENTITY_FIELDS, IdentityRecord
 from ccop_cases.identities.services import Identity
@@ -211,10 +210,8 @@ def test_every_act_is_audited_with_ids_and_codes_only(app, admin, db):
 
 def test_the_requesters_identity_is_never_in_clear_in_the_database(committed_app, tmp_path):
     app = committed_app
-    admin = make_account(app, "admin.charte")
+    admin = charter_admin(app)
     db = app.extensions["ccop"].database.session()
-    db.get_one(Person, admin.person.id).is_charter_admin = True
-    db.commit()
     world = rightstest.make_world(app, admin)
     request = rightstest.new_request(app, db, world, state="received")
     assert rights.requester(setup_work(app, db), request) == REQUESTER  # stored, sealed
