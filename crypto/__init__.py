@@ -5,7 +5,9 @@ Bytes in, bytes out; no Flask, no SQLAlchemy. Layouts are in FORMAT.md.
 - `DataKey`: a unit's data key; encrypts and decrypts field values at a `Context`,
   and wraps / unwraps / rewraps itself through a `KeyProvider`.
 - `Context`: table, column and row id bound into a value's associated data.
-- `KeyProvider`: the interface of KEK stores; `FileKeyProvider` is the default one.
+- `KeyProvider`: the interface of key stores; `ManagedKeyProvider` adds what operators
+  run (KEK rotation, the epoch ratchet); `FileKeyProvider` is the default one.
+- `epochs`: retention epochs (months) and the one-way ratchet between them.
 - `BlindIndex`: truncated HMAC token of (last name, first given name, birth date).
 - `DecryptionError`: the one opaque failure of opening a value or a wrapped key;
   `KeyStoreError`: key material missing, exposed, failing its canary, or an unsafe
@@ -16,7 +18,7 @@ from crypto.blindindex import BlindIndex
 from crypto.datakey import Context, DataKey
 from crypto.errors import DecryptionError, KeyStoreError
 from crypto.filestore import FileKeyProvider
-from crypto.provider import KeyProvider
+from crypto.provider import KeyProvider, ManagedKeyProvider
 
 __all__ = [
     "BlindIndex",
@@ -26,4 +28,5 @@ __all__ = [
     "FileKeyProvider",
     "KeyProvider",
     "KeyStoreError",
+    "ManagedKeyProvider",
 ]

@@ -13,6 +13,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from crypto._nonce import NONCE_SIZE, new_nonce
+from crypto.epochs import check_epoch
 from crypto.errors import DecryptionError
 from crypto.packing import RowId, id_text, pack
 from crypto.padding import SMALL_BUCKET, pad, unpad
@@ -23,7 +24,9 @@ if TYPE_CHECKING:
 SUITE_AES256GCM_V1: Final = 0x01
 """Suite byte of a field value: AES-256-GCM, 0x80 padding, AD layout v1 (FORMAT.md)."""
 WRAP_FORMAT_V1: Final = 0x01
-"""First byte of a wrapped DEK record (FORMAT.md)."""
+"""First byte of a wrapped DEK record bound to no epoch (FORMAT.md)."""
+WRAP_FORMAT_V2: Final = 0x02
+"""First byte of a wrapped DEK record bound to a retention epoch (FORMAT.md)."""
 
 KEY_SIZE: Final = 32
 KEY_ID_SIZE: Final = 16
@@ -31,7 +34,7 @@ TAG_SIZE: Final = 16
 _HEADER_SIZE: Final = 1 + KEY_ID_SIZE
 _MIN_VALUE_SIZE: Final = _HEADER_SIZE + NONCE_SIZE + SMALL_BUCKET + TAG_SIZE
 _FIELD_LABEL: Final = b"ccop-cases/field/v1"
-_WRAP_LABEL: Final = b"ccop-cases/dek-wrap/v1"
+_WRAP_LABELS: Final = {WRAP_FORMAT_V1: b"ccop-cases/dek-wrap/v1", WRAP_FORMAT_V2: b"ccop-cases/dek-wrap/v2"}
 _IDENTIFIER: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
@@ -68,8 +71,19 @@ def _table_column(table: str, column: str) -> bytes:
     return pack(table.encode("ascii"), column.encode("ascii"))
 
 
-def _wrap_ad(key_id: uuid.UUID, unit_id: RowId) -> bytes:
-    return pack(_WRAP_LABEL, bytes([WRAP_FORMAT_V1]), key_id.bytes, id_text(unit_id))
+def _wrap_format(epoch: str | None) -> int:
+    if epoch is None:
+        return WRAP_FORMAT_V1
+    check_epoch(epoch)
+    return WRAP_FORMAT_V2
+
+
+def _wrap_ad(key_id: uuid.UUID, unit_id: RowId, epoch: str | None) -> bytes:
+    version = _wrap_format(epoch)
+    fields = [_WRAP_LABELS[version], bytes([version]), key_id.bytes, id_text(unit_id)]
+    if epoch is not None:
+        fields.append(epoch.encode("ascii"))
+    return pack(*fields)
 
 
 def _fail() -> NoReturn:
@@ -146,34 +160,43 @@ class DataKey:
             _fail()
         return plaintext
 
-    def wrap(self, provider: KeyProvider, *, unit_id: RowId) -> tuple[str, bytes]:
-        """Wrap this key under the provider's current KEK, bound to `unit_id`.
+    def wrap(self, provider: KeyProvider, *, unit_id: RowId, epoch: str | None = None) -> tuple[str, bytes]:
+        """Wrap this key under the provider's current KEK, bound to `unit_id`, and with
+        `epoch` also under that retention epoch's key (so it opens only while the epoch lives).
 
-        Returns `(kek_id, wrapped)`; store both beside the unit (the KEK id is what a
-        rotation selects on and what `retire` must be told about).
+        Returns `(kek_id, wrapped)`; store both beside the unit, with the epoch (the KEK id
+        is what a rotation selects on, the epoch what the turn of the month checks).
         """
-        kek_id, sealed = provider.wrap(self._secret, associated_data=_wrap_ad(self._key_id, unit_id))
-        return kek_id, bytes([WRAP_FORMAT_V1]) + self._key_id.bytes + sealed
+        version = _wrap_format(epoch)
+        kek_id, sealed = provider.wrap(self._secret, associated_data=_wrap_ad(self._key_id, unit_id, epoch),
+                                       epoch=epoch)
+        return kek_id, bytes([version]) + self._key_id.bytes + sealed
 
     @classmethod
-    def unwrap(cls, provider: KeyProvider, kek_id: str, wrapped: bytes, *, unit_id: RowId) -> DataKey:
-        """Open a wrapped key of `unit_id`, or raise DecryptionError."""
+    def unwrap(cls, provider: KeyProvider, kek_id: str, wrapped: bytes, *, unit_id: RowId,
+               epoch: str | None = None) -> DataKey:
+        """Open a wrapped key of `unit_id` bound to `epoch` (None: to no epoch), or raise
+        DecryptionError."""
         wrapped = bytes(wrapped)
-        if len(wrapped) <= 1 + KEY_ID_SIZE or wrapped[0] != WRAP_FORMAT_V1:
+        if len(wrapped) <= 1 + KEY_ID_SIZE or wrapped[0] != _wrap_format(epoch):
             _fail()
         key_id = uuid.UUID(bytes=wrapped[1 : 1 + KEY_ID_SIZE])
-        secret = provider.unwrap(kek_id, wrapped[1 + KEY_ID_SIZE :], associated_data=_wrap_ad(key_id, unit_id))
+        secret = provider.unwrap(kek_id, wrapped[1 + KEY_ID_SIZE :], associated_data=_wrap_ad(key_id, unit_id, epoch),
+                                 epoch=epoch)
         if len(secret) != KEY_SIZE:
             _fail()
         return cls(key_id, secret)
 
     @classmethod
-    def rewrap(cls, provider: KeyProvider, kek_id: str, wrapped: bytes, *, unit_id: RowId) -> tuple[str, bytes]:
-        """Unwrap with the old KEK, wrap with the current one: same key, same ciphertexts.
+    def rewrap(cls, provider: KeyProvider, kek_id: str, wrapped: bytes, *, unit_id: RowId,
+               epoch: str | None = None) -> tuple[str, bytes]:
+        """Unwrap with the old KEK, wrap with the current one, in the same epoch: same key,
+        same ciphertexts (a rotation). To move a key to another epoch, unwrap then wrap.
 
         Returns the new `(kek_id, wrapped)` to store in place of the old pair.
         """
-        return cls.unwrap(provider, kek_id, wrapped, unit_id=unit_id).wrap(provider, unit_id=unit_id)
+        return cls.unwrap(provider, kek_id, wrapped, unit_id=unit_id, epoch=epoch).wrap(
+            provider, unit_id=unit_id, epoch=epoch)
 
     def __repr__(self) -> str:
         return f"DataKey(key_id={self._key_id})"

@@ -1,7 +1,9 @@
-"""The interface every key-encryption-key provider implements."""
+"""The interfaces every key provider implements: the one the application reads and writes
+through, and the administrative one its operators use."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -9,23 +11,22 @@ if TYPE_CHECKING:
 
 
 class KeyProvider(Protocol):
-    """Where KEKs and purpose keys live; the application talks only to this interface.
+    """Where KEKs, epoch secrets and purpose keys live; the application talks only to this.
 
-    `FileKeyProvider` is the default; a Vault transit or PKCS#11 implementation can
-    replace it without changing callers, since they use only these five members.
-    Administrative operations (creating a store, adding and retiring versions) are
-    specific to each provider and are not part of the interface.
+    `FileKeyProvider` (a key directory) is the default and `Pkcs11KeyProvider` (a hardware
+    token) the other; a Vault transit provider would implement the same members.
 
-    An implementation guarantees: `wrap` seals with the current KEK and returns its id;
-    `unwrap` returns the exact bytes given to `wrap` only for the same KEK id and the
-    same associated data, and raises `DecryptionError` otherwise (unknown, retired or
-    wrong version, altered bytes, other associated data); KEKs never leave it in clear
-    through these methods; `purpose_key` returns a stable key, distinct for each purpose
-    and unrelated to the KEKs; `check` raises `KeyStoreError` when key material is
-    missing or fails its canary.
+    An implementation guarantees: `wrap` seals with the current KEK (and, with an epoch,
+    also with that epoch's key) and returns the KEK id; `unwrap` returns the exact bytes
+    given to `wrap` only for the same KEK id, epoch and associated data, and raises
+    `DecryptionError` otherwise (unknown, retired or wrong version, an epoch already
+    destroyed, altered bytes, other associated data); KEKs and epoch keys never leave it in
+    clear through these methods; `purpose_key` returns a stable key, distinct for each
+    purpose and unrelated to the KEKs and epochs; `check` raises `KeyStoreError` when key
+    material is missing or fails its canary.
 
-    It does not: know which units exist or which KEK version each one uses (the
-    caller stores the KEK id beside each wrapped key).
+    It does not: know which units exist, or which KEK version or epoch each one uses (the
+    caller stores both beside each wrapped key).
     """
 
     @property
@@ -33,12 +34,19 @@ class KeyProvider(Protocol):
         """The id of the KEK that `wrap` uses now."""
         ...
 
-    def wrap(self, dek: bytes, *, associated_data: bytes) -> tuple[str, bytes]:
-        """Seal `dek` under the current KEK; return `(kek_id, wrapped)`."""
+    @property
+    def epoch(self) -> str | None:
+        """The earliest epoch ('YYYY-MM') whose key can still be derived; None before
+        `start_epochs`. Every earlier epoch is destroyed."""
         ...
 
-    def unwrap(self, kek_id: str, wrapped: bytes, *, associated_data: bytes) -> bytes:
-        """Open `wrapped` with KEK `kek_id`, or raise DecryptionError."""
+    def wrap(self, dek: bytes, *, associated_data: bytes, epoch: str | None = None) -> tuple[str, bytes]:
+        """Seal `dek` under the current KEK, and under `epoch`'s key when given; return
+        `(kek_id, wrapped)`. Raise KeyStoreError for an epoch already destroyed."""
+        ...
+
+    def unwrap(self, kek_id: str, wrapped: bytes, *, associated_data: bytes, epoch: str | None = None) -> bytes:
+        """Open `wrapped` with KEK `kek_id` (and `epoch`'s key), or raise DecryptionError."""
         ...
 
     def purpose_key(self, purpose: str) -> DataKey:
@@ -47,4 +55,41 @@ class KeyProvider(Protocol):
 
     def check(self) -> None:
         """Raise KeyStoreError unless all key material is present and the canary opens."""
+        ...
+
+
+class ManagedKeyProvider(KeyProvider, Protocol):
+    """A provider its operators manage through `ccop keys` and `ccop retention run`: KEK
+    versions (rotation) and the epoch ratchet (the turn of the month).
+
+    Guarantees: each operation is atomic per step and may be run again after an
+    interruption (it goes on from where it stopped); `retire` and `ratchet` refuse, and
+    change nothing, when the caller says a data key still needs what they would destroy.
+    """
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """Every KEK version id with its status, 'active' or 'retired'."""
+        ...
+
+    def add_version(self) -> str:
+        """Create a new KEK and make it current; return its id."""
+        ...
+
+    def retire(self, kek_id: str, *, in_use: Collection[str]) -> None:
+        """Destroy KEK `kek_id`; refuse (KeyStoreError) if it is current or in `in_use`."""
+        ...
+
+    def start_epochs(self, epoch: str) -> bool:
+        """Create the ratchet's first secret, for `epoch`; False (nothing done) when the
+        ratchet already exists."""
+        ...
+
+    def ratchet(self, to: str, *, in_use: Collection[str]) -> list[str]:
+        """Move the ratchet to epoch `to`, destroying every earlier epoch's secret; return the
+        epochs destroyed, oldest first ([] when already there: idempotent).
+
+        `in_use` holds the epochs of every wrapped data key the caller still stores; if one
+        of them is earlier than `to` nothing is destroyed and KeyStoreError is raised.
+        """
         ...
