@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     logs.configure(settings.log_format)
     app = Flask(__name__, instance_path=str(settings.instance_dir))
-    keys = open_keys(settings.key_dir)
+    keys = open_keys(settings)
     if settings.env == "production":
         refuse_unguarded_trail(settings.database_url)  # the service's role must not own the trail (R13)
     hasher = passwords.make_hasher(cheap=settings.is_test)

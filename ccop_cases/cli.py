@@ -8,6 +8,7 @@ and, when it cannot start, refuse with its French reason.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import click
 from flask import Flask
@@ -18,7 +19,8 @@ from sqlalchemy.exc import DBAPIError
 from ccop_cases import create_app, demo
 from ccop_cases.accounts import services
 from ccop_cases.accounts.models import LoginThrottle, Person
-from ccop_cases.encryption import RotatableKeys, init_key_dir
+from ccop_cases.clock import day
+from ccop_cases.encryption import epoch_of, init_keys, where
 from ccop_cases.identities import rotation
 from ccop_cases.identities import services as identity_services
 from ccop_cases.migrate import MigrationError, upgrade
@@ -77,14 +79,16 @@ def keys() -> None:
 
 @keys.command("init", with_appcontext=False)
 def keys_init() -> None:
-    """Créer le dossier de clés d'un nouveau déploiement (refuse d'écraser)."""
+    """Créer les clés d'un nouveau déploiement (dossier ou jeton PKCS#11 ; refuse d'écraser)."""
     settings = _settings()
+    epoch = epoch_of(day(datetime.now(UTC)))
     try:
-        init_key_dir(settings.key_dir, development=settings.env == "development")
+        init_keys(settings, epoch)
     except FileExistsError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Clés créées dans {settings.key_dir} (fichiers 0600). "
-               "Sauvegardez ce dossier à part de la base de données.")
+    click.echo(f"Clés créées ({where(settings)}), époque de conservation {epoch}. "
+               "Sauvegardez-les à part de la base de données, et pas plus longtemps que la borne de "
+               "docs/operations.md (« Sauvegardes des clés »).")
 
 
 @main.group()
@@ -122,13 +126,21 @@ def db_upgrade() -> None:
 
 @keys.command("status")
 def keys_status() -> None:
-    """Versions de clé de chiffrement et nombre de clés de données sous chacune."""
-    keys = _file_keys()
+    """Versions de clé de chiffrement, époques de conservation, et nombre de clés de données sous chacune."""
+    keys = rt.runtime().keys
     with rt.operator_work(OPERATOR) as work:
         counts = identity_services.count_by_kek(work.session)
+        by_epoch = identity_services.count_by_epoch(work.session, keys)
+    click.echo(f"Fournisseur : {where(rt.runtime().settings)}")
     for version, status in sorted(keys.versions.items()):
         current = " (courante)" if version == keys.current_key_id else ""
         click.echo(f"{version} : {status}{current}, {counts.get(version, 0)} clé(s) de données")
+    if keys.epoch is None:
+        click.echo("Époques : pas encore commencées (« ccop retention run » les commence).")
+    else:
+        click.echo(f"Époque la plus ancienne encore lisible : {keys.epoch} (les précédentes sont détruites)")
+    for epoch, count in sorted(by_epoch.items(), key=lambda item: item[0] or ""):
+        click.echo(f"  {epoch or 'sans époque'} : {count} clé(s) de données")
 
 
 @keys.command("rotate")
@@ -139,7 +151,7 @@ def keys_rotate(batch_size: int) -> None:
     Reprend là où elle s'est arrêtée si elle a été interrompue ; les valeurs chiffrées
     des champs ne sont pas modifiées.
     """
-    keys = _file_keys()
+    keys = rt.runtime().keys
     with rt.operator_work(OPERATOR) as work:
         current, resumed, stale = rotation.begin(work, keys)
         click.echo(f"Reprise d'une rotation interrompue vers {current}." if resumed
@@ -150,13 +162,6 @@ def keys_rotate(batch_size: int) -> None:
         for version in rotation.retire_unused(work, keys):
             click.echo(f"Version {version} retirée.")
     click.echo(f"Rotation terminée : {stale} clé(s) de données réemballée(s).")
-
-
-def _file_keys() -> RotatableKeys:
-    keys = rt.runtime().keys
-    if not isinstance(keys, RotatableKeys):
-        raise click.ClickException("Ce fournisseur de clés se gère avec ses propres outils.")
-    return keys
 
 
 # --- accounts --------------------------------------------------------------------------------

@@ -7,24 +7,35 @@ associated data (table, column, row id) is built the same way everywhere.
 
 from __future__ import annotations
 
+import os
 import uuid
-from pathlib import Path
 from typing import Any
 
-from ccop_cases.settings import SettingsError
-from crypto import BlindIndex, Context, DataKey, DecryptionError, FileKeyProvider, KeyProvider, KeyStoreError
+from ccop_cases.settings import Settings, SettingsError
+from crypto import (
+    BlindIndex,
+    Context,
+    DataKey,
+    DecryptionError,
+    FileKeyProvider,
+    KeyProvider,
+    KeyStoreError,
+    ManagedKeyProvider,
+)
 from crypto.blindindex import normalise_name
-
-# The key provider that rotates its own versions (``ccop keys rotate``); an HSM's does not.
-RotatableKeys = FileKeyProvider
+from crypto.epochs import epoch_of
+from crypto.epochs import span as epoch_span
 
 __all__ = [
     "BlindIndex",
     "DataKey",
     "DecryptionError",
     "KeyProvider",
-    "RotatableKeys",
-    "init_key_dir",
+    "KeyStoreError",
+    "ManagedKeyProvider",
+    "epoch_of",
+    "epoch_span",
+    "init_keys",
     "normalise_name",
     "open_keys",
     "open_text",
@@ -32,27 +43,57 @@ __all__ = [
 ]
 
 
-def init_key_dir(key_dir: Path, *, development: bool = False) -> None:
-    """Create the key directory of a new deployment; refuse to overwrite one.
-
-    ``development`` allows ``instance/keys`` inside the checkout (``make run``) — never in
-    production, where keys live outside the repository.
-    """
+def _pin(settings: Settings) -> str:
+    """The token's PIN, read from its file (0600 or 0400, owner only): never an environment value."""
+    path = settings.pkcs11_pin_file
     try:
-        FileKeyProvider.init(key_dir, allow_in_repository=development)
+        mode = os.stat(path).st_mode
+        if mode & 0o077:
+            raise SettingsError(f"CCOP_PKCS11_PIN_FILE ({path}) est lisible par d’autres que son propriétaire : "
+                                "chmod 600.")
+        with open(path, encoding="utf-8") as handle:
+            pin = handle.readline().strip()
+    except OSError as exc:
+        raise SettingsError(f"CCOP_PKCS11_PIN_FILE ({path}) illisible : {exc.strerror}.") from exc
+    if not pin:
+        raise SettingsError(f"CCOP_PKCS11_PIN_FILE ({path}) est vide.")
+    return pin
+
+
+def where(settings: Settings) -> str:
+    """The key store, in words for an operator (no secret)."""
+    if settings.key_provider == "pkcs11":
+        return f"jeton PKCS#11 « {settings.pkcs11_token} » ({settings.pkcs11_module})"
+    return f"dossier {settings.key_dir}"
+
+
+def init_keys(settings: Settings, epoch: str) -> ManagedKeyProvider:
+    """Create the keys of a new deployment (KEK, purpose-key root, the epoch ratchet at
+    ``epoch``); refuse to overwrite existing ones. In development ``instance/keys`` inside the
+    checkout is allowed (``make run``) — never in production, where keys live outside it."""
+    try:
+        if settings.key_provider == "pkcs11":
+            from crypto.pkcs11store import Pkcs11KeyProvider  # only where a token is configured
+
+            return Pkcs11KeyProvider.init(settings.pkcs11_module, settings.pkcs11_token, _pin(settings), epoch=epoch)
+        return FileKeyProvider.init(settings.key_dir, allow_in_repository=settings.env == "development", epoch=epoch)
     except KeyStoreError as exc:
-        raise FileExistsError(f"Dossier de clés refusé ({key_dir}) : {exc}. Rien n'a été modifié.") from exc
+        raise FileExistsError(f"Clés refusées ({where(settings)}) : {exc}. Rien n'a été modifié.") from exc
 
 
-def open_keys(key_dir: Path) -> KeyProvider:
-    """Open the key directory and check its canary; fail closed, never create keys here."""
-    if not key_dir.exists():
-        raise SettingsError(f"Clés absentes ({key_dir}) : lancez « ccop keys init » "
+def open_keys(settings: Settings) -> ManagedKeyProvider:
+    """Open the configured key store and check it; fail closed, never create keys here."""
+    if settings.key_provider == "file" and not settings.key_dir.exists():
+        raise SettingsError(f"Clés absentes ({settings.key_dir}) : lancez « ccop keys init » "
                             "(elles ne sont jamais créées au démarrage).")
     try:
-        return FileKeyProvider.open(key_dir)
+        if settings.key_provider == "pkcs11":
+            from crypto.pkcs11store import Pkcs11KeyProvider
+
+            return Pkcs11KeyProvider.open(settings.pkcs11_module, settings.pkcs11_token, _pin(settings))
+        return FileKeyProvider.open(settings.key_dir)
     except KeyStoreError as exc:
-        raise SettingsError(f"Clés illisibles ou incohérentes dans {key_dir} : {exc}") from exc
+        raise SettingsError(f"Clés illisibles ou incohérentes ({where(settings)}) : {exc}") from exc
 
 
 def _context(column: Any, row_id: uuid.UUID) -> Context:

@@ -39,6 +39,7 @@ RESTRICTED_PRIVILEGES: dict[str, str] = {
     # A row per chain, locked by its appends: a new one only at the genesis, moved only by the triggers' rule.
     "audit_head": "SELECT, INSERT, UPDATE (seq, hash, ts, write_seq)",
     "audit_retention": "SELECT",  # written by the owner only
+    "key_epoch": "SELECT, INSERT",  # a destroyed epoch stays destroyed
     "alembic_version": "SELECT",
 }
 

@@ -15,6 +15,7 @@ class SettingsError(Exception):
 
 
 ENVIRONMENTS = ("production", "development", "test")
+KEY_PROVIDERS = ("file", "pkcs11")
 ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")  # the reminders' sender (from=)
 
@@ -36,6 +37,10 @@ class Settings:
     migration_database_url: str = ""  # the schema owner's URL; empty: database_url
     app_role: str = ""  # PostgreSQL: the service's restricted role, granted at ``ccop db upgrade``
     key_dir: Path = field(default_factory=lambda: Path(INSTANCE_DIR, KEYS).resolve())
+    key_provider: str = "file"  # file (key_dir) | pkcs11 (a hardware token: the three below)
+    pkcs11_module: str = ""  # path of the token's PKCS#11 library
+    pkcs11_token: str = ""  # the token's label
+    pkcs11_pin_file: str = ""  # a file (0600 or 0400) holding the user PIN, never the PIN itself
     log_format: str = "json"
     session_idle_minutes: int = 30
     session_max_hours: int = 12
@@ -92,6 +97,14 @@ class Settings:
         smtp_url = environ.get("CCOP_SMTP_URL", cls.smtp_url)
         if smtp_url:
             smtp_server(smtp_url, base_url)  # refuses an unusable URL now, not at the first reminder
+        key_provider = environ.get("CCOP_KEY_PROVIDER", cls.key_provider)
+        pkcs11 = {name: environ.get(f"CCOP_{name.upper()}", "") for name in ("pkcs11_module", "pkcs11_token",
+                                                                             "pkcs11_pin_file")}
+        if key_provider not in KEY_PROVIDERS:
+            raise SettingsError(f"CCOP_KEY_PROVIDER doit valoir {' ou '.join(KEY_PROVIDERS)}.")
+        missing = [f"CCOP_{name.upper()}" for name, value in pkcs11.items() if not value]
+        if key_provider == "pkcs11" and missing:
+            raise SettingsError(f"CCOP_KEY_PROVIDER=pkcs11 demande aussi {', '.join(missing)}.")
         log_format = environ.get("CCOP_LOG_FORMAT", cls.log_format if env == "production" else "console")
         if log_format not in ("json", "console"):
             raise SettingsError("CCOP_LOG_FORMAT doit valoir json ou console.")
@@ -102,6 +115,8 @@ class Settings:
             migration_database_url=migration_database_url,
             app_role=app_role,
             key_dir=Path(environ.get("CCOP_KEY_DIR", str(instance_dir / KEYS))).resolve(),
+            key_provider=key_provider,
+            **pkcs11,
             log_format=log_format,
             session_idle_minutes=_positive_int(environ, "CCOP_SESSION_IDLE_MINUTES", cls.session_idle_minutes),
             session_max_hours=_positive_int(environ, "CCOP_SESSION_MAX_HOURS", cls.session_max_hours),

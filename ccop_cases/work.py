@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from ccop_cases import auditing
 from ccop_cases.clock import day
 from ccop_cases.db import READ_BIND, READING, Database
-from ccop_cases.encryption import KeyProvider
+from ccop_cases.encryption import ManagedKeyProvider
 from ccop_cases.settings import Settings
 
 T = TypeVar("T")
@@ -51,7 +51,7 @@ class DomainError(Exception):
 @dataclass
 class Work:
     session: Session
-    keys: KeyProvider
+    keys: ManagedKeyProvider
     settings: Settings
     clock: Callable[[], datetime]
     actor_id: str = ""
@@ -219,7 +219,7 @@ def run(work: Work, view: Callable[[], T], *, read_only: bool) -> T:
 
 
 @contextmanager
-def unit_of_work(database: Database, keys: KeyProvider, settings: Settings, clock: Callable[[], datetime], *,
+def unit_of_work(database: Database, keys: ManagedKeyProvider, settings: Settings, clock: Callable[[], datetime], *,
                  actor_id: str, actor_role: str, request_id: str | None = None,
                  hasher: PasswordHasher | None = None) -> Iterator[Work]:
     """A unit of work of its own (an operator command, a job): committed when the block ends,

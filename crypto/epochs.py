@@ -64,3 +64,8 @@ def next_secret(secret: bytes) -> bytes:
 def wrap_key(secret: bytes) -> bytes:
     """W(E) from S(E): the key that seals the data keys bound to epoch E."""
     return _cbc(secret, WRAP_DATA)
+
+
+def span(start: str, stop: str) -> list[str]:
+    """The epochs from `start` included to `stop` excluded, in order ([] if `stop` <= `start`)."""
+    return [add_months(start, n) for n in range(max(0, months_between(start, stop)))]

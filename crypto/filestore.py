@@ -28,7 +28,7 @@ CANARY_FILE: Final = "canary.json"
 EPOCH_FILE: Final = "epoch.json"
 MAX_EPOCHS_AHEAD: Final = 600
 """How far past the ratchet's epoch a key may be bound (50 years): a bound on derivation."""
-PURPOSES: Final = frozenset({"blind-index", "totp-secret", "session", "audit-signing"})
+PURPOSES: Final = frozenset({"blind-index", "totp-secret", "session", "audit-signing", "retention-epoch"})
 """Purposes `purpose_key` accepts; each gets its own HKDF label, hence its own key."""
 
 _FORMAT: Final = 1

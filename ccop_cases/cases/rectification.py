@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from ccop_cases.cases import lists
 from ccop_cases.cases.models import Case, CaseChange
-from ccop_cases.cases.services import NOTE_MAX, CaseError, blind_index
+from ccop_cases.cases.services import NOTE_MAX, CaseError, blind_index, rebind
 from ccop_cases.charter.models import Membership, WorkingGroup
 from ccop_cases.encryption import DataKey, open_text, seal_text
 from ccop_cases.identities import services as identities
@@ -124,6 +124,8 @@ def rectify(work: Work, case: Case, m: Membership | None, request_id: uuid.UUID,
         identities.rewrite_identity(db, dek, rows[0], c.young, scope=group.id if searched else None,
                                     index=blind_index(work.keys, work.settings.blind_index_bits, group.id)
                                     if searched else None)
+        if "young_person.birth_date" in changed:  # the 25th birthday moved: so may the epoch
+            rebind(work, case, c.young.birth_date)
     for position, rep in enumerate(c.representatives, 1):
         old = people[position] if position < len(people) else None
         if rep is None:

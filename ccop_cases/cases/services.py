@@ -70,6 +70,32 @@ def age_on(birth: date, today: date) -> int:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
+def turns_25_on(birth: date) -> date:
+    """The 25th birthday (1 March for someone born on 29 February, as ``age_on`` counts)."""
+    try:
+        return birth.replace(year=birth.year + 25)
+    except ValueError:
+        return date(birth.year + 25, 3, 1)
+
+
+def gone_by(case: Case, birth: date | None) -> date | None:
+    """The date by which the situation must be gone at the latest (R10, R19): the 25th
+    birthday, or its purge date once closed if that comes first. Its data key is bound to this
+    date's month (the retention epoch), whose key is destroyed at the next turn of the month."""
+    limits = [d for d in (turns_25_on(birth) if birth else None, case.purge_due) if d is not None]
+    return min(limits) if limits else None
+
+
+def rebind(work: Work, case: Case, birth: date | None = None) -> None:
+    """The situation's deadline may have moved (closed, birth date rectified): rewrap its data
+    key to the new deadline's epoch, in this transaction."""
+    if birth is None:
+        birth = identities.read_unit(work.session, work.keys, case.id)[0][1].birth_date
+    deadline = gone_by(case, birth)
+    if deadline is not None:
+        identities.rebind(work.session, work.keys, case.id, deadline, work.today())
+
+
 def blind_index(keys: KeyProvider, bits: int, group_id: uuid.UUID) -> BlindIndex:
     return BlindIndex(keys.purpose_key("blind-index"), bits=bits, scope=group_id)
 
@@ -134,7 +160,7 @@ def propose(work: Work, group: WorkingGroup, m: Membership, p: Proposal, *, sees
                 school_situation=p.school_situation, exposure_factors=",".join(sorted(p.exposure_factors)),
                 outside_perimeter_reason=None if p.inside_perimeter else p.override_reason,
                 proposed_by=m.id, proposed_at=now, duplicate_of=duplicate_of, objective_id=p.objective_id)
-    dek = identities.open_unit(db, keys, case.id, now)
+    dek = identities.open_unit(db, keys, case.id, now, gone_by(case, p.young.birth_date))
     if p.note.strip():
         case.note_enc = seal_text(dek, p.note.strip(), column=Case.note_enc, row_id=case.id)
     db.add(case)
@@ -464,6 +490,7 @@ def close(work: Work, case: Case, m: Membership, *, reason: str) -> None:
         raise CaseError("Motif de clôture : choix inconnu ou retiré de la liste.", "reason")
     case.state, case.closed_at, case.closing_reason = CaseState.CLOSED, now, reason
     case.purge_due = day(now) + timedelta(days=work.settings.purge_after_days)
+    rebind(work, case)
     _history(db, identities.unit_key(db, work.keys, case.id), case, "state", "closed", m, now)
     work.audit.record("case.closed", "case", case.id, reason=reason)
 

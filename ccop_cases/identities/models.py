@@ -20,14 +20,30 @@ IDENTITY_FIELDS = ("last_name", "given_names", "birth_date", "sex", "address", "
 
 
 class DataKeyRecord(Base):
-    """The wrapped data key of one retention unit. Deleting it shreds the unit."""
+    """The wrapped data key of one retention unit. Deleting it shreds the unit; so does the
+    turn of the month after its ``epoch`` (the month its unit must be gone by), in every copy."""
 
     __tablename__ = "data_key"
 
     unit_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     kek_id: Mapped[str] = mapped_column(String(16), index=True)
+    # The retention epoch ('YYYY-MM') whose key also seals it, itself sealed under the
+    # ``retention-epoch`` purpose key: for an open case it is the month of the 25th birthday.
+    # NULL for a unit with no deadline (a group's minutes) or one sealed before epochs existed
+    # (``ccop retention run`` binds the latter).
+    epoch_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     wrapped: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime]
+
+
+class DestroyedEpoch(Base):
+    """An epoch whose key the ratchet destroyed (``ccop retention run``, at the turn of the
+    month), written with its audit entry: what a resumed run compares with the key store."""
+
+    __tablename__ = "key_epoch"
+
+    epoch: Mapped[str] = mapped_column(String(7), primary_key=True)
+    destroyed_at: Mapped[datetime]
 
 
 class IdentityRecord(Base):

@@ -29,6 +29,7 @@ class UnitIdentity(NamedTuple):
     phone_enc: bytes | None
     email_enc: bytes | None
     kek_id: str
+    epoch_enc: bytes | None
     wrapped: bytes
 
 
@@ -41,15 +42,16 @@ class Candidate(NamedTuple):
     given_names_enc: bytes
     birth_date_enc: bytes | None
     kek_id: str
+    epoch_enc: bytes | None
     wrapped: bytes
 
 
-_UNIT = (select(*IdentityRecord.__table__.c, DataKeyRecord.kek_id, DataKeyRecord.wrapped)
+_UNIT = (select(*IdentityRecord.__table__.c, DataKeyRecord.kek_id, DataKeyRecord.epoch_enc, DataKeyRecord.wrapped)
          .join(DataKeyRecord, DataKeyRecord.unit_id == IdentityRecord.unit_id)
          .where(IdentityRecord.unit_id == bindparam("unit_id")).order_by(IdentityRecord.position))
 _CANDIDATES = (
     select(IdentityRecord.id, IdentityRecord.unit_id, IdentityRecord.last_name_enc, IdentityRecord.given_names_enc,
-           IdentityRecord.birth_date_enc, DataKeyRecord.kek_id, DataKeyRecord.wrapped)
+           IdentityRecord.birth_date_enc, DataKeyRecord.kek_id, DataKeyRecord.epoch_enc, DataKeyRecord.wrapped)
     .join(IdentityToken, IdentityToken.identity_id == IdentityRecord.id)
     .join(DataKeyRecord, DataKeyRecord.unit_id == IdentityRecord.unit_id)
     .where(IdentityToken.scope == bindparam("scope"), IdentityToken.token == bindparam("token")))

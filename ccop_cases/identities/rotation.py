@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ccop_cases.encryption import RotatableKeys
+from ccop_cases.encryption import ManagedKeyProvider
 from ccop_cases.identities import services
 from ccop_cases.work import Work
 
 
-def begin(work: Work, keys: RotatableKeys) -> tuple[str, bool, int]:
+def begin(work: Work, keys: ManagedKeyProvider) -> tuple[str, bool, int]:
     """Start a rotation, or resume an interrupted one: (current version, resumed, data keys
     still to rewrap). Audited."""
     resumed = any(status == "active" and version != keys.current_key_id for version, status in keys.versions.items())
@@ -21,7 +21,7 @@ def begin(work: Work, keys: RotatableKeys) -> tuple[str, bool, int]:
     return keys.current_key_id, resumed, stale
 
 
-def rewrap_all(work: Work, keys: RotatableKeys, batch_size: int) -> Iterator[int]:
+def rewrap_all(work: Work, keys: ManagedKeyProvider, batch_size: int) -> Iterator[int]:
     """Rewrap every data key not yet under the current version, one committed batch at a
     time (an interruption loses nothing); yield each batch's size."""
     for batch in work.durable(services.stale_batches(work.session, keys.current_key_id, batch_size)):
@@ -29,7 +29,7 @@ def rewrap_all(work: Work, keys: RotatableKeys, batch_size: int) -> Iterator[int
         yield len(batch)
 
 
-def retire_unused(work: Work, keys: RotatableKeys) -> list[str]:
+def retire_unused(work: Work, keys: ManagedKeyProvider) -> list[str]:
     """Retire the active versions no data key uses any more (audited, each durable)."""
     in_use = set(services.count_by_kek(work.session))
     unused = sorted(v for v, s in keys.versions.items() if s == "active" and v != keys.current_key_id

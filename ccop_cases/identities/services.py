@@ -4,6 +4,7 @@ key rotation. Flask-free; callers pass the session, the key provider and ``now``
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import date, datetime
@@ -13,9 +14,14 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ccop_cases.encryption import BlindIndex, DataKey, KeyProvider, open_text, seal_text
+from ccop_cases.clock import day
+from ccop_cases.encryption import BlindIndex, DataKey, DecryptionError, KeyProvider, epoch_of, open_text, seal_text
 from ccop_cases.identities import queries
 from ccop_cases.identities.models import DataKeyRecord, IdentityRecord, IdentityToken
+
+
+EPOCH_PURPOSE = "retention-epoch"  # the purpose key that seals each data key's epoch
+UNREADABLE_EPOCH = "?"  # a sealed epoch that does not open: counted, so the turn of the month stops
 
 
 @dataclass(frozen=True)
@@ -31,11 +37,40 @@ class Identity:
     email: str | None = None
 
 
-def open_unit(db: Session, keys: KeyProvider, unit_id: uuid.UUID, now: datetime) -> DataKey:
-    """Create the data key of a new unit (wrapped under the current KEK) and return it."""
+def epoch_for(keys: KeyProvider, deadline: date | None, today: date) -> str | None:
+    """The retention epoch of a unit that must be gone by ``deadline``: the month it falls in,
+    or this month if that one is past (the unit is due now: the daily run shreds it before the
+    month ends, so the turn of the month never finds it). None: no deadline, or no ratchet yet."""
+    if deadline is None or keys.epoch is None:
+        return None
+    return max(epoch_of(deadline), epoch_of(today), keys.epoch)
+
+
+def _seal_epoch(keys: KeyProvider, unit_id: uuid.UUID, epoch: str | None) -> bytes | None:
+    # For an open case the epoch is the month of the 25th birthday: sealed, never in clear.
+    return None if epoch is None else seal_text(keys.purpose_key(EPOCH_PURPOSE), epoch,
+                                                column=DataKeyRecord.epoch_enc, row_id=unit_id)
+
+
+def epoch_of_unit(keys: KeyProvider, unit_id: uuid.UUID, sealed: bytes | None) -> str | None:
+    """The epoch a unit's data key is bound to (None: to none); DecryptionError if refused."""
+    return None if sealed is None else open_text(keys.purpose_key(EPOCH_PURPOSE), sealed,
+                                                 column=DataKeyRecord.epoch_enc, row_id=unit_id)
+
+
+def unwrap(keys: KeyProvider, unit_id: uuid.UUID, kek_id: str, epoch_enc: bytes | None, wrapped: bytes) -> DataKey:
+    """Open a unit's stored data key (its KEK id, sealed epoch and wrapped bytes)."""
+    return DataKey.unwrap(keys, kek_id, wrapped, unit_id=unit_id, epoch=epoch_of_unit(keys, unit_id, epoch_enc))
+
+
+def open_unit(db: Session, keys: KeyProvider, unit_id: uuid.UUID, now: datetime, deadline: date | None) -> DataKey:
+    """Create the data key of a new unit, wrapped under the current KEK and the epoch of the
+    date it must be gone by (``deadline``; None for a unit without one), and return it."""
     dek = DataKey.generate()
-    kek_id, wrapped = dek.wrap(keys, unit_id=unit_id)
-    db.add(DataKeyRecord(unit_id=unit_id, kek_id=kek_id, wrapped=wrapped, created_at=now))
+    epoch = epoch_for(keys, deadline, day(now))
+    kek_id, wrapped = dek.wrap(keys, unit_id=unit_id, epoch=epoch)
+    db.add(DataKeyRecord(unit_id=unit_id, kek_id=kek_id, epoch_enc=_seal_epoch(keys, unit_id, epoch),
+                         wrapped=wrapped, created_at=now))
     db.flush()
     return dek
 
@@ -45,7 +80,24 @@ def unit_key(db: Session, keys: KeyProvider, unit_id: uuid.UUID) -> DataKey:
     record = db.get(DataKeyRecord, unit_id)
     if record is None:
         raise LookupError("no data key for this unit (shredded or never opened)")
-    return DataKey.unwrap(keys, record.kek_id, record.wrapped, unit_id=unit_id)
+    return unwrap(keys, unit_id, record.kek_id, record.epoch_enc, record.wrapped)
+
+
+def rebind(db: Session, keys: KeyProvider, unit_id: uuid.UUID, deadline: date, today: date) -> bool:
+    """The unit's deadline moved (or it was sealed before epochs): rewrap its data key to the
+    epoch of ``deadline``, in the caller's transaction (same key, field values untouched).
+    True when the epoch changed."""
+    record = db.get(DataKeyRecord, unit_id)
+    if record is None:
+        raise LookupError("no data key for this unit (shredded or never opened)")
+    old, epoch = epoch_of_unit(keys, unit_id, record.epoch_enc), epoch_for(keys, deadline, today)
+    if epoch is None or epoch == old:
+        return False
+    dek = DataKey.unwrap(keys, record.kek_id, record.wrapped, unit_id=unit_id, epoch=old)
+    record.kek_id, record.wrapped = dek.wrap(keys, unit_id=unit_id, epoch=epoch)
+    record.epoch_enc = _seal_epoch(keys, unit_id, epoch)
+    db.flush()
+    return True
 
 
 def group_key(db: Session, keys: KeyProvider, group_id: uuid.UUID, now: datetime) -> DataKey:
@@ -54,7 +106,7 @@ def group_key(db: Session, keys: KeyProvider, group_id: uuid.UUID, now: datetime
     if db.get(DataKeyRecord, group_id) is None:
         try:
             with db.begin_nested():
-                return open_unit(db, keys, group_id, now)
+                return open_unit(db, keys, group_id, now, None)  # no deadline: bound to no epoch
         except IntegrityError:
             pass  # another transaction opened it first: use theirs
     return unit_key(db, keys, group_id)
@@ -120,7 +172,7 @@ def open_unit_identities(db: Session, keys: KeyProvider,
     rows = queries.unit(db, unit_id)
     if not rows:
         raise LookupError("no data key or no identity for this unit (shredded or never opened)")
-    dek = DataKey.unwrap(keys, rows[0].kek_id, rows[0].wrapped, unit_id=unit_id)
+    dek = unwrap(keys, unit_id, rows[0].kek_id, rows[0].epoch_enc, rows[0].wrapped)
     return dek, [(row, read_identity(dek, row)) for row in rows]
 
 
@@ -140,7 +192,7 @@ def search(db: Session, keys: KeyProvider, index: BlindIndex, scope: uuid.UUID,
     token = index.token(last_name, given_names, birth_date)
     found: set[uuid.UUID] = set()
     for row in queries.candidates(db, scope, token):
-        dek = DataKey.unwrap(keys, row.kek_id, row.wrapped, unit_id=row.unit_id)
+        dek = unwrap(keys, row.unit_id, row.kek_id, row.epoch_enc, row.wrapped)
         if _open(dek, row, "birth_date") != wanted[2]:  # stored as ISO text, like wanted[2] (_as_text)
             continue
         candidate = BlindIndex.normalise(_open(dek, row, "last_name"), _open(dek, row, "given_names"),
@@ -176,6 +228,18 @@ def shred_unit(db: Session, unit_id: uuid.UUID) -> dict[str, int]:
 # --- rotation --------------------------------------------------------------------------------
 
 
+def count_by_epoch(db: Session, keys: KeyProvider) -> Counter[str | None]:
+    """How many data keys each epoch seals (None: bound to none). Opens every sealed epoch:
+    for the operators' commands, never a page."""
+    counts: Counter[str | None] = Counter()
+    for unit_id, sealed in db.execute(select(DataKeyRecord.unit_id, DataKeyRecord.epoch_enc)):
+        try:
+            counts[epoch_of_unit(keys, unit_id, sealed)] += 1
+        except DecryptionError:
+            counts[UNREADABLE_EPOCH] += 1
+    return counts
+
+
 def count_by_kek(db: Session) -> dict[str, int]:
     rows = db.execute(select(DataKeyRecord.kek_id, func.count()).group_by(DataKeyRecord.kek_id))
     return {kek_id: int(n) for kek_id, n in rows}
@@ -194,5 +258,6 @@ def stale_batches(db: Session, current: str, size: int) -> Iterator[list[DataKey
 def rewrap(keys: KeyProvider, records: list[DataKeyRecord]) -> None:
     """Rewrap each key under the current KEK: same key bytes, field ciphertexts untouched."""
     for record in records:
-        record.kek_id, record.wrapped = DataKey.rewrap(keys, record.kek_id, record.wrapped,
-                                                       unit_id=record.unit_id)
+        record.kek_id, record.wrapped = DataKey.rewrap(
+            keys, record.kek_id, record.wrapped, unit_id=record.unit_id,
+            epoch=epoch_of_unit(keys, record.unit_id, record.epoch_enc))

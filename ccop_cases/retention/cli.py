@@ -1,5 +1,6 @@
-"""``ccop retention run``: archive and purge situations when due (R10, R19) and shed the
-requesters of the rights requests whose retention is over (R12), for a daily timer."""
+"""``ccop retention run``: archive and purge situations when due (R10, R19), shed the
+requesters of the rights requests whose retention is over (R12), and at the turn of the
+month destroy the keys of the past retention epochs, for a daily timer."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ retention = AppGroup("retention",
 @retention.command("run")
 @click.option("--dry-run", is_flag=True, help="Lister ce qui serait fait (références seulement), sans rien changer.")
 def run(dry_run: bool) -> None:
-    """Archiver les situations clôturées, effacer celles dont le délai est échu ou qui ont 25 ans, et purger
-    du registre l’identité des demandeurs des demandes d’exercice des droits dont la conservation est échue."""
+    """Archiver les situations clôturées, effacer celles dont le délai est échu ou qui ont 25 ans, purger
+    du registre l’identité des demandeurs des demandes d’exercice des droits dont la conservation est échue,
+    et détruire la clé des époques de conservation passées (au changement de mois)."""
     with rt.operator_work("retention") as work:
         due = service.due(work)
         requests = service.requests_due(work)
@@ -30,6 +32,12 @@ def run(dry_run: bool) -> None:
             click.echo(f"{len(due)} situation(s) et {len(requests)} demande(s) d’exercice des droits concernée(s) ; "
                        "rien n’a été modifié (--dry-run).")
             return
+        if service.start_epochs(work):
+            click.echo(f"Époques de conservation commencées ({work.keys.epoch}).")
+        unbound = service.unbound(work)
+        with click.progressbar(unbound, label="Rattachement des clés à leur époque") as bar:
+            for unit in work.durable(bar):  # keys sealed before epochs: one per transaction
+                service.bind(work, unit)
         counts = {"archive": 0, "purge": 0, "unreadable": 0, "requests": 0}
         items: list[service.Due | RightsRequest] = [*due, *requests]
         with click.progressbar(items, label="Conservation") as bar:
@@ -45,12 +53,25 @@ def run(dry_run: bool) -> None:
                 else:
                     service.purge(work, item.case, item.reason)
                 counts[item.step] += 1
+        turn = service.turn_of_month(work)
         work.audit.record("retention.run", "retention", "", archived=counts["archive"], purged=counts["purge"],
-                          unreadable=counts["unreadable"], requests_purged=counts["requests"])
+                          unreadable=counts["unreadable"], requests_purged=counts["requests"], bound=len(unbound),
+                          epochs_destroyed=len(turn.destroyed))
     if not service.clear_journal(work.session.get_bind()):  # the erased values leave SQLite's log too
         click.echo("Journal d’écriture de la base occupé : il sera vidé au prochain passage.")
     click.echo(f"Conservation : {counts['archive']} situation(s) archivée(s), {counts['purge']} effacée(s) ; "
                f"{counts['requests']} demande(s) d’exercice des droits purgée(s) du registre.")
+    if unbound:
+        click.echo(f"{len(unbound)} clé(s) de données rattachée(s) à leur époque de conservation.")
+    if turn.destroyed:
+        click.echo(f"Clé détruite pour l’époque ou les époques : {', '.join(turn.destroyed)} ; ce qui y était "
+                   "scellé est illisible partout, sauvegardes comprises, avec les clés vivantes.")
+    if turn.kept:
+        raise click.ClickException(
+            f"ATTENTION : l’époque {turn.kept} n’a pas été détruite : {turn.units} clé(s) de données l’utilisent "
+            "encore (ou une époque scellée est illisible), alors que leur situation aurait dû être effacée avant. "
+            "Lisez « ccop keys status » et le journal (keys.epoch_kept), corrigez, puis relancez : les époques "
+            "suivantes attendent.")
     if counts["unreadable"]:  # a failed run for the timer: systemd shows it, the operator acts on it
         raise click.ClickException(f"ATTENTION : {counts['unreadable']} situation(s) illisible(s) (intégrité) : "
                                    "vérifiez les clés et les sauvegardes ; rien n’a été effacé pour elles, le "

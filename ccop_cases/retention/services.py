@@ -18,8 +18,9 @@ from ccop_cases.cases.models import (
 )
 from ccop_cases.cases.services import age_on
 from ccop_cases.clock import day
-from ccop_cases.encryption import DecryptionError, KeyProvider
+from ccop_cases.encryption import DecryptionError, KeyProvider, epoch_of, epoch_span
 from ccop_cases.identities import services as identities
+from ccop_cases.identities.models import DataKeyRecord, DestroyedEpoch
 from ccop_cases.meetings import services as meetings
 from ccop_cases.reports.tally import keep_purged
 from ccop_cases.rights import services as rights
@@ -121,6 +122,80 @@ def clear_journal(bind: Engine | Connection) -> bool:
     finally:
         raw.close()
     return bool(busy == 0)
+
+
+# --- retention epochs: the turn of the month ------------------------------------------------
+
+
+def start_epochs(work: Work) -> bool:
+    """Start the key store's epoch ratchet at this month when it has none (a store created
+    before epochs); audited. False when it already runs."""
+    started = work.keys.epoch is None and work.keys.start_epochs(epoch_of(work.today()))
+    if started:
+        work.audit.record("keys.epochs_started", "epoch", work.keys.epoch)
+    return started
+
+
+def unbound(work: Work) -> list[Case | RightsRequest]:
+    """The live situations and register requests whose data key is bound to no epoch (sealed
+    before epochs existed): ``bind`` gives each the epoch of its deadline."""
+    db = work.session
+    loose = select(DataKeyRecord.unit_id).where(DataKeyRecord.epoch_enc.is_(None))
+    cases_ = db.scalars(select(Case).where(Case.id.in_(loose), Case.state != CaseState.PURGED)
+                        .order_by(Case.reference))
+    requests = db.scalars(select(RightsRequest).where(RightsRequest.id.in_(loose), RightsRequest.purged_at.is_(None))
+                          .order_by(RightsRequest.reference))
+    return [*cases_, *requests]
+
+
+def bind(work: Work, unit: Case | RightsRequest) -> None:
+    if isinstance(unit, Case):
+        cases.rebind(work, unit)
+    else:
+        identities.rebind(work.session, work.keys, unit.id, rights.gone_by(unit), work.today())
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What the turn of the month did: the epochs it destroyed now (``destroyed``), and the
+    earliest one it had to keep because data keys still use it (``kept``, with ``units``)."""
+
+    destroyed: list[str]
+    kept: str | None = None
+    units: int = 0
+
+
+def turn_of_month(work: Work) -> Turn:
+    """Destroy the key of every epoch before this month (the ratchet), so that a situation
+    purged last month can no longer be read from any copy of the database with the live keys.
+
+    Each epoch is recorded (``key_epoch`` and its audit entry) and committed *before* the key
+    store moves: a run interrupted between the two finds the record and moves the store
+    (idempotent), so no destruction goes unaudited and none is audited twice. An epoch that
+    data keys still use — a unit that outlives its epoch, which only a bug or an unreadable
+    record can cause — is never destroyed: the ratchet stops before it, loudly (audited as an
+    error; the command fails)."""
+    keys, db = work.keys, work.session
+    target = epoch_of(work.today())
+    if keys.epoch is None or keys.epoch >= target:
+        return Turn([])
+    used = identities.count_by_epoch(db, keys)
+    early = sorted(e for e in used if e not in (None, identities.UNREADABLE_EPOCH) and e < target)
+    # A sealed epoch that does not open could be any month: then nothing is destroyed.
+    stop = keys.epoch if identities.UNREADABLE_EPOCH in used else min([target, *early])
+    recorded = set(db.scalars(select(DestroyedEpoch.epoch)))
+    doomed = [e for e in epoch_span(keys.epoch, stop) if e not in recorded]
+    for epoch in doomed:
+        db.add(DestroyedEpoch(epoch=epoch, destroyed_at=work.now()))
+        work.audit.record("keys.epoch_destroyed", "epoch", epoch)
+    work.session.commit()  # the record first: a crash before the store moves is resumed, not lost
+    if stop > keys.epoch:
+        keys.ratchet(stop, in_use=early)
+    if stop == target:
+        return Turn(doomed)
+    units = sum(n for e, n in used.items() if e == identities.UNREADABLE_EPOCH or (e is not None and e < target))
+    work.audit.record("keys.epoch_kept", "epoch", stop, outcome="error", units=units)
+    return Turn(doomed, stop, units)
 
 
 def requests_due(work: Work) -> list[RightsRequest]:

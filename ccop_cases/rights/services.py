@@ -70,6 +70,16 @@ def due_date(received_on: date, *, extended: bool) -> date:
     return add_months(received_on, 3 if extended else 1)
 
 
+def gone_by(request: RightsRequest) -> date:
+    """The date by which who asked must be gone from the register at the latest: its
+    ``keep_until`` once answered; before, the longest the register may keep it (answered on
+    the extended due date, kept the most years a DPO may set). Its data key is bound to this
+    date's retention epoch, and rewrapped when the answer fixes ``keep_until``."""
+    if request.keep_until is not None:
+        return request.keep_until
+    return add_months(due_date(request.received_on, extended=True), 12 * (KEEP_YEARS.stop - 1))
+
+
 # --- registering and moving a request ----------------------------------------------------------------
 
 
@@ -113,7 +123,7 @@ def register(work: Work, council: Council, new: NewRequest, by: uuid.UUID) -> tu
                             created_at=now)
     db.add(request)
     db.flush()
-    dek = identities.open_unit(db, work.keys, request.id, now)
+    dek = identities.open_unit(db, work.keys, request.id, now, gone_by(request))
     identities.write_identity(db, dek, request.id, REQUESTER_ROLE, 0, new.identity)
     work.audit.record("rights.registered", "rights_request", request.id, kind=new.kind, channel=new.channel,
                       requester=new.requester, due_on=request.due_on.isoformat())
@@ -249,6 +259,8 @@ def _end(work: Work, request: RightsRequest, to: State, on: date) -> None:
     request.answered_on = on
     keep = work.session.scalar(select(Council.rights_keep_years).where(Council.id == request.council_id)) or 3
     request.keep_until = add_months(on, 12 * keep)
+    if request.purged_at is None:  # who asked is shredded then: its key moves to that month's epoch
+        identities.rebind(work.session, work.keys, request.id, request.keep_until, work.today())
 
 
 def answer(work: Work, request: RightsRequest, code: str, on: date) -> None:

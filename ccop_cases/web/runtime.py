@@ -17,7 +17,7 @@ from ccop_cases.accounts.models import Person
 from ccop_cases.accounts.services import SessionLimits
 from ccop_cases.clock import day
 from ccop_cases.db import Database
-from ccop_cases.encryption import KeyProvider
+from ccop_cases.encryption import ManagedKeyProvider
 from ccop_cases.settings import Settings
 from ccop_cases.work import Work, unit_of_work
 
@@ -30,7 +30,7 @@ def utc_now() -> datetime:
 class Runtime:
     settings: Settings
     database: Database
-    keys: KeyProvider
+    keys: ManagedKeyProvider
     hasher: PasswordHasher
     clock: Callable[[], datetime] = utc_now  # tests swap in a controllable clock
 

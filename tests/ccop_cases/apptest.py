@@ -33,6 +33,7 @@ from ccop_cases.work import Work
 
 PASSWORD = "correct horse battery staple"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+KEYS_EPOCH = "2026-03"  # the test key store's ratchet starts at START's month
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 

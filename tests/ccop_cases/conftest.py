@@ -14,6 +14,7 @@ import casetest
 import pytest
 from apptest import (
     Account,
+    KEYS_EPOCH,
     FakeClock,
     Governance,
     charter_admin,
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Session
 from ccop_cases import create_app
 from ccop_cases.cases.models import CaseParticipant
 from ccop_cases.charter.models import Membership
-from ccop_cases.encryption import init_key_dir
+from ccop_cases.encryption import init_keys
 from ccop_cases.settings import Settings
 from ccop_cases.web.runtime import Runtime
 
@@ -39,10 +40,11 @@ from ccop_cases.web.runtime import Runtime
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     tmp = tmp_path_factory.mktemp("instance")
-    init_key_dir(tmp / "keys")
     url, owner_url, schema = migrated_database(tmp)
-    yield Settings(env="test", instance_dir=tmp, database_url=url, key_dir=tmp / "keys",
-                   log_format="console", secure_cookies=False, migration_database_url=owner_url)
+    made = Settings(env="test", instance_dir=tmp, database_url=url, key_dir=tmp / "keys",
+                    log_format="console", secure_cookies=False, migration_database_url=owner_url)
+    init_keys(made, KEYS_EPOCH)
+    yield made
     if schema:
         drop_schema(schema)
 

@@ -206,7 +206,7 @@ SEEDED = ["Bérénice", "Koulibaly-Fontaine", "2011-02-14", "3 allée des Cerisi
 def test_no_personal_value_reaches_the_export_or_the_logs(app, account, clock, db, tmp_path, capsys):
     rt = app.extensions["ccop"]
     unit = uuid.uuid4()
-    dek = identities.open_unit(db, rt.keys, unit, rt.clock())
+    dek = identities.open_unit(db, rt.keys, unit, rt.clock(), None)
     identities.write_identity(db, dek, unit, "young_person", 0, identities.Identity(
         SEEDED[1], SEEDED[0], date.fromisoformat(SEEDED[2]), "F", SEEDED[3], SEEDED[4], SEEDED[5]))
     db.commit()

@@ -37,7 +37,7 @@ def _index(app, scope=GROUP):
 def _new_unit(app, db, identity=YOUNG, scope=GROUP):
     rt = _rt(app)
     unit = uuid.uuid4()
-    dek = services.open_unit(db, rt.keys, unit, rt.clock())
+    dek = services.open_unit(db, rt.keys, unit, rt.clock(), date(2035, 4, 17))
     services.write_identity(db, dek, unit, "young_person", 0, identity, index=_index(app, scope), scope=scope)
     return unit
 
@@ -103,7 +103,7 @@ def test_search_with_one_bit_buckets_still_returns_only_true_matches(app, db):
     units = []
     for i in range(12):
         unit = uuid.uuid4()
-        dek = services.open_unit(db, rt.keys, unit, rt.clock())
+        dek = services.open_unit(db, rt.keys, unit, rt.clock(), date(2035, 4, 17))
         services.write_identity(db, dek, unit, "young_person", 0,
                                 Identity(f"Nom{i}", "Prénom", date(2011, 1, 1 + i)), index=coarse, scope=GROUP)
         units.append(unit)
@@ -225,7 +225,7 @@ def test_raw_database_holds_no_identity_in_clear(committed_app, tmp_path):
     rt = _rt(app)
     session = rt.database.session()
     unit = uuid.uuid4()
-    dek = services.open_unit(session, rt.keys, unit, rt.clock())
+    dek = services.open_unit(session, rt.keys, unit, rt.clock(), date(2035, 4, 17))
     identity = Identity(MARKERS[1], MARKERS[0], date.fromisoformat(MARKERS[2]), "F", MARKERS[3], MARKERS[4], MARKERS[5])
     services.write_identity(session, dek, unit, "young_person", 0, identity, index=_index(app), scope=GROUP)
     services.write_identity(session, dek, unit, "representative", 1, Identity(MARKERS[1], "Parent"))
@@ -260,7 +260,7 @@ def test_the_associated_data_comes_from_the_mapped_column_so_a_value_moved_to_an
     from ccop_cases.cases.models import Case, CaseChange
     from ccop_cases.encryption import open_text, seal_text
 
-    dek = services.open_unit(db, _rt(app).keys, uuid.uuid4(), _rt(app).clock())
+    dek = services.open_unit(db, _rt(app).keys, uuid.uuid4(), _rt(app).clock(), None)
     row = uuid.uuid4()
     sealed = seal_text(dek, "remarque", column=Case.note_enc, row_id=row)
     assert open_text(dek, sealed, column=Case.note_enc, row_id=row) == "remarque"
