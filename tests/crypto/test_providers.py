@@ -34,7 +34,7 @@ from crypto import (
 from crypto.packing import pack
 from crypto.testing import key_values, recording_key_source
 
-PURPOSES = ("blind-index", "totp-secret", "session", "audit-signing")
+PURPOSES = tuple(sorted(filestore.PURPOSES))
 EPOCH = "2026-12"
 UNIT = uuid.UUID("6f1c2a52-3c07-4a44-9d4e-1f0a5e8a9b10")
 
