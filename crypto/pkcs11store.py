@@ -315,13 +315,13 @@ class Pkcs11KeyProvider:
     def current_key_id(self) -> str:
         """The id of the KEK that `wrap` uses now: the highest active version."""
         with _locked():
-            return self._current(self._scan())
+            return self._current(self._scan(root=False, epoch=False))
 
     @property
     def versions(self) -> dict[str, str]:
         """Every KEK version id with its status, 'active' or 'retired'."""
         with _locked():
-            objects = self._scan()
+            objects = self._scan(root=False, epoch=False)
         ids = sorted(set(objects.keks) | objects.retired, key=_version_number)
         return {v: _RETIRED if v in objects.retired else _ACTIVE for v in ids}
 
@@ -329,14 +329,14 @@ class Pkcs11KeyProvider:
     def epoch(self) -> str | None:
         """The ratchet's epoch: the latest epoch object in the token (None: not started)."""
         with _locked():
-            return self._scan().epoch
+            return self._scan(keks=False, root=False).epoch
 
     def wrap(self, dek: bytes, *, associated_data: bytes, epoch: str | None = None) -> tuple[str, bytes]:
         """Seal `dek` with the current KEK, inside a seal by `epoch`'s key when given:
         `(kek_id, suite | nonce | ciphertext+tag)`, as FileKeyProvider (FORMAT.md)."""
         p11 = _pkcs11()
         with _locked():
-            objects = self._scan()
+            objects = self._scan(root=False, epoch=epoch is not None)
             kek_id = self._current(objects)
             plaintext, suite = dek, _WRAP_SUITE
             try:
@@ -360,7 +360,7 @@ class Pkcs11KeyProvider:
         if len(wrapped) < 1 + NONCE_SIZE + TAG_SIZE or wrapped[0] != suite:
             raise DecryptionError
         with _locked():
-            objects = self._scan()
+            objects = self._scan(root=False, epoch=epoch is not None)
             if not isinstance(kek_id, str) or kek_id in objects.retired or kek_id not in objects.keks:
                 raise DecryptionError
             ad = pack(_KEK_LABEL, kek_id.encode("ascii"), associated_data)
@@ -382,7 +382,7 @@ class Pkcs11KeyProvider:
         if purpose not in PURPOSES:
             raise ValueError(f"unknown key purpose {purpose!r}; expected one of {sorted(PURPOSES)}")
         with _locked():
-            root_id, root = self._root(self._scan())
+            root_id, root = self._root(self._scan(keks=False, epoch=False))
             return DataKey(uuid.uuid5(root_id, purpose), self._hmac(root, _PURPOSE_INFO + purpose.encode("ascii")))
 
     def check(self) -> None:
@@ -511,27 +511,33 @@ class Pkcs11KeyProvider:
     def _session(self) -> Any:
         return self._connection.session()
 
-    def _scan(self) -> _Objects:
-        """Read every ccop-cases token object: a call sees what other processes changed."""
+    def _scan(self, *, keks: bool = True, root: bool = True, epoch: bool = True) -> _Objects:
+        """Read the ccop-cases token objects of the kinds asked for (the others are left
+        empty), so that each call sees what other processes changed. Reading the epochs
+        first destroys the cached epoch keys if the ratchet moved."""
         p11 = _pkcs11()
         session, attribute = self._session(), p11.Attribute
 
-        def grouped(label: str, object_class: Any, name: Any = attribute.ID) -> dict[bytes, list[Any]]:
+        def grouped(label: str, object_class: Any, name: Any = attribute.ID, wanted: bool = True,
+                    ) -> dict[bytes, list[Any]]:
             found: dict[bytes, list[Any]] = {}
+            if not wanted:
+                return found
             for obj in _find(session, {attribute.LABEL: label, attribute.CLASS: object_class, attribute.TOKEN: True}):
                 found.setdefault(bytes(obj[name]), []).append(obj)
             return found
 
         try:
-            keks = grouped(KEK_LABEL, p11.ObjectClass.SECRET_KEY)
-            retired = grouped(RETIRED_LABEL, p11.ObjectClass.DATA, attribute.VALUE)  # a data object has no CKA_ID
-            roots = grouped(ROOT_LABEL, p11.ObjectClass.SECRET_KEY)
-            epoch_objects = grouped(EPOCH_LABEL, p11.ObjectClass.SECRET_KEY)
+            epoch_objects = grouped(EPOCH_LABEL, p11.ObjectClass.SECRET_KEY, wanted=epoch)
+            kek_objects = grouped(KEK_LABEL, p11.ObjectClass.SECRET_KEY, wanted=keks)
+            # A data object has no CKA_ID: a retired mark names its version in CKA_VALUE.
+            retired = grouped(RETIRED_LABEL, p11.ObjectClass.DATA, attribute.VALUE, wanted=keks)
+            roots = grouped(ROOT_LABEL, p11.ObjectClass.SECRET_KEY, wanted=root)
         except p11.PKCS11Error as exc:
             raise KeyStoreError(f"cannot read the objects of token {self.token_label!r}: "
                                 f"{type(exc).__name__}") from None
         try:
-            kek_ids = {k.decode("ascii"): v for k, v in keks.items()}
+            kek_ids = {k.decode("ascii"): v for k, v in kek_objects.items()}
             retired_ids = frozenset(k.decode("ascii") for k in retired)
             epoch_ids = {epochs.check_epoch(k.decode("ascii")): v for k, v in epoch_objects.items()}
         except (UnicodeDecodeError, ValueError):
@@ -540,7 +546,8 @@ class Pkcs11KeyProvider:
             raise KeyStoreError(f"token {self.token_label!r} holds a KEK with a malformed version id")
         root_list = [(root_id, obj) for root_id, objs in roots.items() for obj in objs]
         objects = _Objects(kek_ids, retired_ids, root_list, epoch_ids)
-        self._connection.follow(objects.epoch)
+        if epoch:
+            self._connection.follow(objects.epoch)
         return objects
 
     def _current(self, objects: _Objects) -> str:
