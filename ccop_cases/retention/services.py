@@ -185,10 +185,9 @@ def turn_of_month(work: Work) -> Turn:
     stop = keys.epoch if identities.UNREADABLE_EPOCH in used else min([target, *early])
     recorded = set(db.scalars(select(DestroyedEpoch.epoch)))
     doomed = [e for e in epoch_span(keys.epoch, stop) if e not in recorded]
-    for epoch in doomed:
+    for epoch in work.durable(doomed):  # the record first, committed: a crash before the store moves is resumed
         db.add(DestroyedEpoch(epoch=epoch, destroyed_at=work.now()))
         work.audit.record("keys.epoch_destroyed", "epoch", epoch)
-    work.session.commit()  # the record first: a crash before the store moves is resumed, not lost
     if stop > keys.epoch:
         keys.ratchet(stop, in_use=early)
     if stop == target:

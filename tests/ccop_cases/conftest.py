@@ -4,6 +4,7 @@ back at the end, clients and a ``login_as`` helper that also does the TOTP step.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -44,6 +45,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     made = Settings(env="test", instance_dir=tmp, database_url=url, key_dir=tmp / "keys",
                     log_format="console", secure_cookies=False, migration_database_url=owner_url)
     init_keys(made, KEYS_EPOCH)
+    shutil.copy2(tmp / "keys" / "epoch.json", tmp / "epoch.json.saved")  # see _restore_epoch
     yield made
     if schema:
         drop_schema(schema)
@@ -92,12 +94,23 @@ def _rolled_back(app: Flask, clock: FakeClock) -> Iterator[Flask]:
     outer = connection.begin()
     rt.database.bind_to(connection)
     rt.clock = clock
+    epoch = rt.keys.epoch
     try:
         yield app
     finally:
         outer.rollback()
         connection.close()
         rt.database.sessions = original
+        if rt.keys.epoch != epoch:  # a test's `ccop retention run` turned the months of a shared store
+            _restore_epoch(rt.settings.key_dir)
+
+
+def _restore_epoch(key_dir: Path) -> None:
+    """Put back the epoch file saved when the store was made: what a key backup restores."""
+    saved = key_dir.parent / "epoch.json.saved"
+    if not saved.exists():  # a test's own store (own_keys_app): nothing shared to put back
+        return
+    os.replace(shutil.copy2(saved, key_dir / ".epoch.json.restoring"), key_dir / "epoch.json")
 
 
 @pytest.fixture
