@@ -6,7 +6,9 @@ Bytes in, bytes out; no Flask, no SQLAlchemy. Layouts are in FORMAT.md.
   and wraps / unwraps / rewraps itself through a `KeyProvider`.
 - `Context`: table, column and row id bound into a value's associated data.
 - `KeyProvider`: the interface of key stores; `ManagedKeyProvider` adds what operators
-  run (KEK rotation, the epoch ratchet); `FileKeyProvider` is the default one.
+  run (KEK rotation, the epoch ratchet); `FileKeyProvider` is the default one,
+  `Pkcs11KeyProvider` keeps the keys in a PKCS#11 token (python-pkcs11, imported only when
+  one is opened).
 - `epochs`: retention epochs (months) and the one-way ratchet between them.
 - `BlindIndex`: truncated HMAC token of (last name, first given name, birth date).
 - `DecryptionError`: the one opaque failure of opening a value or a wrapped key;
@@ -18,6 +20,7 @@ from crypto.blindindex import BlindIndex
 from crypto.datakey import Context, DataKey
 from crypto.errors import DecryptionError, KeyStoreError
 from crypto.filestore import FileKeyProvider
+from crypto.pkcs11store import Pkcs11KeyProvider
 from crypto.provider import KeyProvider, ManagedKeyProvider
 
 __all__ = [
@@ -29,4 +32,5 @@ __all__ = [
     "KeyProvider",
     "KeyStoreError",
     "ManagedKeyProvider",
+    "Pkcs11KeyProvider",
 ]

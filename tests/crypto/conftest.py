@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from crypto import Context, DataKey, FileKeyProvider
+from crypto.testing import softhsm_missing, softhsm_token
 
 
 @pytest.fixture
@@ -28,3 +29,18 @@ def dek() -> DataKey:
 @pytest.fixture
 def context() -> Context:
     return Context("case_person", "last_name", uuid.uuid4())
+
+
+@pytest.fixture(scope="session")
+def softhsm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private SoftHSMv2 token directory for the whole session; skips when SoftHSM is missing."""
+    missing = softhsm_missing()
+    if missing is not None:
+        pytest.skip(missing)
+    return tmp_path_factory.mktemp("softhsm")
+
+
+@pytest.fixture
+def softhsm(softhsm_dir: Path) -> tuple[str, str, str]:
+    """A fresh, empty token: `(module, label, pin)` (crypto.testing.softhsm_token)."""
+    return softhsm_token(softhsm_dir)
