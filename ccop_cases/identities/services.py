@@ -19,7 +19,6 @@ from ccop_cases.encryption import BlindIndex, DataKey, DecryptionError, KeyProvi
 from ccop_cases.identities import queries
 from ccop_cases.identities.models import DataKeyRecord, IdentityRecord, IdentityToken
 
-
 EPOCH_PURPOSE = "retention-epoch"  # the purpose key that seals each data key's epoch
 UNREADABLE_EPOCH = "?"  # a sealed epoch that does not open: counted, so the turn of the month stops
 
@@ -228,16 +227,28 @@ def shred_unit(db: Session, unit_id: uuid.UUID) -> dict[str, int]:
 # --- rotation --------------------------------------------------------------------------------
 
 
-def count_by_epoch(db: Session, keys: KeyProvider) -> Counter[str | None]:
-    """How many data keys each epoch seals (None: bound to none). Opens every sealed epoch:
-    for the operators' commands, never a page."""
-    counts: Counter[str | None] = Counter()
+def _epochs(db: Session, keys: KeyProvider) -> Iterator[tuple[uuid.UUID, str | None]]:
+    """Every data key's unit and epoch (None: bound to none; UNREADABLE_EPOCH: its seal does
+    not open). Opens every sealed epoch: for the daily run and the operators' commands."""
     for unit_id, sealed in db.execute(select(DataKeyRecord.unit_id, DataKeyRecord.epoch_enc)):
         try:
-            counts[epoch_of_unit(keys, unit_id, sealed)] += 1
+            yield unit_id, epoch_of_unit(keys, unit_id, sealed)
         except DecryptionError:
-            counts[UNREADABLE_EPOCH] += 1
-    return counts
+            yield unit_id, UNREADABLE_EPOCH
+
+
+def count_by_epoch(db: Session, keys: KeyProvider) -> Counter[str | None]:
+    """How many data keys each epoch seals (None: bound to none)."""
+    return Counter(epoch for _, epoch in _epochs(db, keys))
+
+
+def past_epoch_units(db: Session, keys: KeyProvider) -> set[uuid.UUID]:
+    """The units bound to an epoch the ratchet has destroyed: they can no longer be opened,
+    and their deadline has passed by construction (a database restored from before their
+    purge holds them)."""
+    ratchet = keys.epoch
+    return set() if ratchet is None else {unit for unit, epoch in _epochs(db, keys)
+                                          if epoch not in (None, UNREADABLE_EPOCH) and epoch < ratchet}
 
 
 def count_by_kek(db: Session) -> dict[str, int]:

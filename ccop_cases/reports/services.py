@@ -32,6 +32,7 @@ from ccop_cases.work import Work
 NBSP, NNBSP = "\u00a0", "\u202f"  # before a unit; between thousands (French typography)
 PURGE_REASONS = {"closing_delay": "Durée de conservation échue après la clôture (R10)",
                  "age_limit": "Vingt-cinq ans atteints (R19)",
+                 "epoch_passed": "Effacée après son époque de conservation, dans une base restaurée (R10)",
                  "duplicate_merged": "Proposition en double rattachée à la situation existante (R9)",
                  "rights_erasure": "Effacement demandé par la personne et accordé (R12, art. 17)",
                  "rights_objection": "Opposition de la personne accueillie (R12, art. 21)"}

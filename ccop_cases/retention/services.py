@@ -33,14 +33,17 @@ from ccop_cases.work import Work
 class Due:
     case: Case
     step: str  # archive | purge | unreadable (reported, never purged blindly)
-    reason: str  # closing_delay | age_limit | integrity
+    reason: str  # closing_delay | age_limit | epoch_passed | integrity
 
 
 def due(work: Work) -> list[Due]:
     """What the retention run would do now (ids and codes only)."""
     db, keys, now, archive_after_days = work.session, work.keys, work.now(), work.settings.archive_after_days
-    found = []
+    found, passed = [], identities.past_epoch_units(db, keys)
     for case in db.scalars(select(Case).where(Case.state != CaseState.PURGED).order_by(Case.reference)):
+        if case.id in passed:  # restored from before its purge: its key is already gone, its rows go too
+            found.append(Due(case, "purge", "epoch_passed"))
+            continue
         turned_25 = _turned_25(db, keys, case, now)
         if turned_25 is None:
             found.append(Due(case, "unreadable", "integrity"))
@@ -198,8 +201,13 @@ def turn_of_month(work: Work) -> Turn:
 
 
 def requests_due(work: Work) -> list[RightsRequest]:
-    """The ended rights requests whose retention is over (R12): who asked is still held."""
-    return rights.purgeable(work.session, work.today())
+    """The ended rights requests whose retention is over (R12): who asked is still held; and
+    those whose epoch is destroyed (a database restored from before their purge)."""
+    due_now = rights.purgeable(work.session, work.today())
+    passed = identities.past_epoch_units(work.session, work.keys) - {request.id for request in due_now}
+    restored = work.session.scalars(select(RightsRequest).where(RightsRequest.id.in_(passed),
+                                                                RightsRequest.purged_at.is_(None))) if passed else []
+    return sorted([*due_now, *restored], key=lambda request: request.reference)
 
 
 def purge_request(work: Work, request: RightsRequest) -> None:

@@ -14,8 +14,8 @@ from pathlib import Path
 import casetest
 import pytest
 from apptest import (
-    Account,
     KEYS_EPOCH,
+    Account,
     FakeClock,
     Governance,
     charter_admin,

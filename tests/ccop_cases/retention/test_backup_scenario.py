@@ -3,13 +3,14 @@ controlled clock: a database dump taken before a purge, restored after the turn 
 that followed it, with the live keys, no longer shows the purged situation — the page says
 the record cannot be read, and that is audited — while situations of later epochs still read.
 A copy of the key store taken before that turn still opens it: the bound docs/operations.md
-gives for keeping key backups ("Sauvegardes des clés") is what this test keeps true."""
+gives for keeping key backups ("Key backups") is what this test keeps true. The daily run on
+the restored database then purges the situation again (reason ``epoch_passed``)."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess  # noqa: S404 - pg_dump and psql, with fixed arguments
+import subprocess
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -151,3 +152,12 @@ def test_a_purged_case_does_not_decrypt_from_a_backup_restored_after_its_epoch(
                                           key_dir=tmp_path / "keys-backup"), clock)
     back = _page(with_old_keys, coordinator, clock, due.id)
     assert back.status_code == 200 and DUE in back.text
+
+    # The daily run on the restored database purges again what its epoch says is past, quietly.
+    rerun = restored.test_cli_runner().invoke(main, ["retention", "run"])
+    assert rerun.exit_code == 0 and "1 effacée(s)" in rerun.output, rerun.output
+    session = restored.extensions["ccop"].database.session()
+    assert audit_bodies(session, "case.purged")[-1]["details"]["reason"] == "epoch_passed"
+    session.close()
+    assert _page(restored, coordinator, clock, due.id).status_code == 410
+    assert LATER in _page(restored, coordinator, clock, later.id).text
