@@ -7,7 +7,7 @@ and, when it cannot start, refuse with its French reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 import click
@@ -23,6 +23,7 @@ from ccop_cases.clock import day
 from ccop_cases.encryption import epoch_of, init_keys, where
 from ccop_cases.identities import rotation
 from ccop_cases.identities import services as identity_services
+from ccop_cases.identities.services import UNREADABLE_EPOCH
 from ccop_cases.migrate import MigrationError, upgrade
 from ccop_cases.oversight import cli as oversight_cli
 from ccop_cases.reminders import cli as reminders_cli
@@ -88,7 +89,7 @@ def keys_init() -> None:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Clés créées ({where(settings)}), époque de conservation {epoch}. "
                "Sauvegardez-les à part de la base de données, et pas plus longtemps que la borne de "
-               "docs/operations.md (« Sauvegardes des clés »).")
+               "docs/operations.md (section « Key backups »).")
 
 
 @main.group()
@@ -135,12 +136,28 @@ def keys_status() -> None:
     for version, status in sorted(keys.versions.items()):
         current = " (courante)" if version == keys.current_key_id else ""
         click.echo(f"{version} : {status}{current}, {counts.get(version, 0)} clé(s) de données")
-    if keys.epoch is None:
-        click.echo("Époques : pas encore commencées (« ccop retention run » les commence).")
-    else:
-        click.echo(f"Époque la plus ancienne encore lisible : {keys.epoch} (les précédentes sont détruites)")
-    for epoch, count in sorted(by_epoch.items(), key=lambda item: item[0] or ""):
-        click.echo(f"  {epoch or 'sans époque'} : {count} clé(s) de données")
+    click.echo(keys_epochs(keys.epoch, by_epoch))
+
+
+def keys_epochs(ratchet: str | None, by_epoch: Mapping[str | None, int]) -> str:
+    """The data keys by epoch, for an operator: before the ratchet (unreadable: purged since a
+    restored dump), the ratchet's month (destroyed at the next turn), later ones as one total —
+    never month by month, which for open situations would be a histogram of birth months."""
+    if ratchet is None:
+        return "Époques de conservation : pas encore commencées (« ccop retention run » les commence)."
+    counted = {e: n for e, n in by_epoch.items() if e not in (None, UNREADABLE_EPOCH)}
+    lines = [f"Époque la plus ancienne encore lisible : {ratchet} (les précédentes sont détruites)",
+             f"  sans époque : {by_epoch.get(None, 0)} clé(s) de données",
+             f"  {ratchet} : {counted.get(ratchet, 0)} clé(s) de données (détruite au prochain changement de mois)",
+             f"  époques suivantes : {sum(n for e, n in counted.items() if e > ratchet)} clé(s) de données"]
+    passed = sum(n for e, n in counted.items() if e < ratchet)
+    if passed:
+        lines.append(f"  époques détruites : {passed} clé(s) de données, illisibles (effacées depuis la sauvegarde "
+                     "restaurée : « ccop retention run » les purge)")
+    if by_epoch.get(UNREADABLE_EPOCH):
+        lines.append(f"  époque illisible : {by_epoch[UNREADABLE_EPOCH]} clé(s) de données "
+                     "(intégrité : voir le journal)")
+    return "\n".join(lines)
 
 
 @keys.command("rotate")

@@ -23,6 +23,7 @@ from crypto import (
     ManagedKeyProvider,
 )
 from crypto.blindindex import normalise_name
+from crypto.epochs import add_months as epoch_add
 from crypto.epochs import epoch_of
 from crypto.epochs import span as epoch_span
 
@@ -33,6 +34,7 @@ __all__ = [
     "KeyProvider",
     "KeyStoreError",
     "ManagedKeyProvider",
+    "epoch_add",
     "epoch_of",
     "epoch_span",
     "init_keys",

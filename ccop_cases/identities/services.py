@@ -227,7 +227,7 @@ def shred_unit(db: Session, unit_id: uuid.UUID) -> dict[str, int]:
 # --- rotation --------------------------------------------------------------------------------
 
 
-def _epochs(db: Session, keys: KeyProvider) -> Iterator[tuple[uuid.UUID, str | None]]:
+def epochs(db: Session, keys: KeyProvider) -> Iterator[tuple[uuid.UUID, str | None]]:
     """Every data key's unit and epoch (None: bound to none; UNREADABLE_EPOCH: its seal does
     not open). Opens every sealed epoch: for the daily run and the operators' commands."""
     for unit_id, sealed in db.execute(select(DataKeyRecord.unit_id, DataKeyRecord.epoch_enc)):
@@ -239,7 +239,7 @@ def _epochs(db: Session, keys: KeyProvider) -> Iterator[tuple[uuid.UUID, str | N
 
 def count_by_epoch(db: Session, keys: KeyProvider) -> Counter[str | None]:
     """How many data keys each epoch seals (None: bound to none)."""
-    return Counter(epoch for _, epoch in _epochs(db, keys))
+    return Counter(epoch for _, epoch in epochs(db, keys))
 
 
 def past_epoch_units(db: Session, keys: KeyProvider) -> set[uuid.UUID]:
@@ -247,7 +247,7 @@ def past_epoch_units(db: Session, keys: KeyProvider) -> set[uuid.UUID]:
     and their deadline has passed by construction (a database restored from before their
     purge holds them)."""
     ratchet = keys.epoch
-    return set() if ratchet is None else {unit for unit, epoch in _epochs(db, keys)
+    return set() if ratchet is None else {unit for unit, epoch in epochs(db, keys)
                                           if epoch not in (None, UNREADABLE_EPOCH) and epoch < ratchet}
 
 

@@ -29,6 +29,14 @@ def run(dry_run: bool) -> None:
                 click.echo(f"{planned.case.reference} {planned.case.id} : {planned.step} ({planned.reason})")
             for request in requests:
                 click.echo(f"{request.reference} {request.id} : purge (rights_register)")
+            leaving = {planned.case.id for planned in due if planned.step == "purge"} | {r.id for r in requests}
+            turn = service.turn_plan(work, leaving)
+            if turn.destroyed:
+                click.echo("Changement de mois : clé détruite pour l’époque ou les époques "
+                           f"{', '.join(turn.destroyed)}.")
+            if turn.kept:
+                click.echo(f"Changement de mois : l’époque {turn.kept} serait gardée, {turn.units} clé(s) de données "
+                           "l’utilisant encore (voir « ccop keys status »).")
             click.echo(f"{len(due)} situation(s) et {len(requests)} demande(s) d’exercice des droits concernée(s) ; "
                        "rien n’a été modifié (--dry-run).")
             return

@@ -4,6 +4,9 @@ and a hard purge on the 25th birthday whatever the state; the register of rights
 
 from __future__ import annotations
 
+import uuid
+from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -18,7 +21,7 @@ from ccop_cases.cases.models import (
 )
 from ccop_cases.cases.services import age_on
 from ccop_cases.clock import day
-from ccop_cases.encryption import DecryptionError, KeyProvider, epoch_of, epoch_span
+from ccop_cases.encryption import DecryptionError, KeyProvider, epoch_add, epoch_of, epoch_span
 from ccop_cases.identities import services as identities
 from ccop_cases.identities.models import DataKeyRecord, DestroyedEpoch
 from ccop_cases.meetings import services as meetings
@@ -160,12 +163,29 @@ def bind(work: Work, unit: Case | RightsRequest) -> None:
 
 @dataclass(frozen=True)
 class Turn:
-    """What the turn of the month did: the epochs it destroyed now (``destroyed``), and the
-    earliest one it had to keep because data keys still use it (``kept``, with ``units``)."""
+    """The turn of the month: the epochs it destroys (``destroyed``), and the earliest one it
+    must keep because data keys still use it (``kept``, with ``units`` of them)."""
 
     destroyed: list[str]
     kept: str | None = None
     units: int = 0
+    in_use: tuple[str, ...] = ()  # the epochs before this month that data keys still use
+
+
+def turn_plan(work: Work, leaving: Collection[uuid.UUID] = ()) -> Turn:
+    """What the turn of the month would do now, the units in ``leaving`` (purged by this run
+    before it) set aside. Changes nothing (``--dry-run``)."""
+    keys, target = work.keys, epoch_of(work.today())
+    if keys.epoch is None or keys.epoch >= target:
+        return Turn([])
+    used = Counter(epoch for unit, epoch in identities.epochs(work.session, keys) if unit not in leaving)
+    early = sorted(e for e in used if e not in (None, identities.UNREADABLE_EPOCH) and e < target)
+    # A sealed epoch that does not open could be any month: then nothing is destroyed.
+    stop = keys.epoch if identities.UNREADABLE_EPOCH in used else min([target, *early])
+    if stop == target:
+        return Turn(epoch_span(keys.epoch, stop), in_use=tuple(early))
+    units = sum(n for e, n in used.items() if e == identities.UNREADABLE_EPOCH or (e is not None and e < target))
+    return Turn(epoch_span(keys.epoch, stop), stop, units, tuple(early))
 
 
 def turn_of_month(work: Work) -> Turn:
@@ -177,27 +197,19 @@ def turn_of_month(work: Work) -> Turn:
     (idempotent), so no destruction goes unaudited and none is audited twice. An epoch that
     data keys still use — a unit that outlives its epoch, which only a bug or an unreadable
     record can cause — is never destroyed: the ratchet stops before it, loudly (audited as an
-    error; the command fails)."""
+    error; the command fails). Returns the epochs recorded now, and the one kept."""
     keys, db = work.keys, work.session
-    target = epoch_of(work.today())
-    if keys.epoch is None or keys.epoch >= target:
-        return Turn([])
-    used = identities.count_by_epoch(db, keys)
-    early = sorted(e for e in used if e not in (None, identities.UNREADABLE_EPOCH) and e < target)
-    # A sealed epoch that does not open could be any month: then nothing is destroyed.
-    stop = keys.epoch if identities.UNREADABLE_EPOCH in used else min([target, *early])
+    plan = turn_plan(work)
     recorded = set(db.scalars(select(DestroyedEpoch.epoch)))
-    doomed = [e for e in epoch_span(keys.epoch, stop) if e not in recorded]
+    doomed = [e for e in plan.destroyed if e not in recorded]
     for epoch in work.durable(doomed):  # the record first, committed: a crash before the store moves is resumed
         db.add(DestroyedEpoch(epoch=epoch, destroyed_at=work.now()))
         work.audit.record("keys.epoch_destroyed", "epoch", epoch)
-    if stop > keys.epoch:
-        keys.ratchet(stop, in_use=early)
-    if stop == target:
-        return Turn(doomed)
-    units = sum(n for e, n in used.items() if e == identities.UNREADABLE_EPOCH or (e is not None and e < target))
-    work.audit.record("keys.epoch_kept", "epoch", stop, outcome="error", units=units)
-    return Turn(doomed, stop, units)
+    if plan.destroyed:
+        keys.ratchet(epoch_add(plan.destroyed[-1], 1), in_use=plan.in_use)  # the store refuses too
+    if plan.kept:
+        work.audit.record("keys.epoch_kept", "epoch", plan.kept, outcome="error", units=plan.units)
+    return Turn(doomed, plan.kept, plan.units, plan.in_use)
 
 
 def requests_due(work: Work) -> list[RightsRequest]:

@@ -121,6 +121,9 @@ def test_the_turn_of_the_month_destroys_each_past_epoch_once_and_audits_it(app, 
     later = latest_case(db)
     assert _keys(app).epoch == KEYS_EPOCH
     _to(clock, date(2026, 5, 1))
+    planned = _run(app, "--dry-run")
+    assert "Changement de mois : clé détruite pour l’époque ou les époques 2026-03, 2026-04." in planned.output
+    assert _keys(app).epoch == KEYS_EPOCH and audit_bodies(db, "keys.epoch_destroyed") == []
     first = _run(app)
     assert first.exit_code == 0, first.output
     assert "Clé détruite pour l’époque ou les époques : 2026-03, 2026-04" in first.output
@@ -137,6 +140,9 @@ def test_the_turn_of_the_month_destroys_each_past_epoch_once_and_audits_it(app, 
     assert again.exit_code == third.exit_code == 0 and "Clé détruite" not in again.output + third.output
     assert len(audit_bodies(db, "keys.epoch_destroyed")) == 2
     assert _opens(app, db, later.id)  # a later epoch still opens
+    status = app.test_cli_runner().invoke(main, ["keys", "status"]).output
+    assert "Époque la plus ancienne encore lisible : 2026-05" in status
+    assert "époques suivantes : 1 clé(s) de données" in status and "2035-06" not in status  # no birth month
 
 
 def test_an_epoch_still_used_by_a_unit_is_never_destroyed_and_the_run_says_so_loudly(app, world, login_as, db,
@@ -152,6 +158,7 @@ def test_an_epoch_still_used_by_a_unit_is_never_destroyed_and_the_run_says_so_lo
     db.commit()
 
     _to(clock, date(2026, 7, 1))
+    assert "l’époque 2026-06 serait gardée, 1 clé(s) de données" in _run(app, "--dry-run").output
     refused = _run(app)
     assert refused.exit_code == 1
     assert "ATTENTION : l’époque 2026-06 n’a pas été détruite : 1 clé(s) de données" in refused.output
