@@ -69,6 +69,7 @@ ACTIONS: dict[str, str] = {
     "keys.epochs_started": "Époques de conservation commencées",
     "keys.epoch_destroyed": "Clé d’une époque de conservation passée détruite",
     "keys.epoch_kept": "Époque de conservation gardée : des clés de données l’utilisent encore",
+    "keys.epochs_missing": "Époques de conservation absentes du magasin de clés alors que des clés en utilisent",
     "audit.heartbeat": "Battement du journal",
     "audit.viewed": "Journal consulté",
     "audit.exported": "Journal exporté",

@@ -86,14 +86,13 @@ def gone_by(case: Case, birth: date | None) -> date | None:
     return min(limits) if limits else None
 
 
-def rebind(work: Work, case: Case, birth: date | None = None) -> None:
+def rebind(work: Work, case: Case, birth: date | None = None) -> bool:
     """The situation's deadline may have moved (closed, birth date rectified): rewrap its data
-    key to the new deadline's epoch, in this transaction."""
+    key to the new deadline's epoch, in this transaction. True when the epoch changed."""
     if birth is None:
         birth = identities.read_unit(work.session, work.keys, case.id)[0][1].birth_date
     deadline = gone_by(case, birth)
-    if deadline is not None:
-        identities.rebind(work.session, work.keys, case.id, deadline, work.today())
+    return deadline is not None and identities.rebind(work.session, work.keys, case.id, deadline, work.today())
 
 
 def blind_index(keys: KeyProvider, bits: int, group_id: uuid.UUID) -> BlindIndex:

@@ -4,6 +4,8 @@ month destroy the keys of the past retention epochs, for a daily timer."""
 
 from __future__ import annotations
 
+import uuid
+
 import click
 from flask.cli import AppGroup
 
@@ -35,19 +37,30 @@ def run(dry_run: bool) -> None:
                 click.echo("Changement de mois : clé détruite pour l’époque ou les époques "
                            f"{', '.join(turn.destroyed)}.")
             if turn.kept:
-                click.echo(f"Changement de mois : l’époque {turn.kept} serait gardée, {turn.units} clé(s) de données "
-                           "l’utilisant encore (voir « ccop keys status »).")
+                click.echo(f"Changement de mois : une époque serait gardée, {turn.units} clé(s) de données l’utilisant "
+                           "encore (voir « ccop keys status »).")
             click.echo(f"{len(due)} situation(s) et {len(requests)} demande(s) d’exercice des droits concernée(s) ; "
                        "rien n’a été modifié (--dry-run).")
             return
-        if service.start_epochs(work):
-            click.echo(f"Époques de conservation commencées ({work.keys.epoch}).")
-        unbound = service.unbound(work)
-        with click.progressbar(unbound, label="Rattachement des clés à leur époque") as bar:
-            for unit in work.durable(bar):  # keys sealed before epochs: one per transaction
-                service.bind(work, unit)
-        counts = {"archive": 0, "purge": 0, "unreadable": 0, "requests": 0}
-        items: list[service.Due | RightsRequest] = [*due, *requests]
+        try:
+            if service.start_epochs(work):
+                click.echo(f"Époques de conservation commencées ({work.keys.epoch}).")
+        except service.EpochsLost as exc:
+            raise click.ClickException(
+                f"Le magasin de clés n’a pas d’époques de conservation alors que {exc.args[0]} clé(s) de données en "
+                "utilisent : ce n’est pas celui avec lequel elles ont été scellées (sauvegarde trop ancienne, fichier "
+                "epoch.json supprimé). Remettez-le depuis la dernière sauvegarde des clés ; rien n’a été fait."
+            ) from exc
+        counts = {"archive": 0, "purge": 0, "unreadable": 0, "requests": 0, "bound": 0}
+        reported: set[uuid.UUID] = set()  # unreadable units, audited once
+        with click.progressbar(service.to_bind(work), label="Rattachement des clés à leur époque") as bar:
+            for unit in work.durable(bar):  # one per transaction
+                moved = service.bind(work, unit)
+                if moved is None:
+                    reported.add(unit.id)
+                counts["unreadable" if moved is None else "bound"] += int(moved is not False)
+        items: list[service.Due | RightsRequest] = [
+            *(item for item in due if not (item.step == "unreadable" and item.case.id in reported)), *requests]
         with click.progressbar(items, label="Conservation") as bar:
             for item in work.durable(bar):  # one case or request per transaction: an interruption loses nothing
                 if isinstance(item, RightsRequest):
@@ -63,14 +76,14 @@ def run(dry_run: bool) -> None:
                 counts[item.step] += 1
         turn = service.turn_of_month(work)
         work.audit.record("retention.run", "retention", "", archived=counts["archive"], purged=counts["purge"],
-                          unreadable=counts["unreadable"], requests_purged=counts["requests"], bound=len(unbound),
+                          unreadable=counts["unreadable"], requests_purged=counts["requests"], bound=counts["bound"],
                           epochs_destroyed=len(turn.destroyed))
     if not service.clear_journal(work.session.get_bind()):  # the erased values leave SQLite's log too
         click.echo("Journal d’écriture de la base occupé : il sera vidé au prochain passage.")
     click.echo(f"Conservation : {counts['archive']} situation(s) archivée(s), {counts['purge']} effacée(s) ; "
                f"{counts['requests']} demande(s) d’exercice des droits purgée(s) du registre.")
-    if unbound:
-        click.echo(f"{len(unbound)} clé(s) de données rattachée(s) à leur époque de conservation.")
+    if counts["bound"]:
+        click.echo(f"{counts['bound']} clé(s) de données rattachée(s) à l’époque de leur échéance.")
     if turn.destroyed:
         click.echo(f"Clé détruite pour l’époque ou les époques : {', '.join(turn.destroyed)} ; ce qui y était "
                    "scellé est illisible partout, sauvegardes comprises, avec les clés vivantes.")

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, event, select
+from sqlalchemy import Connection, Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from ccop_cases.cases import services as cases
@@ -133,32 +133,56 @@ def clear_journal(bind: Engine | Connection) -> bool:
 # --- retention epochs: the turn of the month ------------------------------------------------
 
 
+class EpochsLost(Exception):
+    """The key store has no epoch ratchet while data keys are bound to epochs: it is not the
+    store these keys were sealed with (an old backup, a deleted epoch file)."""
+
+
 def start_epochs(work: Work) -> bool:
     """Start the key store's epoch ratchet at this month when it has none (a store created
-    before epochs); audited. False when it already runs."""
-    started = work.keys.epoch is None and work.keys.start_epochs(epoch_of(work.today()))
-    if started:
-        work.audit.record("keys.epochs_started", "epoch", work.keys.epoch)
-    return started
+    before epochs); audited. False when it already runs. Refused (EpochsLost, audited) when
+    data keys are already bound to epochs or epochs were destroyed: a new ratchet would make
+    them unreadable, and bind new ones to a secret the right store does not have."""
+    if work.keys.epoch is not None:
+        return False
+    db = work.session
+    bound = db.scalar(select(func.count()).where(DataKeyRecord.epoch_enc.is_not(None)))
+    if bound or db.scalar(select(func.count()).select_from(DestroyedEpoch)):
+        for _ in work.durable([None]):  # the refusal stays in the trail though the command fails
+            work.audit.record("keys.epochs_missing", "epoch", "", outcome="error", units=bound or 0)
+        raise EpochsLost(bound or 0)
+    work.keys.start_epochs(epoch_of(work.today()))
+    work.audit.record("keys.epochs_started", "epoch", work.keys.epoch)
+    return True
 
 
-def unbound(work: Work) -> list[Case | RightsRequest]:
+def to_bind(work: Work) -> list[Case | RightsRequest]:
     """The live situations and register requests whose data key is bound to no epoch (sealed
-    before epochs existed): ``bind`` gives each the epoch of its deadline."""
+    before epochs existed), and the register's overdue open requests (their longest keep
+    moves each day): ``bind`` gives each the epoch of its deadline."""
     db = work.session
     loose = select(DataKeyRecord.unit_id).where(DataKeyRecord.epoch_enc.is_(None))
     cases_ = db.scalars(select(Case).where(Case.id.in_(loose), Case.state != CaseState.PURGED)
                         .order_by(Case.reference))
     requests = db.scalars(select(RightsRequest).where(RightsRequest.id.in_(loose), RightsRequest.purged_at.is_(None))
                           .order_by(RightsRequest.reference))
-    return [*cases_, *requests]
+    found: list[Case | RightsRequest] = [*cases_, *requests]
+    seen = {unit.id for unit in found}
+    return found + [request for request in rights.overdue_open(db, work.today()) if request.id not in seen]
 
 
-def bind(work: Work, unit: Case | RightsRequest) -> None:
-    if isinstance(unit, Case):
-        cases.rebind(work, unit)
-    else:
-        identities.rebind(work.session, work.keys, unit.id, rights.gone_by(unit), work.today())
+def bind(work: Work, unit: Case | RightsRequest) -> bool | None:
+    """Rewrap the unit's data key to its deadline's epoch: True when it moved, False when it
+    already was there, None (audited ``record.unreadable``) when its key or identity cannot
+    be read — counted with the unreadable situations, never a reason to stop the run."""
+    try:
+        if isinstance(unit, Case):
+            return cases.rebind(work, unit)
+        return identities.rebind(work.session, work.keys, unit.id, rights.gone_by(unit, work.today()), work.today())
+    except (DecryptionError, LookupError, IndexError):
+        kind = "case" if isinstance(unit, Case) else "rights_request"
+        work.audit.record("record.unreadable", kind, unit.id, outcome="error")
+        return None
 
 
 @dataclass(frozen=True)
@@ -207,8 +231,8 @@ def turn_of_month(work: Work) -> Turn:
         work.audit.record("keys.epoch_destroyed", "epoch", epoch)
     if plan.destroyed:
         keys.ratchet(epoch_add(plan.destroyed[-1], 1), in_use=plan.in_use)  # the store refuses too
-    if plan.kept:
-        work.audit.record("keys.epoch_kept", "epoch", plan.kept, outcome="error", units=plan.units)
+    if plan.kept:  # the month stays out of the trail: beside an unreadable case's id it could be a birth month
+        work.audit.record("keys.epoch_kept", "epoch", "", outcome="error", units=plan.units)
     return Turn(doomed, plan.kept, plan.units, plan.in_use)
 
 
@@ -217,7 +241,7 @@ def requests_due(work: Work) -> list[RightsRequest]:
     those whose epoch is destroyed (a database restored from before their purge)."""
     due_now = rights.purgeable(work.session, work.today())
     passed = identities.past_epoch_units(work.session, work.keys) - {request.id for request in due_now}
-    restored = work.session.scalars(select(RightsRequest).where(RightsRequest.id.in_(passed),
+    restored: Iterable[RightsRequest] = work.session.scalars(select(RightsRequest).where(RightsRequest.id.in_(passed),
                                                                 RightsRequest.purged_at.is_(None))) if passed else []
     return sorted([*due_now, *restored], key=lambda request: request.reference)
 

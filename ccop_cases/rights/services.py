@@ -70,14 +70,25 @@ def due_date(received_on: date, *, extended: bool) -> date:
     return add_months(received_on, 3 if extended else 1)
 
 
-def gone_by(request: RightsRequest) -> date:
+def gone_by(request: RightsRequest, today: date) -> date:
     """The date by which who asked must be gone from the register at the latest: its
-    ``keep_until`` once answered; before, the longest the register may keep it (answered on
-    the extended due date, kept the most years a DPO may set). Its data key is bound to this
-    date's retention epoch, and rewrapped when the answer fixes ``keep_until``."""
+    ``keep_until`` once ended; before, the longest the register may keep it: answered on the
+    extended due date, or today once that has passed, and kept the most years a DPO may set.
+    Its data key is bound to this date's retention epoch, rewrapped when the answer fixes
+    ``keep_until``, and, while an overdue request stays open, by the daily run (so it never
+    falls behind the turn of the month)."""
     if request.keep_until is not None:
         return request.keep_until
-    return add_months(due_date(request.received_on, extended=True), 12 * (KEEP_YEARS.stop - 1))
+    return add_months(max(due_date(request.received_on, extended=True), today), 12 * (KEEP_YEARS.stop - 1))
+
+
+def overdue_open(db: Session, today: date) -> list[RightsRequest]:
+    """The requests still open past their extended due date: their longest keep moves with
+    each day (``gone_by``)."""
+    return list(db.scalars(select(RightsRequest).where(RightsRequest.keep_until.is_(None),
+                                                       RightsRequest.purged_at.is_(None),
+                                                       RightsRequest.received_on < add_months(today, -3))
+                           .order_by(RightsRequest.reference)))
 
 
 # --- registering and moving a request ----------------------------------------------------------------
@@ -123,7 +134,7 @@ def register(work: Work, council: Council, new: NewRequest, by: uuid.UUID) -> tu
                             created_at=now)
     db.add(request)
     db.flush()
-    dek = identities.open_unit(db, work.keys, request.id, now, gone_by(request))
+    dek = identities.open_unit(db, work.keys, request.id, now, gone_by(request, work.today()))
     identities.write_identity(db, dek, request.id, REQUESTER_ROLE, 0, new.identity)
     work.audit.record("rights.registered", "rights_request", request.id, kind=new.kind, channel=new.channel,
                       requester=new.requester, due_on=request.due_on.isoformat())

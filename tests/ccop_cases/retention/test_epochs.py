@@ -5,6 +5,7 @@ Controlled clock; the shared key store's ratchet is put back after each test (co
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 
 import pytest
@@ -158,14 +159,14 @@ def test_an_epoch_still_used_by_a_unit_is_never_destroyed_and_the_run_says_so_lo
     db.commit()
 
     _to(clock, date(2026, 7, 1))
-    assert "l’époque 2026-06 serait gardée, 1 clé(s) de données" in _run(app, "--dry-run").output
+    assert "une époque serait gardée, 1 clé(s) de données" in _run(app, "--dry-run").output
     refused = _run(app)
     assert refused.exit_code == 1
     assert "ATTENTION : l’époque 2026-06 n’a pas été détruite : 1 clé(s) de données" in refused.output
     assert _keys(app).epoch == "2026-06"  # the months before it went; it stays, and so do the later ones
     assert [e["target"]["id"] for e in audit_bodies(db, "keys.epoch_destroyed")] == ["2026-03", "2026-04", "2026-05"]
-    kept = audit_bodies(db, "keys.epoch_kept")[-1]
-    assert (kept["target"]["id"], kept["outcome"], kept["details"]["units"]) == ("2026-06", "error", "1")
+    kept = audit_bodies(db, "keys.epoch_kept")[-1]  # the month is not in the trail (a birth month, for an open case)
+    assert (kept["target"]["id"], kept["outcome"], kept["details"]["units"]) == ("", "error", "1")
     assert _opens(app, db, case.id)
 
     db.get_one(Case, case.id).purge_due = date(2026, 6, 2)  # fixed: the next run purges it, then turns
@@ -218,3 +219,77 @@ def test_a_store_without_epochs_is_started_by_the_run(own_keys_app):
     assert [e["target"]["id"] for e in audit_bodies(session, "keys.epochs_started")] == [KEYS_EPOCH]
     session.close()
 
+
+
+# --- found by the second review ---------------------------------------------------------------------
+
+
+def test_an_overdue_open_request_moves_with_the_days_and_never_holds_the_turn_back(app, admin, db, clock):
+    world = rightstest.make_world(app, admin)
+    # Received long ago (or a typo) and never answered: its longest keep counts from today.
+    request = rightstest.new_request(app, db, world, kind="other", received_on=date(2015, 1, 10))
+    assert _bound(app, db, request.id)[0] == "2036-03"  # ten years from 2026-03-02
+    _to(clock, date(2026, 4, 1))
+    result = _run(app)
+    assert result.exit_code == 0, result.output
+    assert _keys(app).epoch == "2026-04" and _bound(app, db, request.id)[0] == "2036-04"
+    assert rights.requester(setup_work(app, db), request) == rightstest.REQUESTER
+
+
+def test_a_key_sealed_before_epochs_that_cannot_be_read_is_reported_and_the_run_goes_on(app, world, login_as, db,
+                                                                                       clock):
+    coordinator = login_as(world.coordinator)
+    assert propose(coordinator, world.gov, birth_date="2010-06-15").status_code == 302
+    due = latest_case(db)
+    url = f"/situations/{due.id}"
+    post(coordinator, f"{url}/cloture", {"clo-reason": "objectives_met", "clo-confirm": "y"}, token_from=url)
+    clock.advance(seconds=1)  # latest_case goes by the time of the proposal
+    assert propose(coordinator, world.gov, birth_date="2011-02-03").status_code == 302
+    broken = latest_case(db)
+    assert broken.id != due.id
+    record = db.get_one(DataKeyRecord, broken.id)
+    kek_id, wrapped = identities.unit_key(db, _keys(app), broken.id).wrap(_keys(app), unit_id=broken.id)
+    record.kek_id, record.epoch_enc = kek_id, None  # sealed before epochs (format 1)…
+    record.wrapped = wrapped[:-1] + bytes([wrapped[-1] ^ 1])  # …and altered
+    db.commit()
+
+    _to(clock, date(2026, 6, 3))  # the closed one's purge date (2026-06-02) is past
+    result = _run(app)
+    assert result.exit_code == 1 and "ATTENTION : 1 situation(s) illisible(s)" in result.output, result.output
+    db.expire_all()
+    assert db.get_one(Case, due.id).state == "purged", result.output  # the rest of the run was done
+    assert [e["target"]["id"] for e in audit_bodies(db, "record.unreadable")] == [str(broken.id)]  # once
+
+
+def test_a_store_without_its_epochs_is_refused_when_keys_are_already_bound(own_keys_app):
+    rt = own_keys_app.extensions["ccop"]
+    session = rt.database.session()
+    unit = uuid.uuid4()
+    identities.open_unit(session, rt.keys, unit, rt.clock(), date(2030, 5, 1))
+    session.commit()
+    (rt.keys.directory / "epoch.json").unlink()  # a key backup from before epochs, put back
+    result = own_keys_app.test_cli_runner().invoke(main, ["retention", "run"])
+    assert result.exit_code == 1 and "n’a pas d’époques de conservation alors que 1 clé(s)" in result.output
+    assert rt.keys.epoch is None  # no new ratchet over the lost one
+    assert [e["outcome"] for e in audit_bodies(session, "keys.epochs_missing")] == ["error"]
+    assert audit_bodies(session, "keys.epochs_started") == []
+    session.close()
+
+
+def test_copies_sealed_before_epochs_stop_opening_once_a_rotation_follows_the_binding_run(own_keys_app):
+    """docs/operations.md (Retention epochs): dumps taken before the first binding run hold
+    keys sealed under the KEK alone; the rotation after that run is what closes them."""
+    rt = own_keys_app.extensions["ccop"]
+    session = rt.database.session()
+    unit = uuid.uuid4()
+    key = identities.open_unit(session, rt.keys, unit, rt.clock(), None)  # format 1, as before epochs
+    record = session.get_one(DataKeyRecord, unit)
+    old_copy = (record.kek_id, bytes(record.wrapped))  # what a dump taken now holds
+    session.commit()
+    assert DataKey.unwrap(rt.keys, *old_copy, unit_id=unit).secret_bytes() == key.secret_bytes()
+    assert own_keys_app.test_cli_runner().invoke(main, ["keys", "rotate"]).exit_code == 0
+    session.expire_all()
+    assert identities.unit_key(session, rt.keys, unit).secret_bytes() == key.secret_bytes()
+    with pytest.raises(DecryptionError):
+        DataKey.unwrap(rt.keys, *old_copy, unit_id=unit)
+    session.close()
