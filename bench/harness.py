@@ -20,7 +20,7 @@ import tempfile
 import time
 import urllib.parse
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -62,13 +62,17 @@ def drop_schema(schema: str | None) -> None:
 
 
 @contextlib.contextmanager
-def instance() -> Iterator[tuple[str, dict[str, str]]]:
+def instance(extra: Mapping[str, str] | None = None) -> Iterator[tuple[str, dict[str, str]]]:
     """A fresh database with keys and migrations (SQLite in a temp dir, or a PostgreSQL schema
-    dropped at the end); yields (url, environment of the app)."""
+    dropped at the end); yields (url, environment of the app).
+
+    ``extra``: more variables of the app and its commands, e.g. another key provider's
+    (``CCOP_KEY_PROVIDER=pkcs11``, its token, and ``SOFTHSM2_CONF`` for SoftHSMv2), whose
+    keys ``ccop keys init`` then creates; by default the key directory of the temp dir."""
     with tempfile.TemporaryDirectory() as tmp:
         url, schema = fresh_database(Path(tmp))
         env = {"CCOP_ENV": "development", "CCOP_INSTANCE_DIR": tmp, "CCOP_DATABASE_URL": url,
-               "CCOP_LOG_FORMAT": "json"}
+               "CCOP_LOG_FORMAT": "json", **(extra or {})}
         try:
             for command in (["keys", "init"], ["db", "upgrade"]):
                 subprocess.run([BIN / "ccop", *command], env={**os.environ, **env}, check=True,  # noqa: S603 - our own venv executables
