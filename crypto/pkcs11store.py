@@ -45,6 +45,8 @@ EPOCH_LABEL: Final = "ccop-cases epoch"
 LABELS: Final = (KEK_LABEL, RETIRED_LABEL, ROOT_LABEL, EPOCH_LABEL)
 _SESSION_SECRET_LABEL: Final = "ccop-cases epoch secret (session)"  # noqa: S105 -- a label
 _SESSION_WRAP_LABEL: Final = "ccop-cases epoch wrap key (session)"
+SECRET_CHECKPOINT: Final = 12
+"""Of the secrets derived past the ratchet's month, a session keeps every 12th (a year apart)."""
 _CHECK_TEXT: Final = b"ccop-cases canary v1"
 _CHECK_LABEL: Final = b"ccop-cases/token-check/v1"
 _VERSION_ID: Final = re.compile(r"v[1-9][0-9]{0,8}")
@@ -485,7 +487,7 @@ class Pkcs11KeyProvider:
             kept = sorted(e for e in in_use if e < to)
             if kept:
                 raise KeyStoreError(f"epoch {kept[0]} still seals data keys: nothing was destroyed")
-            previous = self._secret(objects, epochs.add_months(to, -1))
+            previous, temporary = self._secret(objects, epochs.add_months(to, -1))
             try:
                 previous.derive_key(p11.KeyType.AES, 256, mechanism=p11.Mechanism.AES_CBC_ENCRYPT_DATA,
                                     mechanism_param=(epochs.ZERO_IV, epochs.NEXT_DATA),
@@ -494,6 +496,9 @@ class Pkcs11KeyProvider:
             except p11.PKCS11Error as exc:
                 raise KeyStoreError(f"token {self.token_label!r} failed to derive epoch {to}: "
                                     f"{type(exc).__name__}") from None
+            finally:
+                if temporary:
+                    self._destroy_session_object(previous)
             for epoch in sorted(objects.epochs):
                 for key in objects.epochs[epoch]:
                     self._destroy(key, epoch)
@@ -573,27 +578,36 @@ class Pkcs11KeyProvider:
             raise KeyStoreError(f"token {self.token_label!r} failed to compute an HMAC: "
                                 f"{type(exc).__name__}") from None
 
-    def _secret(self, objects: _Objects, epoch: str) -> TokenKey:
-        """S(epoch) for epoch >= the ratchet's: the token object, or a cached session object
-        derived from it (each step `AES_CBC_ENCRYPT_DATA` over NEXT_DATA, zero IV)."""
+    def _secret(self, objects: _Objects, epoch: str) -> tuple[TokenKey, bool]:
+        """S(epoch) for epoch >= the ratchet's: the token object, a cached session object, or
+        one derived from the nearest of them (each step `AES_CBC_ENCRYPT_DATA` over NEXT_DATA,
+        zero IV); True when the caller must destroy it after use. Only every
+        SECRET_CHECKPOINT-th month's secret is kept as a session object, so a worker's session
+        holds about one object per epoch it opened (its W), not two: every `C_FindObjects`
+        walks them all."""
         current = objects.epoch
         assert current is not None and epoch >= current  # noqa: S101 -- callers checked both
         if epoch == current:
-            return objects.epochs[current][0]
+            return objects.epochs[current][0], False
         cached = self._connection.secrets.get(epoch)
         if cached is not None:
-            return cached
+            return cached, False
         start = max((e for e in self._connection.secrets if e < epoch), default=current)
         base = self._connection.secrets[start] if start != current else objects.epochs[current][0]
         p11 = _pkcs11()
+        kept = True  # the starting point is the token's object or a checkpoint
         for n in range(1, epochs.months_between(start, epoch) + 1):
             name = epochs.add_months(start, n)
-            base = base.derive_key(p11.KeyType.AES, 256, mechanism=p11.Mechanism.AES_CBC_ENCRYPT_DATA,
-                                   mechanism_param=(epochs.ZERO_IV, epochs.NEXT_DATA),
-                                   template=_template(p11, _SESSION_SECRET_LABEL, name.encode("ascii"),
-                                                      p11.KeyType.AES, derive=True, token=False))
-            self._connection.secrets[name] = base
-        return base
+            derived = base.derive_key(p11.KeyType.AES, 256, mechanism=p11.Mechanism.AES_CBC_ENCRYPT_DATA,
+                                      mechanism_param=(epochs.ZERO_IV, epochs.NEXT_DATA),
+                                      template=_template(p11, _SESSION_SECRET_LABEL, name.encode("ascii"),
+                                                         p11.KeyType.AES, derive=True, token=False))
+            if not kept:
+                self._destroy_session_object(base)
+            base, kept = derived, epochs.months_between(current, name) % SECRET_CHECKPOINT == 0
+            if kept:
+                self._connection.secrets[name] = base
+        return base, not kept
 
     def _epoch_key(self, objects: _Objects, epoch: str, *, sealing: bool) -> TokenKey:
         """W(epoch), derived in the token; a destroyed or underived epoch fails as
@@ -611,13 +625,22 @@ class Pkcs11KeyProvider:
                                     "(run `ccop keys init` or `ccop retention run`)")
             raise KeyStoreError(f"epoch {epoch} is destroyed or too far ahead of {current}")
         p11 = _pkcs11()
-        key = self._secret(objects, epoch).derive_key(
+        secret, temporary = self._secret(objects, epoch)
+        key = secret.derive_key(
             p11.KeyType.AES, 256, mechanism=p11.Mechanism.AES_CBC_ENCRYPT_DATA,
             mechanism_param=(epochs.ZERO_IV, epochs.WRAP_DATA),
             template=_template(p11, _SESSION_WRAP_LABEL, epoch.encode("ascii"), p11.KeyType.AES,
                                encrypt=True, token=False))
+        if temporary:
+            self._destroy_session_object(secret)
         self._connection.wrap_keys[epoch] = key
         return key
+
+    @staticmethod
+    def _destroy_session_object(key: TokenKey) -> None:
+        p11 = _pkcs11()
+        with suppress(p11.PKCS11Error):  # a session object: it goes with the session anyway
+            key.destroy()
 
     def _new_secret(self, label: str, id_: bytes, key_type: Any, *, encrypt: bool = False, sign: bool = False,
                     derive: bool = False) -> None:

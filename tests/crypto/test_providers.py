@@ -336,7 +336,7 @@ def test_token_objects_are_sensitive_unextractable_with_only_their_capabilities(
 
     provider = Pkcs11KeyProvider.init(*token, epoch=EPOCH)
     provider.add_version()
-    provider.wrap(os.urandom(32), associated_data=b"", epoch="2027-03")  # session objects too
+    provider.wrap(os.urandom(32), associated_data=b"", epoch="2027-12")  # session objects too (a checkpoint)
     expected = {pkcs11store.KEK_LABEL: {Attribute.ENCRYPT, Attribute.DECRYPT},
                 pkcs11store.ROOT_LABEL: {Attribute.SIGN},
                 pkcs11store.EPOCH_LABEL: {Attribute.DERIVE},
@@ -354,7 +354,7 @@ def test_token_objects_are_sensitive_unextractable_with_only_their_capabilities(
         with pytest.raises(pkcs11.exceptions.AttributeSensitive):
             obj[Attribute.VALUE]
     assert seen == {pkcs11store.KEK_LABEL: 2, pkcs11store.ROOT_LABEL: 1, pkcs11store.EPOCH_LABEL: 1,
-                    "ccop-cases epoch secret (session)": 3, "ccop-cases epoch wrap key (session)": 2}
+                    "ccop-cases epoch secret (session)": 1, "ccop-cases epoch wrap key (session)": 2}
 
 
 def test_no_key_value_appears_in_outputs_reprs_or_messages(token: tuple[str, str, str]) -> None:
@@ -510,7 +510,9 @@ def test_a_ratchet_in_another_process_empties_the_cache(token: tuple[str, str, s
     provider = Pkcs11KeyProvider.init(*token, epoch=EPOCH)
     dek = DataKey.generate()
     early, later = _wrap(provider, dek, "2027-01"), _wrap(provider, dek, "2027-06")
-    assert _session_objects(module, label) == 3 + 6  # W(2026-12) (init's check), W(2027-01), W(2027-06), S(2027-01..06)
+    assert _session_objects(module, label) == 3  # W(2026-12) (init's check), W(2027-01), W(2027-06): no S kept
+    _wrap(provider, dek, "2027-12")
+    assert _session_objects(module, label) == 5  # and S(2027-12), a checkpoint twelve months on, with W(2027-12)
 
     def child() -> bytes:
         return ",".join(provider.ratchet("2027-02", in_use=())).encode()
