@@ -31,6 +31,10 @@ def test_without_variables_the_settings_are_the_class_defaults():
     ({"CCOP_SESSION_MAX_HOURS": "douze"}, "entier positif"),
     ({"CCOP_LOG_FORMAT": "xml"}, "CCOP_LOG_FORMAT"),
     ({"CCOP_SECURE_COOKIES": "yes"}, "0 ou 1"),
+    ({"CCOP_KEY_PROVIDER": "vault"}, "CCOP_KEY_PROVIDER doit valoir file ou pkcs11"),
+    ({"CCOP_KEY_PROVIDER": "pkcs11"}, "demande aussi CCOP_PKCS11_MODULE, CCOP_PKCS11_TOKEN, CCOP_PKCS11_PIN_FILE"),
+    ({"CCOP_KEY_PROVIDER": "pkcs11", "CCOP_PKCS11_MODULE": "/m.so", "CCOP_PKCS11_TOKEN": "t"},
+     r"demande aussi CCOP_PKCS11_PIN_FILE\.$"),
 ])
 def test_bad_variables_are_refused_with_a_clear_message(environ, message):
     with pytest.raises(SettingsError, match=message):
@@ -91,3 +95,21 @@ def test_app_refuses_to_start_when_a_key_file_is_missing(settings, tmp_path, new
     next(broken.glob("kek-*.key")).unlink()
     with pytest.raises(SettingsError, match="illisibles"):
         new_app(with_settings(settings, key_dir=broken))
+
+
+@pytest.mark.parametrize("content,mode,message", [
+    ("1234\n", 0o644, "lisible par d’autres que son propriétaire : chmod 600"),
+    ("\n", 0o600, "est vide"),
+    (None, 0o600, "illisible"),
+])
+def test_a_token_pin_file_that_is_open_empty_or_missing_stops_the_start(settings, tmp_path, new_app, content, mode,
+                                                                       message):
+    pin = tmp_path / "token.pin"
+    if content is not None:
+        pin.write_text(content, encoding="utf-8")
+        pin.chmod(mode)
+    token = with_settings(settings, key_provider="pkcs11", pkcs11_module="/nowhere/libsofthsm2.so",
+                          pkcs11_token="ccop", pkcs11_pin_file=str(pin))
+    with pytest.raises(SettingsError, match=message) as refused:
+        new_app(token)
+    assert "1234" not in str(refused.value)  # the PIN itself is never said
