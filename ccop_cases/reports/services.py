@@ -32,10 +32,12 @@ from ccop_cases.work import Work
 NBSP, NNBSP = "\u00a0", "\u202f"  # before a unit; between thousands (French typography)
 PURGE_REASONS = {"closing_delay": "Durée de conservation échue après la clôture (R10)",
                  "age_limit": "Vingt-cinq ans atteints (R19)",
-                 "epoch_passed": "Effacée après son époque de conservation, dans une base restaurée (R10)",
                  "duplicate_merged": "Proposition en double rattachée à la situation existante (R9)",
                  "rights_erasure": "Effacement demandé par la personne et accordé (R12, art. 17)",
                  "rights_objection": "Opposition de la personne accueillie (R12, art. 21)"}
+# A row only in the years it happened: a purge again, in a database restored from a backup,
+# of what its past retention epoch had already made unreadable (docs/operations.md, Restore).
+RARE_PURGE_REASONS = {"epoch_passed": "Effacée de nouveau après la restauration d’une sauvegarde (R10)"}
 RIGHTS_NOTE = ("Demandes reçues dans l’année au sujet des situations du groupe, y compris celles effacées depuis. "
                "Une demande à laquelle aucune situation n’a été rattachée (aucune donnée détenue) n’est comptée "
                "dans aucun groupe ; une demande rattachée aux situations de plusieurs groupes l’est dans chacun.")
@@ -284,7 +286,8 @@ def _denials_section(db: Session, group: WorkingGroup, period: Period) -> Sectio
 
 def _purges_section(db: Session, group: WorkingGroup, period: Period) -> Section:
     found = governance.purges(db, group, period)
-    reasons = {**PURGE_REASONS, **{c: c or "Sans motif" for c in sorted(set(found) - set(PURGE_REASONS))}}
+    reasons = {**PURGE_REASONS, **{c: RARE_PURGE_REASONS.get(c, c or "Sans motif")
+                                   for c in sorted(set(found) - set(PURGE_REASONS))}}
     table = Table(key="purges", title="Situations effacées dans l’année, par motif", row_header="Motif",
                   rows=tuple(reasons.values()), columns=("Situations",),
                   counts=tuple((found.get(code, 0),) for code in reasons), totals=True)

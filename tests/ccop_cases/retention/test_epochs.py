@@ -293,3 +293,21 @@ def test_copies_sealed_before_epochs_stop_opening_once_a_rotation_follows_the_bi
     with pytest.raises(DecryptionError):
         DataKey.unwrap(rt.keys, *old_copy, unit_id=unit)
     session.close()
+
+
+def test_a_purge_again_after_a_restore_has_its_own_row_in_the_annual_report_only_when_it_happened(app, world,
+                                                                                                   login_as, db):
+    from ccop_cases.reports import services as reports
+    from ccop_cases.retention import services as retention
+
+    def purges() -> dict[str, tuple[int, ...]]:
+        report = reports.annual(setup_work(app, db), world.gov.group.id, 2026)
+        found = next(t for s in report.sections for t in s.tables if t.key == "purges")
+        return dict(zip(found.rows, found.counts, strict=True))
+
+    row = reports.RARE_PURGE_REASONS["epoch_passed"]
+    assert row not in purges()
+    assert propose(login_as(world.participant), world.gov).status_code == 302
+    retention.purge(setup_work(app, db), latest_case(db), "epoch_passed")
+    db.commit()
+    assert purges()[row] == (1,)
