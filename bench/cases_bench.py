@@ -48,6 +48,7 @@ from harness import (
 )
 
 GROUPS_PER_COUNCIL = 2
+TRIVIAL, CASE, SEARCH = "trivial authenticated page", "case page", "search by name + birth date"
 
 
 def seed(env: dict[str, str], sizes: list[int], rng: random.Random) -> tuple[Account, list[Followed]]:
@@ -168,6 +169,25 @@ def audit_step(env: dict[str, str], cookie: str, followed: list[Followed], reads
     return spent[50:]
 
 
+def pages_of(client: Client, followed: list[Followed]) -> dict[str, Callable[[Client], int]]:
+    """The three pages the benchmarks load, for ``measure``: the trivial one, the case page, the search."""
+    _, page = client.request("GET", f"/groupes/{followed[0].group_id}/recherche")
+    csrf = token(page)
+
+    def search(c: Client) -> int:
+        one = random.choice(followed)
+        return c.request("POST", f"/groupes/{one.group_id}/recherche", {
+            "last_name": one.last_name, "given_names": one.given_names,
+            "birth_date": one.birth_date.isoformat(), "csrf_token": csrf})[0]
+
+    return {
+        TRIVIAL: lambda c: c.request("GET", "/compte/mot-de-passe")[0],
+        CASE: lambda c: c.request("GET", f"/situations/{random.choice(followed).case_id}")[0],
+        SEARCH: search,
+    }
+
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=10_000)
@@ -182,23 +202,10 @@ def main() -> None:
     with seeded(args.cases, args.groups, rng) as (url, env, account, followed, sizes):
         with serving(env, workers=2) as port:
             client = login(port, account)
-            _, page = client.request("GET", f"/groupes/{followed[0].group_id}/recherche")
-            csrf = token(page)
-
-            def search(c: Client) -> int:
-                one = random.choice(followed)
-                return c.request("POST", f"/groupes/{one.group_id}/recherche", {
-                    "last_name": one.last_name, "given_names": one.given_names,
-                    "birth_date": one.birth_date.isoformat(), "csrf_token": csrf})[0]
-
-            pages: dict[str, Callable[[Client], int]] = {
-                "trivial authenticated page": lambda c: c.request("GET", "/compte/mot-de-passe")[0],
-                "case page": lambda c: c.request("GET", f"/situations/{random.choice(followed).case_id}")[0],
-                "search by name + birth date": search,
-            }
+            pages = pages_of(client, followed)  # before reading the cookie: the search page may set it
             results = measure(port, client.cookie, pages, args.requests, args.rounds)
         step = audit_step(env, client.cookie, followed, args.audit_reads)
-    base = results["trivial authenticated page"][0]
+    base = results[TRIVIAL][0]
     print(f"backend: {backend(url)}, {spread(sizes)}, 2 gunicorn workers, "
           f"4 client threads, {args.rounds} rounds of {args.requests // args.rounds} requests per page")
     print(f"{'page':<32}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'ratio':>8}")

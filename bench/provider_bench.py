@@ -45,10 +45,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cases_bench import measure, seed, sizes_of, spread
-from harness import Client, Followed, backend, instance, login, percentile, serving, token
+from cases_bench import CASE, SEARCH, TRIVIAL, measure, pages_of, seed, sizes_of, spread
+from harness import Followed, backend, instance, login, percentile, serving, token
 
-TRIVIAL, CASE, SEARCH = "trivial authenticated page", "case page", "search by name + birth date"
 WORKERS = 2
 
 
@@ -64,24 +63,6 @@ class Half:
     unwrap: list[float]  # ms of unit_key
     purpose: list[float]  # ms of purpose_key("blind-index")
     counts: dict[str, list[Counter[str]]]  # page: one Counter per request
-
-
-def pages_of(client: Client, followed: list[Followed]) -> dict[str, Callable[[Client], int]]:
-    """The three pages of ``cases_bench.py``, for ``measure``."""
-    _, page = client.request("GET", f"/groupes/{followed[0].group_id}/recherche")
-    csrf = token(page)
-
-    def search(c: Client) -> int:
-        one = random.choice(followed)
-        return c.request("POST", f"/groupes/{one.group_id}/recherche", {
-            "last_name": one.last_name, "given_names": one.given_names,
-            "birth_date": one.birth_date.isoformat(), "csrf_token": csrf})[0]
-
-    return {
-        TRIVIAL: lambda c: c.request("GET", "/compte/mot-de-passe")[0],
-        CASE: lambda c: c.request("GET", f"/situations/{random.choice(followed).case_id}")[0],
-        SEARCH: search,
-    }
 
 
 @contextlib.contextmanager

@@ -41,6 +41,11 @@ def _bound(app, db, unit_id) -> tuple[str | None, bytes]:
     return identities.epoch_of_unit(_keys(app), unit_id, record.epoch_enc), record.wrapped
 
 
+def _close(coordinator, case) -> None:
+    url = f"/situations/{case.id}"
+    post(coordinator, f"{url}/cloture", {"clo-reason": "objectives_met", "clo-confirm": "y"}, token_from=url)
+
+
 def _opens(app, db, unit_id) -> bool:
     try:
         identities.read_unit(db, _keys(app), unit_id)
@@ -61,8 +66,7 @@ def test_a_case_is_bound_to_its_25th_birthday_and_rewrapped_when_closing_brings_
     assert epoch == "2035-06" and wrapped[0] == 0x02  # the 25th birthday's month, wrap format 2
     key_before = identities.unit_key(db, _keys(app), case.id)
 
-    url = f"/situations/{case.id}"
-    post(coordinator, f"{url}/cloture", {"clo-reason": "objectives_met", "clo-confirm": "y"}, token_from=url)
+    _close(coordinator, case)
     epoch, rewrapped = _bound(app, db, case.id)
     assert db.get_one(Case, case.id).purge_due == date(2026, 6, 2)  # 92 days after 2026-03-02
     assert epoch == "2026-06" and rewrapped != wrapped
@@ -151,8 +155,7 @@ def test_an_epoch_still_used_by_a_unit_is_never_destroyed_and_the_run_says_so_lo
     coordinator = login_as(world.coordinator)
     assert propose(coordinator, world.gov, birth_date="2010-06-15").status_code == 302
     case = latest_case(db)
-    url = f"/situations/{case.id}"
-    post(coordinator, f"{url}/cloture", {"clo-reason": "objectives_met", "clo-confirm": "y"}, token_from=url)
+    _close(coordinator, case)
     assert _bound(app, db, case.id)[0] == "2026-06"
     # A bug: the purge date moves without its key being rewrapped, so the unit outlives its epoch.
     db.get_one(Case, case.id).purge_due = date(2026, 9, 1)
@@ -241,8 +244,7 @@ def test_a_key_sealed_before_epochs_that_cannot_be_read_is_reported_and_the_run_
     coordinator = login_as(world.coordinator)
     assert propose(coordinator, world.gov, birth_date="2010-06-15").status_code == 302
     due = latest_case(db)
-    url = f"/situations/{due.id}"
-    post(coordinator, f"{url}/cloture", {"clo-reason": "objectives_met", "clo-confirm": "y"}, token_from=url)
+    _close(coordinator, due)
     clock.advance(seconds=1)  # latest_case goes by the time of the proposal
     assert propose(coordinator, world.gov, birth_date="2011-02-03").status_code == 302
     broken = latest_case(db)
