@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -87,6 +88,8 @@ def keys_init() -> None:
         init_keys(settings, epoch)
     except FileExistsError as exc:
         raise click.ClickException(str(exc)) from exc
+    except SettingsError as exc:  # the token's PIN file
+        raise click.ClickException(f"Configuration invalide : {exc}") from exc
     click.echo(f"Clés créées ({where(settings)}), époque de conservation {epoch}. "
                "Sauvegardez-les à part de la base de données, et pas plus longtemps que la borne de "
                "docs/operations.md (section « Key backups »).")
@@ -105,6 +108,9 @@ def db_upgrade() -> None:
     et, sur PostgreSQL, les droits du rôle restreint du service (CCOP_APP_ROLE).
     """
     settings = _settings()
+    if settings.owner_database_url.startswith("sqlite:///"):  # a first upgrade creates the database's folder
+        Path(settings.owner_database_url.removeprefix("sqlite:///")).parent.mkdir(mode=0o700, parents=True,
+                                                                                 exist_ok=True)
     try:
         upgrade(settings.owner_database_url, app_role=settings.app_role,
                 retention_days=settings.audit_retention_days,

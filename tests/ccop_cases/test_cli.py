@@ -189,3 +189,21 @@ def test_make_run_serves_on_the_port_given(given, port):
     usage = subprocess.run([make, "help", *given], cwd=root, capture_output=True, text=True, check=True)  # noqa: S603
     assert f"Serve on http://127.0.0.1:{port} " in usage.stdout
     assert "make run PORT=" in (root / "README.md").read_text("utf-8")
+
+
+def test_keys_init_says_why_a_token_pin_file_is_refused_without_a_traceback(tmp_path):
+    pin = tmp_path / "token.pin"
+    pin.write_text("4321\n", encoding="utf-8")
+    pin.chmod(0o644)
+    env = {**_without_keys(tmp_path), "CCOP_KEY_PROVIDER": "pkcs11", "CCOP_PKCS11_MODULE": "/nowhere/lib.so",
+           "CCOP_PKCS11_TOKEN": "ccop", "CCOP_PKCS11_PIN_FILE": str(pin)}
+    result = CliRunner().invoke(main, ["keys", "init"], env=env)
+    assert result.exit_code == 1 and "Configuration invalide : CCOP_PKCS11_PIN_FILE" in result.output
+    assert "chmod 600" in result.output and "4321" not in result.output and result.exception.__class__ is SystemExit
+
+
+def test_db_upgrade_creates_the_folder_of_a_new_sqlite_database(tmp_path):
+    env = {**_without_keys(tmp_path / "instance"), "CCOP_ENV": "development"}
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=env)
+    assert result.exit_code == 0 and "Base de données à jour" in result.output, result.output
+    assert (tmp_path / "instance" / "ccop.sqlite3").exists()
