@@ -213,8 +213,9 @@ def _column(field_name: str) -> Any:
 def shred_unit(db: Session, unit_id: uuid.UUID) -> dict[str, int]:
     """Crypto-shred a unit: delete its tokens, ciphertexts and wrapped key in one transaction.
 
-    Once the wrapped key is gone no remaining key opens a value saved before, including
-    in backups taken earlier once their retention ends.
+    This removes it from the live database. Copies in older dumps still hold the wrapped key:
+    they stop opening when the ratchet destroys the unit's epoch at the turn of its month
+    (``retention.services.turn_of_month``) and the key backups from before have expired.
     """
     counts = {}
     for name, model in (("tokens", IdentityToken), ("identities", IdentityRecord),
