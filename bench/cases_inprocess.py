@@ -23,8 +23,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from cases_bench import seeded, spread
-from harness import backend, in_process, token
+from cases_bench import CASE, SEARCH, TRIVIAL, seeded, spread
+from harness import Followed, backend, in_process, token
 
 
 def timed(pages: dict[str, Callable[[], Any]], requests: int) -> dict[str, float]:
@@ -42,6 +42,23 @@ def timed(pages: dict[str, Callable[[], Any]], requests: int) -> dict[str, float
     return best
 
 
+def pages_in_process(web: Any, followed: list[Followed]) -> dict[str, Callable[[], Any]]:
+    """The three pages of ``cases_bench.pages_of``, through Flask's test client ``web``."""
+    csrf = token(web.get(f"/groupes/{followed[0].group_id}/recherche").text)
+
+    def search() -> Any:
+        one = random.choice(followed)
+        return web.post(f"/groupes/{one.group_id}/recherche", data={
+            "last_name": one.last_name, "given_names": one.given_names,
+            "birth_date": one.birth_date.isoformat(), "csrf_token": csrf})
+
+    return {
+        TRIVIAL: lambda: web.get("/compte/mot-de-passe"),
+        CASE: lambda: web.get(f"/situations/{random.choice(followed).case_id}"),
+        SEARCH: search,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=10_000)
@@ -55,19 +72,7 @@ def main() -> None:
 
         app = create_app()
         web = in_process(app, account)
-        csrf = token(web.get(f"/groupes/{followed[0].group_id}/recherche").text)
-
-        def search() -> Any:
-            one = random.choice(followed)
-            return web.post(f"/groupes/{one.group_id}/recherche", data={
-                "last_name": one.last_name, "given_names": one.given_names,
-                "birth_date": one.birth_date.isoformat(), "csrf_token": csrf})
-
-        pages = {
-            "trivial authenticated page": lambda: web.get("/compte/mot-de-passe"),
-            "case page": lambda: web.get(f"/situations/{random.choice(followed).case_id}"),
-            "search by name + birth date": search,
-        }
+        pages = pages_in_process(web, followed)
         from ccop_cases.work import Work
 
         audit_step = Work.end_read

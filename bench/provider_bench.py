@@ -45,8 +45,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cases_bench import CASE, SEARCH, TRIVIAL, measure, pages_of, seed, sizes_of, spread
-from harness import Followed, backend, instance, login, percentile, serving, token
+from cases_bench import TRIVIAL, measure, pages_of, seed, sizes_of, spread
+from cases_inprocess import pages_in_process
+from harness import Followed, backend, instance, login, percentile, serving
 
 WORKERS = 2
 
@@ -133,19 +134,7 @@ def in_process(env: dict[str, str], cookie: str, followed: list[Followed], calls
     web = app.test_client()
     web.set_cookie(*cookie.split("=", 1))  # the session lives in the database: no second login (TOTP replay)
     with open(os.devnull, "w") as sink, contextlib.redirect_stderr(sink):  # the request log, still written
-        csrf = token(web.get(f"/groupes/{followed[0].group_id}/recherche").text)
-
-    def search() -> Any:
-        one = random.choice(followed)
-        return web.post(f"/groupes/{one.group_id}/recherche", data={
-            "last_name": one.last_name, "given_names": one.given_names,
-            "birth_date": one.birth_date.isoformat(), "csrf_token": csrf})
-
-    pages: dict[str, Callable[[], Any]] = {
-        TRIVIAL: lambda: web.get("/compte/mot-de-passe"),
-        CASE: lambda: web.get(f"/situations/{random.choice(followed).case_id}"),
-        SEARCH: search,
-    }
+        pages = pages_in_process(web, followed)
     targets: dict[str, tuple[Any, str]] = {
         "DataKey.unwrap": (datakey.DataKey, "unwrap"),
         "provider unwrap": (type(keys), "unwrap"),
